@@ -1,0 +1,75 @@
+// The main of every contract_test: one gtest case per claim of the contract
+// file given as argv[1], evaluated against the linked library's metrics.
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "common/contracts/claim_evaluation.h"
+#include "common/contracts/contract.h"
+#include "common/contracts/metric_registry.h"
+#include "gtest/gtest.h"
+
+namespace {
+
+std::string TestName(std::string s) {
+  for (char& c : s) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return s;
+}
+
+class ClaimTest : public testing::Test {
+ public:
+  ClaimTest(const contracts::Contract* contract, const contracts::Claim* claim,
+            contracts::MetricRegistry* registry)
+      : contract_(contract), claim_(claim), registry_(registry) {}
+  void TestBody() override {
+    contracts::ClaimResult r = contracts::EvaluateClaim(*contract_, *claim_, *registry_);
+    std::printf("%s\n", r.summary.c_str());
+    EXPECT_TRUE(r.evaluated) << r.summary;
+    EXPECT_TRUE(r.holds) << r.summary;
+  }
+
+ private:
+  const contracts::Contract* contract_;
+  const contracts::Claim* claim_;
+  contracts::MetricRegistry* registry_;
+};
+
+class LoadFailure : public testing::Test {
+ public:
+  explicit LoadFailure(std::string message) : message_(std::move(message)) {}
+  void TestBody() override { ADD_FAILURE() << message_; }
+
+ private:
+  std::string message_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: %s CONTRACT.yaml\n", argv[0]);
+    return 2;
+  }
+  static contracts::MetricRegistry registry;
+  contracts::RegisterMetrics(registry);
+  static absl::StatusOr<contracts::Contract> contract = contracts::LoadContractFile(argv[1]);
+  if (!contract.ok()) {
+    std::string message(contract.status().message());
+    std::fprintf(stderr, "%s\n", message.c_str());
+    testing::RegisterTest("Contract", "Loads", nullptr, nullptr, __FILE__, __LINE__,
+                          [message]() -> testing::Test* { return new LoadFailure(message); });
+  } else {
+    const std::string suite = TestName(contract->name);
+    for (const contracts::Claim& claim : contract->claims) {
+      const contracts::Claim* c = &claim;
+      testing::RegisterTest(suite.c_str(), TestName(claim.id).c_str(), nullptr, nullptr,
+                            argv[1], claim.line, [c]() -> testing::Test* {
+                              return new ClaimTest(&*contract, c, &registry);
+                            });
+    }
+  }
+  return RUN_ALL_TESTS();
+}

@@ -1,0 +1,23 @@
+"""Compiler flags shared by every package of the repository."""
+
+APR_COPTS = [
+    "-Wall",
+    "-Wextra",
+    "-Wno-sign-compare",
+    "-Wno-unused-parameter",
+]
+
+# Flags for a translation unit that holds one instruction set's kernels. The
+# rest of the build stays portable; these files are only entered after a
+# run-time CPU check.
+AVX2_COPTS = ["-mavx2", "-mfma", "-mf16c"]
+
+AVX512_COPTS = AVX2_COPTS + [
+    "-mavx512f",
+    "-mavx512bw",
+    "-mavx512vl",
+    "-mavx512dq",
+    "-mavx512vnni",
+]
+
+AVXVNNI_COPTS = AVX2_COPTS + ["-mavxvnni"]
