@@ -1,0 +1,32 @@
+// What this CPU can run, read once from CPUID (and the OS's XSAVE state).
+//
+//   const CpuFeatures& cpu = GetCpuFeatures();
+//   if (cpu.avx512vnni) { ... }
+#ifndef APR_COMMON_CPU_CPU_FEATURES_H_
+#define APR_COMMON_CPU_CPU_FEATURES_H_
+
+#include <string>
+
+namespace cpu {
+
+struct CpuFeatures {
+  std::string vendor;  // "GenuineIntel", "AuthenticAMD"
+  std::string model_name;
+  int family = 0, model = 0;
+  bool avx2 = false, fma = false, f16c = false;
+  bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false;
+  bool avxvnni = false;
+
+  bool HasAvx2Fma() const { return avx2 && fma && f16c; }
+  bool HasAvx512Vnni() const { return avx512f && avx512bw && avx512vl && avx512vnni && HasAvx2Fma(); }
+  bool HasAvxVnni() const { return avxvnni && HasAvx2Fma(); }
+};
+
+const CpuFeatures& GetCpuFeatures();
+
+// Logical CPUs this process may run on.
+int AvailableCpus();
+
+}  // namespace cpu
+
+#endif  // APR_COMMON_CPU_CPU_FEATURES_H_
