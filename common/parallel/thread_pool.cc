@@ -28,26 +28,46 @@ inline void CpuRelax() {
 // How long a worker spins for the next dispatch before it sleeps.
 constexpr auto kSpinBeforeSleep = std::chrono::microseconds(200);
 
-void PinToCpu(size_t index) {
-  cpu_set_t allowed;
-  if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) return;
+// The CPUs this process may use, as they were before anything was pinned.
+const cpu_set_t& ProcessCpus() {
+  static const cpu_set_t cpus = [] {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) != 0) CPU_ZERO(&set);
+    return set;
+  }();
+  return cpus;
+}
+
+}  // namespace
+
+bool PinCurrentThreadToCpu(size_t index) {
+  const cpu_set_t& allowed = ProcessCpus();
   const int count = CPU_COUNT(&allowed);
-  if (count <= 1) return;
+  if (count <= 1) return false;
   int wanted = static_cast<int>(index % count);
   for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
     if (CPU_ISSET(cpu, &allowed) && wanted-- == 0) {
       cpu_set_t one;
       CPU_ZERO(&one);
       CPU_SET(cpu, &one);
-      sched_setaffinity(0, sizeof(one), &one);  // best effort
-      return;
+      return sched_setaffinity(0, sizeof(one), &one) == 0;
     }
   }
+  return false;
 }
 
-}  // namespace
+static_assert(sizeof(cpu_set_t) <= 128, "ScopedAffinity's buffer is too small");
+
+ScopedAffinity::ScopedAffinity()
+    : valid_(sched_getaffinity(0, sizeof(cpu_set_t), reinterpret_cast<cpu_set_t*>(saved_)) == 0) {}
+
+ScopedAffinity::~ScopedAffinity() {
+  if (valid_) sched_setaffinity(0, sizeof(cpu_set_t), reinterpret_cast<cpu_set_t*>(saved_));
+}
 
 ThreadPool::ThreadPool(size_t num_threads) {
+  (void)ProcessCpus();  // snapshot before any worker pins itself
   const size_t workers = num_threads > 1 ? num_threads - 1 : 0;
   workers_.reserve(workers);
   for (size_t i = 0; i < workers; ++i) {
@@ -79,7 +99,7 @@ void ThreadPool::RunTasks(size_t thread, double* run_seconds) {
 }
 
 void ThreadPool::WorkerLoop(size_t thread) {
-  PinToCpu(thread);
+  PinCurrentThreadToCpu(thread);
   uint64_t seen = 0;
   while (true) {
     // Spin, then sleep until the epoch moves.

@@ -40,6 +40,24 @@ struct TagStats {
   double wait_seconds = 0;  // time the caller waited at the join for workers
 };
 
+// Pins the calling thread to the index-th CPU this process may use (modulo
+// their count); pool workers pin themselves to 1, 2, ... so a caller that
+// works alongside them pins to 0. Returns false when it could not.
+bool PinCurrentThreadToCpu(size_t index);
+
+// Restores the calling thread's affinity when it goes out of scope.
+class ScopedAffinity {
+ public:
+  ScopedAffinity();
+  ~ScopedAffinity();
+  ScopedAffinity(const ScopedAffinity&) = delete;
+  ScopedAffinity& operator=(const ScopedAffinity&) = delete;
+
+ private:
+  alignas(8) unsigned char saved_[128];  // a cpu_set_t
+  bool valid_;
+};
+
 class ThreadPool {
  public:
   using Task = std::function<void(size_t task, size_t thread)>;

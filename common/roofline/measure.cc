@@ -53,7 +53,7 @@ struct Sampling {
   double target_seconds;  // per sample
 };
 
-Sampling SamplingFor(bool quick) { return quick ? Sampling{3, 0.002} : Sampling{5, 0.010}; }
+Sampling SamplingFor(bool quick) { return quick ? Sampling{3, 0.002} : Sampling{7, 0.010}; }
 
 // Runs `kernel` over per-thread arrays of `n` floats; returns GB/s samples.
 std::vector<double> TimeMemoryKernel(parallel::ThreadPool& pool, const MemoryKernelSet& k,
@@ -78,9 +78,18 @@ std::vector<double> TimeMemoryKernel(parallel::ThreadPool& pool, const MemoryKer
     g_sink = sum;
   };
   pool.RunOnEachThread("roofline.bandwidth", run);  // warm-up: pages, caches
-  const Clock::time_point calibrate = Clock::now();
-  pool.RunOnEachThread("roofline.bandwidth", run);
-  passes = std::max<size_t>(1, static_cast<size_t>(sampling.target_seconds / Seconds(calibrate)));
+  // Grow the passes until one sample takes a good part of the target time, so
+  // the fork-join around it (and a sleeping worker's wake-up) stays negligible.
+  for (double t = 0; passes < (size_t(1) << 30);) {
+    const Clock::time_point calibrate = Clock::now();
+    pool.RunOnEachThread("roofline.bandwidth", run);
+    t = Seconds(calibrate);
+    if (t >= sampling.target_seconds / 4) {
+      passes = std::max<size_t>(1, static_cast<size_t>(passes * sampling.target_seconds / t));
+      break;
+    }
+    passes *= 4;
+  }
   std::vector<double> gbps;
   for (int s = 0; s < sampling.samples; ++s) {
     const Clock::time_point start = Clock::now();
@@ -251,6 +260,10 @@ absl::StatusOr<MachineProfile> MeasureMachine(const MeasureOptions& options) {
   if (!caches.ok()) return caches.status();
   p.caches = *caches;
   const Sampling sampling = SamplingFor(options.quick);
+  // The caller works beside the pool's workers (pinned to CPUs 1, 2, ...):
+  // keep it on CPU 0 so two threads never share one CPU.
+  parallel::ScopedAffinity restore_affinity;
+  parallel::PinCurrentThreadToCpu(0);
 
   progress("core clock");
   p.core_ghz = MeasureCoreHz() / 1e9;
@@ -284,6 +297,29 @@ absl::StatusOr<MachineProfile> MeasureMachine(const MeasureOptions& options) {
     p.dispatch.push_back({threads, MeasureDispatchUs(threads, options.quick)});
   }
   return p;
+}
+
+absl::StatusOr<MachineProfile> LoadOrMeasure(const MeasureOptions& options, bool remeasure,
+                                             bool* from_cache) {
+  const int threads = options.threads > 0 ? options.threads : cpu::AvailableCpus();
+  const std::string path = CachedProfilePath(threads);
+  if (from_cache) *from_cache = false;
+  if (!remeasure && !options.quick) {
+    auto cached = LoadProfileFile(path);
+    if (cached.ok() && cached->cpu == cpu::GetCpuFeatures().model_name &&
+        cached->threads == threads && !cached->quick) {
+      if (from_cache) *from_cache = true;
+      return cached;
+    }
+  }
+  MeasureOptions with_threads = options;
+  with_threads.threads = threads;
+  auto measured = MeasureMachine(with_threads);
+  if (measured.ok() && !options.quick) {
+    // A cache that cannot be written only costs a later re-measurement.
+    (void)SaveProfileFile(*measured, path);
+  }
+  return measured;
 }
 
 }  // namespace roofline

@@ -26,6 +26,12 @@ struct MeasureOptions {
 
 absl::StatusOr<MachineProfile> MeasureMachine(const MeasureOptions& options);
 
+// The cached profile for this CPU and thread count when there is one (and
+// `remeasure` is false); otherwise measures and caches it. Quick runs are
+// never cached. `*from_cache` says which happened.
+absl::StatusOr<MachineProfile> LoadOrMeasure(const MeasureOptions& options, bool remeasure,
+                                             bool* from_cache = nullptr);
+
 // Compares the sweep's plateaus with the levels the OS reports.
 std::vector<LevelCheck> CheckLevels(const std::vector<CacheLevel>& caches,
                                     const std::vector<SweepPoint>& sweep);

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# apr's command line as a user meets it: exit codes and messages, and a quick
+# roofline whose JSON has the documented fields.
+set -u
+apr="$1"
+fails=0
+expect() {  # expected exit code, text the output must contain, args...
+  local code="$1" want="$2"; shift 2
+  local out rc
+  out=$("$apr" "$@" 2>&1); rc=$?
+  if [[ $rc -ne $code ]] || ! grep -qF -- "$want" <<<"$out"; then
+    echo "FAIL: apr $* -> exit $rc (want $code), output:"; echo "$out" | head -20
+    fails=$((fails + 1))
+  else
+    echo "ok: apr $* -> $rc"
+  fi
+}
+export XDG_CACHE_HOME="${TEST_TMPDIR:-/tmp}/cache"
+expect 2 "usage: apr COMMAND"
+expect 2 "unknown command 'frobnicate'" frobnicate
+expect 0 "usage: apr roofline" roofline --help
+expect 2 "unknown option '--bogus'" roofline --bogus
+expect 2 "outside [1, 1024]" roofline --threads 0
+expect 1 "cannot write" roofline --quick --svg /nonexistent/dir/x.svg
+expect 0 '"dram_read_gbps"' roofline --quick --json
+out=$("$apr" roofline --quick --json 2>/dev/null)
+for key in cpu threads dram_read_gbps l3_read_gbps l2_read_gbps l1_read_gbps triad_dram_gbps \
+           peak_fp32_gflops peak_int8_gops dispatch_us; do
+  grep -q "\"$key\"" <<<"$out" || { echo "FAIL: JSON lacks $key"; fails=$((fails + 1)); }
+done
+svg="${TEST_TMPDIR:-/tmp}/roof.svg"
+expect 0 "Roofline drawn to" roofline --quick --svg "$svg"
+grep -q "</svg>" "$svg" || { echo "FAIL: no SVG written"; fails=$((fails + 1)); }
+exit $((fails > 0))

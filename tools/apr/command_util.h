@@ -1,0 +1,27 @@
+// Helpers every `apr` subcommand shares.
+#ifndef APR_TOOLS_APR_COMMAND_UTIL_H_
+#define APR_TOOLS_APR_COMMAND_UTIL_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "tools/apr/args.h"
+
+namespace apr {
+
+// Parses `args`; on --help prints the usage and sets *exit_code = 0, on a
+// mistake prints "apr CMD: message" and the usage and sets *exit_code = 2.
+// Returns true when the command should go on.
+bool ParseOrExit(ArgParser& parser, const std::string& command, std::vector<std::string> args,
+                 int* exit_code);
+
+// Prints "apr CMD: message" for a failure and returns 1.
+int Fail(const std::string& command, const absl::Status& status);
+
+// Writes `text` to `path`; "-" is stdout.
+absl::Status WriteTextFile(const std::string& path, const std::string& text);
+
+}  // namespace apr
+
+#endif  // APR_TOOLS_APR_COMMAND_UTIL_H_

@@ -1,0 +1,15 @@
+// The `apr` subcommands. Each takes the arguments after its name and returns
+// the process exit code (0 ok, 1 failure, 2 bad usage).
+#ifndef APR_TOOLS_APR_COMMANDS_H_
+#define APR_TOOLS_APR_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace apr {
+
+int RunRoofline(const std::vector<std::string>& args);
+
+}  // namespace apr
+
+#endif  // APR_TOOLS_APR_COMMANDS_H_
