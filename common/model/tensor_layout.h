@@ -1,0 +1,59 @@
+// The tensors a llama/qwen2 model holds, in llama.cpp's GGUF names and shapes
+// (dims[0] is the row length, the input dimension of a matrix):
+//
+//   token_embd.weight   [hidden, vocab]      output.weight [hidden, vocab] (absent when tied)
+//   output_norm.weight  [hidden]
+//   blk.N.attn_norm.weight [hidden]          blk.N.ffn_norm.weight [hidden]
+//   blk.N.attn_q.weight [hidden, q_dim]      blk.N.attn_k/v.weight [hidden, kv_dim]
+//   blk.N.attn_q/k/v.bias (qwen2)            blk.N.attn_output.weight [q_dim, hidden]
+//   blk.N.ffn_gate/up.weight [hidden, ffn]   blk.N.ffn_down.weight [ffn, hidden]
+//
+// Quantization schemes name the type of each tensor, as llama.cpp's quantizer
+// chooses it: "f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_k", "q6_k",
+// and the mix "q4_k_m".
+#ifndef APR_COMMON_MODEL_TENSOR_LAYOUT_H_
+#define APR_COMMON_MODEL_TENSOR_LAYOUT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/gguf/gguf_file.h"
+#include "common/gguf/tensor_type.h"
+#include "common/model/model_config.h"
+
+namespace model {
+
+struct TensorSpec {
+  std::string name;
+  std::vector<uint64_t> dims;
+  gguf::GgmlType type = gguf::GgmlType::kF32;
+  uint64_t n_bytes = 0;
+  int layer = -1;  // -1 for tensors outside the blocks
+  bool IsMatrix() const { return dims.size() == 2; }
+};
+
+struct TensorName {
+  static std::string Block(int layer, const std::string& what) {
+    return "blk." + std::to_string(layer) + "." + what;
+  }
+};
+
+// The tensors `config` implies, without types.
+std::vector<TensorSpec> ExpectedShapes(const ModelConfig& config);
+
+// Tensor types for a quantization scheme ("q4_k_m", "q8_0", ...).
+absl::StatusOr<std::vector<TensorSpec>> LayoutForScheme(const ModelConfig& config,
+                                                        const std::string& scheme);
+const std::vector<std::string>& SchemeNames();
+
+// The file's tensors, checked against what `config` implies: every expected
+// tensor present with its shape, nothing required missing. Extra tensors
+// (e.g. rope_freqs) are ignored. Errors name the tensor.
+absl::StatusOr<std::vector<TensorSpec>> LayoutFromGguf(const gguf::GgufFile& file,
+                                                       const ModelConfig& config);
+
+}  // namespace model
+
+#endif  // APR_COMMON_MODEL_TENSOR_LAYOUT_H_
