@@ -1,0 +1,157 @@
+#include "common/cost/op_cost.h"
+
+namespace cost {
+namespace {
+
+using model::TensorName;
+
+constexpr double kF32 = 4;
+
+bool IsQuantized(gguf::GgmlType type) { return gguf::TypeInfo(type).quantized; }
+
+// Builds the ops of a pass over `tokens` new tokens after `depth` cached ones.
+class OpBuilder {
+ public:
+  OpBuilder(const ModelSpec& spec, double tokens, double depth)
+      : spec_(spec), c_(spec.config), n_(tokens), depth_(depth) {}
+
+  std::vector<OpCost> Build() {
+    const double h = c_.hidden;
+    Embedding();
+    for (uint32_t l = 0; l < c_.n_layers; ++l) {
+      const int i = static_cast<int>(l);
+      Norm("attn_norm", i, TensorName::Block(i, "attn_norm.weight"), n_);
+      Matmul("attn_q", i, TensorName::Block(i, "attn_q.weight"), n_);
+      Matmul("attn_k", i, TensorName::Block(i, "attn_k.weight"), n_);
+      Matmul("attn_v", i, TensorName::Block(i, "attn_v.weight"), n_);
+      Elementwise("rope", i, 3 * (c_.QDim() + c_.KvDim()), 2 * (c_.QDim() + c_.KvDim()));
+      Attention(i);
+      Matmul("attn_output", i, TensorName::Block(i, "attn_output.weight"), n_);
+      Elementwise("residual", i, h, 3 * h);
+      Norm("ffn_norm", i, TensorName::Block(i, "ffn_norm.weight"), n_);
+      Matmul("ffn_gate", i, TensorName::Block(i, "ffn_gate.weight"), n_);
+      Matmul("ffn_up", i, TensorName::Block(i, "ffn_up.weight"), n_);
+      Elementwise("silu_mul", i, 5.0 * c_.ffn, 3.0 * c_.ffn);
+      Matmul("ffn_down", i, TensorName::Block(i, "ffn_down.weight"), n_);
+      Elementwise("residual", i, h, 3 * h);
+    }
+    // Only the last token's logits are needed.
+    Norm("output_norm", -1, "output_norm.weight", 1);
+    Matmul("output", -1, c_.tied_embeddings ? "token_embd.weight" : "output.weight", 1);
+    return ops_;
+  }
+
+ private:
+  const model::TensorSpec* Tensor(const std::string& name) const { return spec_.Find(name); }
+
+  void Embedding() {
+    OpCost op{"token_embd", -1, "token_embd.weight"};
+    if (const model::TensorSpec* t = Tensor(op.tensor)) {
+      op.type = t->type;
+      op.weight_bytes = n_ * double(t->n_bytes) / c_.vocab;  // one row a token
+    }
+    op.act_bytes = n_ * c_.hidden * kF32;
+    op.flops = n_ * c_.hidden;  // dequantize
+    ops_.push_back(op);
+  }
+
+  void Norm(const char* name, int layer, const std::string& tensor, double tokens) {
+    const double h = c_.hidden;
+    OpCost op{name, layer, tensor};
+    op.flops = tokens * 4 * h;
+    op.weight_bytes = h * kF32;
+    op.act_bytes = tokens * 2 * h * kF32;
+    ops_.push_back(op);
+  }
+
+  void Matmul(const char* name, int layer, const std::string& tensor, double tokens) {
+    OpCost op{name, layer, tensor};
+    op.parallel = true;
+    op.traffic = Traffic::kWeights;
+    const model::TensorSpec* t = Tensor(tensor);
+    if (t == nullptr || !t->IsMatrix()) return;
+    const double cols = t->dims[0], rows = t->dims[1];
+    op.type = t->type;
+    op.int8 = IsQuantized(t->type);
+    op.flops = 2 * cols * rows * tokens;
+    op.weight_bytes = t->n_bytes;  // read once for the whole batch
+    op.act_bytes = tokens * (cols + rows) * kF32;
+    // The bias add, where the architecture has one.
+    const std::string bias = tensor.substr(0, tensor.size() - 6) + "bias";
+    if (layer >= 0 && c_.qkv_bias && Tensor(bias) != nullptr) {
+      op.flops += rows * tokens;
+      op.weight_bytes += rows * kF32;
+    }
+    ops_.push_back(op);
+  }
+
+  void Elementwise(const char* name, int layer, double flops_per_token, double elements_moved) {
+    OpCost op{name, layer, ""};
+    op.flops = n_ * flops_per_token;
+    op.act_bytes = n_ * elements_moved * kF32;
+    ops_.push_back(op);
+  }
+
+  void Attention(int layer) {
+    const double q = c_.QDim(), kv = c_.KvDim(), heads = c_.n_heads;
+    // Query-key pairs: each new token sees the cache and the new tokens up to itself.
+    const double pairs = n_ * depth_ + n_ * (n_ + 1) / 2;
+    const double keys_read = depth_ + n_;  // each cached/new key row read once per pass
+    OpCost write{"kv_store", layer, ""};
+    write.traffic = Traffic::kKvCache;
+    write.act_bytes = n_ * 2 * kv * kF32;
+    write.kv_bytes = n_ * 2 * kv * kKvBytesPerElement;
+    ops_.push_back(write);
+
+    OpCost score{"attn_score", layer, ""};
+    score.parallel = true;
+    score.traffic = Traffic::kKvCache;
+    score.flops = 2 * c_.head_dim * heads * pairs;
+    score.kv_bytes = keys_read * kv * kKvBytesPerElement;
+    score.act_bytes = n_ * q * kF32 + heads * pairs * kF32;
+    ops_.push_back(score);
+
+    OpCost softmax{"softmax", layer, ""};
+    softmax.flops = 5 * heads * pairs;
+    softmax.act_bytes = 2 * heads * pairs * kF32;
+    ops_.push_back(softmax);
+
+    OpCost value{"attn_value", layer, ""};
+    value.parallel = true;
+    value.traffic = Traffic::kKvCache;
+    value.flops = 2 * c_.head_dim * heads * pairs;
+    value.kv_bytes = keys_read * kv * kKvBytesPerElement;
+    value.act_bytes = heads * pairs * kF32 + n_ * q * kF32;
+    ops_.push_back(value);
+  }
+
+  const ModelSpec& spec_;
+  const model::ModelConfig& c_;
+  double n_, depth_;
+  std::vector<OpCost> ops_;
+};
+
+}  // namespace
+
+const model::TensorSpec* ModelSpec::Find(const std::string& name) const {
+  for (const model::TensorSpec& t : tensors) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+uint64_t ModelSpec::WeightBytes() const {
+  uint64_t total = 0;
+  for (const model::TensorSpec& t : tensors) total += t.n_bytes;
+  return total;
+}
+
+std::vector<OpCost> DecodeOps(const ModelSpec& spec, uint64_t ctx_depth) {
+  return OpBuilder(spec, 1, static_cast<double>(ctx_depth)).Build();
+}
+
+std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch) {
+  return OpBuilder(spec, static_cast<double>(batch), 0).Build();
+}
+
+}  // namespace cost

@@ -1,0 +1,73 @@
+// What each op of a transformer forward pass computes and moves: FLOPs (int8
+// multiply-adds where the kernel is int8), weight bytes at the tensor's real
+// GGUF type, activation bytes and KV-cache bytes.
+//
+//   std::vector<OpCost> ops = DecodeOps(spec, /*ctx_depth=*/512);
+//   std::vector<OpCost> ops = PrefillOps(spec, /*batch=*/91);
+//
+// Decode of one token at context depth d (d tokens already cached), per layer,
+// with h = hidden, q = heads x head_dim, kv = kv_heads x head_dim, f = ffn:
+//   attn_norm, ffn_norm  RMSNorm: ~4h FLOPs; reads x and the weight, writes y
+//   attn_q/k/v/output    matrix x vector: 2 x rows x cols FLOPs; every weight once
+//   rope                 rotate q and k: 3 FLOPs an element
+//   attn_score           QK^T over d+1 keys: 2 x q x (d+1) FLOPs; reads K (d+1) x kv
+//   softmax              ~5 FLOPs a score, heads x (d+1) scores
+//   attn_value           scores x V: 2 x q x (d+1) FLOPs; reads V (d+1) x kv
+//   ffn_gate, ffn_up, ffn_down  matrix x vector; silu_mul: ~5 FLOPs an element
+//   residual (x2)        h adds
+// plus token_embd (one row read), output_norm and the output head
+// (vocab x hidden; reads token_embd when tied). Prefill of B tokens multiplies
+// FLOPs and activations by B but reads each weight once; attention is causal
+// (B(B+1)/2 query-key pairs); only the last token's logits are computed.
+// The KV cache holds F16 (2 bytes an element).
+#ifndef APR_COMMON_COST_OP_COST_H_
+#define APR_COMMON_COST_OP_COST_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/gguf/tensor_type.h"
+#include "common/model/model_config.h"
+#include "common/model/tensor_layout.h"
+
+namespace cost {
+
+inline constexpr double kKvBytesPerElement = 2;  // F16 cache
+
+// What limits an op's working set: weights stream once per token, the KV
+// cache is re-read per token, activations stay small.
+enum class Traffic { kWeights, kKvCache, kActivations };
+
+struct OpCost {
+  std::string name;     // "attn_q", "ffn_gate", "output"
+  int layer = -1;       // -1 outside the blocks
+  std::string tensor;   // GGUF tensor it reads, if any
+  gguf::GgmlType type = gguf::GgmlType::kF32;  // of that tensor
+  bool int8 = false;    // the kernel runs int8 dot products (quantized weights)
+  bool parallel = false;  // dispatched to the thread pool
+  Traffic traffic = Traffic::kActivations;
+  double flops = 0;
+  double weight_bytes = 0;
+  double act_bytes = 0;
+  double kv_bytes = 0;
+
+  double Bytes() const { return weight_bytes + act_bytes + kv_bytes; }
+  double Intensity() const { return Bytes() > 0 ? flops / Bytes() : 0; }
+};
+
+// A model's shape and the type of every tensor.
+struct ModelSpec {
+  model::ModelConfig config;
+  std::vector<model::TensorSpec> tensors;
+  const model::TensorSpec* Find(const std::string& name) const;
+  uint64_t WeightBytes() const;  // every tensor's data
+};
+
+std::vector<OpCost> DecodeOps(const ModelSpec& spec, uint64_t ctx_depth);
+std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch);
+
+}  // namespace cost
+
+#endif  // APR_COMMON_COST_OP_COST_H_

@@ -1,0 +1,128 @@
+#include "common/cost/op_cost.h"
+
+#include <map>
+
+#include "common/cost/prediction.h"
+#include "gtest/gtest.h"
+
+namespace cost {
+namespace {
+
+ModelSpec Spec(const std::string& preset, const std::string& scheme) {
+  ModelSpec spec;
+  spec.config = *model::FindPreset(preset);
+  spec.tensors = *model::LayoutForScheme(spec.config, scheme);
+  return spec;
+}
+
+std::map<std::string, OpCost> Layer0(const std::vector<OpCost>& ops) {
+  std::map<std::string, OpCost> m;
+  for (const OpCost& op : ops) {
+    if (op.layer == 0 && op.name != "residual") m[op.name] = op;
+  }
+  return m;
+}
+
+TEST(OpCost, DecodeMatmulsReadEveryWeightOnce) {
+  const ModelSpec spec = Spec("qwen2.5-1.5b", "q4_k");
+  auto ops = Layer0(DecodeOps(spec, 0));
+  // q: 1536 x 1536 in Q4_K = 1536 rows of 6 blocks of 144 bytes, + bias.
+  EXPECT_DOUBLE_EQ(ops["attn_q"].weight_bytes, 1536.0 * 6 * 144 + 1536 * 4);
+  EXPECT_DOUBLE_EQ(ops["attn_q"].flops, 2.0 * 1536 * 1536 + 1536);
+  // GQA: k and v are 256 rows (2 kv heads x 128).
+  EXPECT_DOUBLE_EQ(ops["attn_k"].flops, 2.0 * 1536 * 256 + 256);
+  EXPECT_DOUBLE_EQ(ops["ffn_down"].weight_bytes, 1536.0 * 35 * 144);
+  EXPECT_TRUE(ops["ffn_gate"].int8);
+  EXPECT_FALSE(ops["attn_norm"].int8);
+}
+
+TEST(OpCost, TiedOutputHeadReadsTheEmbeddingTable) {
+  const ModelSpec spec = Spec("qwen2.5-0.5b", "q8_0");
+  const std::vector<OpCost> ops = DecodeOps(spec, 0);
+  const OpCost& head = ops.back();
+  EXPECT_EQ(head.name, "output");
+  EXPECT_EQ(head.tensor, "token_embd.weight");
+  EXPECT_DOUBLE_EQ(head.weight_bytes, double(spec.Find("token_embd.weight")->n_bytes));
+  EXPECT_DOUBLE_EQ(head.flops, 2.0 * 896 * 151936);
+}
+
+TEST(OpCost, AttentionGrowsWithContextAndCountsGqa) {
+  const ModelSpec spec = Spec("llama-3.2-1b", "q4_k");
+  auto at0 = Layer0(DecodeOps(spec, 0));
+  auto at1k = Layer0(DecodeOps(spec, 1023));
+  // 1024 keys of kv = 8 x 64 F16 values each.
+  EXPECT_DOUBLE_EQ(at1k["attn_score"].kv_bytes, 1024.0 * 512 * 2);
+  EXPECT_DOUBLE_EQ(at1k["attn_score"].flops, 2.0 * 64 * 32 * 1024);
+  EXPECT_DOUBLE_EQ(at0["attn_score"].flops, 2.0 * 64 * 32 * 1);
+}
+
+TEST(OpCost, PrefillReusesWeightsAcrossTheBatch) {
+  const ModelSpec spec = Spec("qwen2.5-1.5b", "q4_k_m");
+  auto decode = Layer0(DecodeOps(spec, 0));
+  auto prefill = Layer0(PrefillOps(spec, 91));
+  EXPECT_DOUBLE_EQ(prefill["ffn_up"].weight_bytes, decode["ffn_up"].weight_bytes);
+  EXPECT_DOUBLE_EQ(prefill["ffn_up"].flops, 91 * decode["ffn_up"].flops);
+  EXPECT_GT(prefill["ffn_up"].Intensity(), 40 * decode["ffn_up"].Intensity());
+  // Causal attention: 91 * 92 / 2 query-key pairs.
+  EXPECT_DOUBLE_EQ(prefill["attn_score"].flops, 2.0 * 128 * 12 * 91 * 92 / 2);
+}
+
+TEST(OpCost, WholeDecodeMatchesTheSimpleFootprint) {
+  // Every matrix weight read once: bytes ~ weight bytes, 2 FLOPs a weight.
+  const ModelSpec spec = Spec("llama-2-7b", "q4_k");
+  double flops = 0, weight_bytes = 0;
+  for (const OpCost& op : DecodeOps(spec, 0)) {
+    flops += op.flops;
+    weight_bytes += op.weight_bytes;
+  }
+  EXPECT_NEAR(flops / 2 / 6.607e9, 1.0, 0.01);
+  EXPECT_NEAR(weight_bytes / (6.607e9 * 144 / 256), 1.0, 0.01);
+}
+
+roofline::MachineProfile Machine() {
+  roofline::MachineProfile p;
+  p.threads = 2;
+  p.caches = {{1, 32 << 10, 1}, {2, 1 << 20, 1}, {3, 32 << 20, 2}};
+  for (int t : {1, 2}) {
+    p.bandwidth.push_back({"L1", "load", t, 0, 200.0 * t, 0});
+    p.bandwidth.push_back({"L2", "load", t, 0, 100.0 * t, 0});
+    p.bandwidth.push_back({"L3", "load", t, 0, 80.0 * t, 0});
+    p.bandwidth.push_back({"DRAM", "load", t, 0, 15.0 * t, 0});
+    p.compute.push_back({"fp32_fma", "avx512f", t, 100.0 * t, 0});
+    p.compute.push_back({"int8_dot", "avx512vnni", t, 400.0 * t, 0});
+    p.dispatch.push_back({t, 1.0});
+  }
+  return p;
+}
+
+TEST(Prediction, DecodeIsMemoryBoundOnDramPrefillIsComputeBound) {
+  const ModelSpec spec = Spec("qwen2.5-1.5b", "q4_k_m");
+  auto decode = PredictPhase(DecodeOps(spec, 0), Machine(), 2, 1);
+  ASSERT_TRUE(decode.ok()) << decode.status();
+  EXPECT_TRUE(decode->MemoryBound());
+  EXPECT_EQ(decode->DominantLevel(), "DRAM");
+  // The ceiling: weights read per token / 30 GB/s, plus small ops.
+  EXPECT_GT(decode->seconds, decode->weight_bytes / 30e9);
+  EXPECT_LT(decode->seconds, 1.3 * decode->weight_bytes / 30e9);
+  auto prefill = PredictPhase(PrefillOps(spec, 512), Machine(), 2, 512);
+  ASSERT_TRUE(prefill.ok());
+  EXPECT_FALSE(prefill->MemoryBound());
+  EXPECT_GT(prefill->TokensPerSecond(), 5 * decode->TokensPerSecond());
+}
+
+TEST(Prediction, SmallOpsMeetTheCacheTheyFitIn) {
+  auto phase = PredictPhase(DecodeOps(Spec("qwen2.5-0.5b", "q8_0"), 0), Machine(), 1, 1);
+  ASSERT_TRUE(phase.ok());
+  for (const OpPrediction& p : phase->ops) {
+    if (p.op.name == "attn_norm") EXPECT_EQ(p.level, "L1");
+    if (p.op.name == "attn_q") EXPECT_EQ(p.level, "DRAM");
+    if (p.op.name == "attn_score") EXPECT_EQ(p.level, "L1");  // tiny cache at depth 0
+  }
+}
+
+TEST(Prediction, RejectsUnmeasuredThreadCounts) {
+  EXPECT_FALSE(PredictPhase(DecodeOps(Spec("qwen2.5-0.5b", "q8_0"), 0), Machine(), 3, 1).ok());
+}
+
+}  // namespace
+}  // namespace cost
