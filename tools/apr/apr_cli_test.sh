@@ -31,4 +31,17 @@ done
 svg="${TEST_TMPDIR:-/tmp}/roof.svg"
 expect 0 "Roofline drawn to" roofline --quick --svg "$svg"
 grep -q "</svg>" "$svg" || { echo "FAIL: no SVG written"; fails=$((fails + 1)); }
+
+# apr profile on presets and files.
+machine="${TEST_TMPDIR:-/tmp}/machine.json"
+"$apr" roofline --quick --json > "$machine" 2>/dev/null
+expect 0 "Verdict: decode is memory-bound" profile --preset qwen2.5-1.5b --type q4_k_m --machine "$machine"
+expect 0 '"predicted_tps"' profile --preset llama-2-7b --type q4_k --machine "$machine" --json
+expect 2 "give a MODEL.gguf or --preset" profile --machine "$machine"
+expect 1 "unknown preset 'gpt-9'" profile --preset gpt-9 --machine "$machine"
+expect 1 "unknown quantization scheme 'q9'" profile --preset qwen2.5-0.5b --type q9 --machine "$machine"
+expect 1 "cannot open" profile /nonexistent.gguf --machine "$machine"
+expect 1 "not a GGUF file" profile "$machine" --machine "$machine"
+expect 1 "no machine profile" profile --preset qwen2.5-0.5b --machine /nonexistent.json
+expect 1 "measured for 1 and" profile --preset qwen2.5-0.5b --machine "$machine" --threads 3
 exit $((fails > 0))

@@ -7,6 +7,8 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/report/progress_line.h"
+#include "common/roofline/measure.h"
 
 namespace apr {
 
@@ -43,6 +45,14 @@ absl::Status WriteTextFile(const std::string& path, const std::string& text) {
     return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<roofline::MachineProfile> LoadMachine(const std::string& machine_file) {
+  if (!machine_file.empty()) return roofline::LoadProfileFile(machine_file);
+  report::ProgressLine progress("measuring this machine's roofline (once; cached)");
+  roofline::MeasureOptions options;
+  options.progress = [&](const std::string& what) { progress.Update(what); };
+  return roofline::LoadOrMeasure(options, /*remeasure=*/false);
 }
 
 }  // namespace apr

@@ -6,6 +6,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/roofline/machine_profile.h"
 #include "tools/apr/args.h"
 
 namespace apr {
@@ -21,6 +23,10 @@ int Fail(const std::string& command, const absl::Status& status);
 
 // Writes `text` to `path`; "-" is stdout.
 absl::Status WriteTextFile(const std::string& path, const std::string& text);
+
+// The machine profile: from `machine_file` when given, else the cached one,
+// else measured now (about 10 s, with a progress line) and cached.
+absl::StatusOr<roofline::MachineProfile> LoadMachine(const std::string& machine_file);
 
 }  // namespace apr
 

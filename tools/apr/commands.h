@@ -9,6 +9,7 @@
 namespace apr {
 
 int RunRoofline(const std::vector<std::string>& args);
+int RunProfile(const std::vector<std::string>& args);
 
 }  // namespace apr
 

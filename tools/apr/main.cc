@@ -19,6 +19,7 @@ struct Command {
 
 const Command kCommands[] = {
     {"roofline", "measure this machine's bandwidth and compute ceilings", apr::RunRoofline},
+    {"profile", "per-op FLOPs, bytes and predicted time of a model's decode and prefill", apr::RunProfile},
 };
 
 void PrintUsage(std::FILE* out) {

@@ -1,0 +1,179 @@
+#include "common/report/profile_report.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/report/units.h"
+#include "nlohmann/json.hpp"
+
+namespace report {
+namespace {
+
+struct LayerTotal {
+  double flops = 0, bytes = 0, seconds = 0;
+};
+
+std::map<int, LayerTotal> ByLayer(const cost::PhasePrediction& phase) {
+  std::map<int, LayerTotal> layers;
+  for (const cost::OpPrediction& p : phase.ops) {
+    LayerTotal& t = layers[p.op.layer];
+    t.flops += p.op.flops;
+    t.bytes += p.op.Bytes();
+    t.seconds += p.seconds;
+  }
+  return layers;
+}
+
+std::string PhaseTotals(const char* label, const cost::PhasePrediction& phase, double ridge) {
+  std::string s;
+  absl::StrAppendFormat(&s, "  %s: %sFLOP, %sB moved (%s of weights), intensity %.2f FLOP/byte\n",
+                        label, Si(phase.flops / phase.tokens), Si(phase.bytes / phase.tokens),
+                        Si(phase.weight_bytes / phase.tokens), phase.Intensity());
+  absl::StrAppendFormat(&s, "    predicted %s for %.0f token(s): %.1f tok/s; %s",
+                        Duration(phase.seconds), phase.tokens, phase.TokensPerSecond(),
+                        phase.MemoryBound() ? "memory-bound, mostly on " + phase.DominantLevel()
+                                            : std::string("compute-bound"));
+  absl::StrAppendFormat(&s, " (DRAM int8 ridge %.1f FLOP/byte)\n", ridge);
+  return s;
+}
+
+}  // namespace
+
+std::string ModelSummaryText(const cost::ModelSpec& spec) {
+  const model::ModelConfig& c = spec.config;
+  std::string s = absl::StrFormat(
+      "Model: %s (%s): %u layers, hidden %u, %u heads / %u kv heads x %u, ffn %u, vocab %u%s%s\n",
+      c.name, c.arch, c.n_layers, c.hidden, c.n_heads, c.n_kv_heads, c.head_dim, c.ffn, c.vocab,
+      c.tied_embeddings ? ", tied embeddings" : "", c.qkv_bias ? ", qkv bias" : "");
+  std::map<std::string, std::pair<int, double>> by_type;
+  for (const model::TensorSpec& t : spec.tensors) {
+    auto& e = by_type[gguf::TypeInfo(t.type).name];
+    e.first += 1;
+    e.second += t.n_bytes;
+  }
+  absl::StrAppendFormat(&s, "  weights: %s (%.0f bytes) in", Bytes(spec.WeightBytes()),
+                        double(spec.WeightBytes()));
+  for (const auto& [type, e] : by_type) {
+    absl::StrAppendFormat(&s, " %s x%d (%s);", type, e.first, Bytes(e.second));
+  }
+  s += "\n";
+  return s;
+}
+
+std::string OpTableText(const cost::PhasePrediction& phase, int layer) {
+  std::string s = absl::StrFormat("  %-12s %-6s %9s %9s %8s %-5s %-9s %-7s %10s\n", "op", "type", "FLOP",
+                                  "bytes", "FLOP/B", "level", "roof", "bound", "predicted");
+  for (const cost::OpPrediction& p : phase.ops) {
+    if (p.op.layer != layer) continue;
+    absl::StrAppendFormat(&s, "  %-12s %-6s %9s %9s %8.2f %-5s %-9s %-7s %10s\n", p.op.name,
+                          p.op.tensor.empty() ? "-" : gguf::TypeInfo(p.op.type).name, Si(p.op.flops),
+                          Si(p.op.Bytes()), p.op.Intensity(), p.level,
+                          p.roof == "int8_dot" ? "int8" : "fp32", p.MemoryBound() ? "memory" : "compute",
+                          Duration(p.seconds));
+  }
+  return s;
+}
+
+std::string ProfileText(const ProfileReport& r) {
+  const roofline::MachineProfile& m = *r.machine;
+  std::string s = ModelSummaryText(*r.spec);
+  absl::StrAppendFormat(&s, "Machine: %s, %d thread(s): DRAM %.1f GB/s, int8 %.0f GOPS, FP32 %.0f GFLOP/s\n\n",
+                        m.cpu, r.decode.threads, m.ReadGbps("DRAM", r.decode.threads),
+                        m.PeakGops("int8_dot", r.decode.threads), m.PeakGops("fp32_fma", r.decode.threads));
+  const double ridge = m.PeakGops("int8_dot", r.decode.threads) / m.ReadGbps("DRAM", r.decode.threads);
+  absl::StrAppendFormat(&s, "Decode, one token at context depth %d: layer 0\n", r.ctx);
+  s += OpTableText(r.decode, 0);
+  absl::StrAppendFormat(&s, "\nPrefill, %d tokens: layer 0\n", r.batch);
+  s += OpTableText(r.prefill, 0);
+  s += "\nPer layer (predicted time: decode one token | prefill the batch)\n";
+  auto decode_layers = ByLayer(r.decode), prefill_layers = ByLayer(r.prefill);
+  for (const auto& [layer, d] : decode_layers) {
+    const LayerTotal& p = prefill_layers[layer];
+    absl::StrAppendFormat(&s, "  %-10s %10s | %10s   %9sB per token\n",
+                          layer < 0 ? "embd+head" : absl::StrCat("layer ", layer), Duration(d.seconds),
+                          Duration(p.seconds), Si(d.bytes));
+  }
+  s += "\nWhole model\n";
+  s += PhaseTotals("decode ", r.decode, ridge);
+  s += PhaseTotals("prefill", r.prefill, ridge);
+  absl::StrAppendFormat(&s, "  time to first token (prefill of %d): %s\n", r.batch, Duration(r.prefill.seconds));
+  absl::StrAppendFormat(&s, "\nVerdict: decode is %s-bound (%s); prefill of %d is %s-bound; batching buys %.1fx tok/s\n",
+                        r.decode.MemoryBound() ? "memory" : "compute",
+                        r.decode.MemoryBound() ? r.decode.DominantLevel() : "its roof", r.batch,
+                        r.prefill.MemoryBound() ? "memory" : "compute",
+                        r.prefill.TokensPerSecond() / r.decode.TokensPerSecond());
+  return s;
+}
+
+std::string ProfileJson(const ProfileReport& r) {
+  using nlohmann::json;
+  auto phase_json = [](const cost::PhasePrediction& p) {
+    json j;
+    j["tokens"] = p.tokens;
+    j["threads"] = p.threads;
+    j["flops_per_token"] = p.flops / p.tokens;
+    j["bytes_per_token"] = p.bytes / p.tokens;
+    j["weight_bytes_per_token"] = p.weight_bytes / p.tokens;
+    j["oi"] = p.Intensity();
+    j["predicted_seconds"] = p.seconds;
+    j["predicted_tps"] = p.TokensPerSecond();
+    j["memory_bound"] = p.MemoryBound();
+    j["dominant_level"] = p.DominantLevel();
+    for (const cost::OpPrediction& o : p.ops) {
+      j["ops"].push_back({{"name", o.op.name},
+                          {"layer", o.op.layer},
+                          {"tensor", o.op.tensor},
+                          {"type", o.op.tensor.empty() ? "" : gguf::TypeInfo(o.op.type).name},
+                          {"flops", o.op.flops},
+                          {"weight_bytes", o.op.weight_bytes},
+                          {"act_bytes", o.op.act_bytes},
+                          {"kv_bytes", o.op.kv_bytes},
+                          {"oi", o.op.Intensity()},
+                          {"level", o.level},
+                          {"roof", o.roof},
+                          {"memory_bound", o.MemoryBound()},
+                          {"predicted_seconds", o.seconds}});
+    }
+    return j;
+  };
+  const model::ModelConfig& c = r.spec->config;
+  json j;
+  j["model"] = {{"name", c.name},     {"arch", c.arch},       {"layers", c.n_layers},
+                {"hidden", c.hidden}, {"heads", c.n_heads},   {"kv_heads", c.n_kv_heads},
+                {"head_dim", c.head_dim}, {"ffn", c.ffn},     {"vocab", c.vocab},
+                {"tied_embeddings", c.tied_embeddings}};
+  j["weight_bytes"] = r.spec->WeightBytes();
+  for (const model::TensorSpec& t : r.spec->tensors) {
+    j["tensors"].push_back({{"name", t.name}, {"type", gguf::TypeInfo(t.type).name}, {"bytes", t.n_bytes}});
+  }
+  j["machine"] = {{"cpu", r.machine->cpu},
+                  {"threads", r.decode.threads},
+                  {"dram_read_gbps", r.machine->ReadGbps("DRAM", r.decode.threads)},
+                  {"peak_int8_gops", r.machine->PeakGops("int8_dot", r.decode.threads)},
+                  {"peak_fp32_gflops", r.machine->PeakGops("fp32_fma", r.decode.threads)}};
+  j["ctx"] = r.ctx;
+  j["batch"] = r.batch;
+  j["decode"] = phase_json(r.decode);
+  j["prefill"] = phase_json(r.prefill);
+  j["prefill"]["ttft_seconds"] = r.prefill.seconds;
+  return j.dump(2);
+}
+
+std::vector<RoofPoint> ProfileRoofPoints(const ProfileReport& r, int layer) {
+  std::vector<RoofPoint> points;
+  auto add = [&](const char* phase, const cost::PhasePrediction& p) {
+    for (const cost::OpPrediction& o : p.ops) {
+      if (o.op.layer != layer || o.seconds <= 0 || o.op.flops <= 0) continue;
+      points.push_back({absl::StrCat(phase, " ", o.op.name), o.op.Intensity(), o.op.flops / o.seconds / 1e9,
+                        "predicted"});
+    }
+    points.push_back({absl::StrCat(phase, " (whole model)"), p.Intensity(), p.flops / p.seconds / 1e9,
+                      "predicted"});
+  };
+  add("decode", r.decode);
+  add("prefill", r.prefill);
+  return points;
+}
+
+}  // namespace report

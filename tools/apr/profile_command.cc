@@ -1,0 +1,64 @@
+// apr profile: per-op FLOPs, bytes, intensity and predicted time for decode
+// and prefill of a GGUF model (or a preset), on this machine's roofline.
+#include <cstdio>
+
+#include "absl/strings/str_format.h"
+#include "common/cost/model_spec.h"
+#include "common/cost/prediction.h"
+#include "common/report/profile_report.h"
+#include "common/report/profile_roofline.h"
+#include "tools/apr/command_util.h"
+#include "tools/apr/commands.h"
+
+namespace apr {
+
+int RunProfile(const std::vector<std::string>& args) {
+  ArgParser parser("profile", "predict per-op cost of decode and prefill on this machine's roofline");
+  std::string model_path, machine_file, preset, scheme = "q4_k_m", svg;
+  int64_t ctx = 0, batch = 512, threads = 0;
+  bool json = false;
+  parser.AddPositional("[MODEL.gguf]", &model_path, /*required=*/false);
+  parser.AddInt("ctx", &ctx, 0, 1 << 20, "decode at this context depth (default 0)");
+  parser.AddInt("batch", &batch, 1, 1 << 16, "prefill this many tokens (default 512)");
+  parser.AddInt("threads", &threads, 1, 1024, "1 or all (default: the machine profile's threads)");
+  parser.AddString("machine", &machine_file, "FILE", "machine profile JSON (default: cached, else measured)");
+  parser.AddString("preset", &preset, "NAME", "profile a preset instead of a file (qwen2.5-1.5b, llama-2-7b, ...)");
+  parser.AddString("type", &scheme, "SCHEME", "with --preset: f32 f16 q8_0 q4_0 q4_k q6_k q4_k_m (default)");
+  parser.AddFlag("json", &json, "print one JSON object (SI units, raw numbers)");
+  parser.AddString("svg", &svg, "FILE", "place layer 0's ops on the roofline, as SVG");
+  int exit_code = 0;
+  if (!ParseOrExit(parser, "profile", args, &exit_code)) return exit_code;
+  if (model_path.empty() == preset.empty()) {
+    std::fprintf(stderr, "apr profile: give a MODEL.gguf or --preset NAME (one of them)\n%s",
+                 parser.Usage().c_str());
+    return 2;
+  }
+
+  auto spec = model_path.empty() ? cost::SpecFromPreset(preset, scheme) : cost::SpecFromGgufFile(model_path);
+  if (!spec.ok()) return Fail("profile", spec.status());
+  auto machine = LoadMachine(machine_file);
+  if (!machine.ok()) return Fail("profile", machine.status());
+  const int t = threads > 0 ? static_cast<int>(threads) : machine->threads;
+
+  report::ProfileReport r{&*spec, &*machine, static_cast<uint64_t>(ctx), static_cast<uint64_t>(batch)};
+  auto decode = cost::PredictPhase(cost::DecodeOps(*spec, r.ctx), *machine, t, 1);
+  if (!decode.ok()) return Fail("profile", decode.status());
+  auto prefill = cost::PredictPhase(cost::PrefillOps(*spec, r.batch), *machine, t, double(r.batch));
+  if (!prefill.ok()) return Fail("profile", prefill.status());
+  r.decode = *decode;
+  r.prefill = *prefill;
+
+  std::printf("%s\n", (json ? report::ProfileJson(r) : report::ProfileText(r)).c_str());
+  if (!svg.empty()) {
+    const std::string title = absl::StrFormat("%s on %s, %d threads", spec->config.name, machine->cpu, t);
+    if (auto s = WriteTextFile(svg, report::RooflineSvg(report::CeilingsOf(*machine),
+                                                        report::ProfileRoofPoints(r, 0), title));
+        !s.ok()) {
+      return Fail("profile", s);
+    }
+    if (!json) std::printf("Roofline drawn to %s\n", svg.c_str());
+  }
+  return 0;
+}
+
+}  // namespace apr
