@@ -1,0 +1,51 @@
+#include "common/quant/activations.h"
+
+#include <cstring>
+
+#include "common/quant/blocks.h"
+#include "common/quant/quantize.h"
+
+namespace quant {
+
+using gguf::GgmlType;
+
+ActivationFormat ActivationFor(GgmlType weight_type) {
+  switch (weight_type) {
+    case GgmlType::kQ8_0:
+    case GgmlType::kQ4_0:
+    case GgmlType::kQ5_0: return ActivationFormat::kQ8_0;
+    case GgmlType::kQ4_K:
+    case GgmlType::kQ6_K: return ActivationFormat::kQ8_K;
+    default: return ActivationFormat::kF32;
+  }
+}
+
+size_t ActivationRowBytes(ActivationFormat format, int64_t n) {
+  switch (format) {
+    case ActivationFormat::kQ8_0: return n / kQK * sizeof(BlockQ8_0);
+    case ActivationFormat::kQ8_K: return n / kQKK * sizeof(BlockQ8_K);
+    case ActivationFormat::kF32: break;
+  }
+  return n * sizeof(float);
+}
+
+QuantizedActivations::QuantizedActivations(GgmlType weight_type, int64_t n, int64_t tokens)
+    : format_(ActivationFor(weight_type)),
+      n_(n),
+      tokens_(tokens),
+      row_bytes_(ActivationRowBytes(format_, n)),
+      data_(row_bytes_ * tokens) {}
+
+void QuantizedActivations::Quantize(const float* x, int64_t x_stride) {
+  for (int64_t t = 0; t < tokens_; ++t) {
+    const float* src = x + t * x_stride;
+    uint8_t* dst = data_.data() + t * row_bytes_;
+    switch (format_) {
+      case ActivationFormat::kQ8_0: QuantizeQ8_0(src, reinterpret_cast<BlockQ8_0*>(dst), n_); break;
+      case ActivationFormat::kQ8_K: QuantizeQ8_K(src, reinterpret_cast<BlockQ8_K*>(dst), n_); break;
+      case ActivationFormat::kF32: std::memcpy(dst, src, n_ * sizeof(float)); break;
+    }
+  }
+}
+
+}  // namespace quant

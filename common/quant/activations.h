@@ -1,0 +1,46 @@
+// Activations quantized the way a weight type's dot product pairs with them:
+// Q8_0 blocks for Q8_0/Q4_0/Q5_0 weights, Q8_K blocks for Q4_K/Q6_K, and
+// plain floats for F32/F16/BF16 weights.
+//
+//   QuantizedActivations a(GgmlType::kQ4_K, /*n=*/1536, /*tokens=*/91);
+//   a.Quantize(x);  // x: tokens rows of n floats
+#ifndef APR_COMMON_QUANT_ACTIVATIONS_H_
+#define APR_COMMON_QUANT_ACTIVATIONS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "common/gguf/tensor_type.h"
+
+namespace quant {
+
+enum class ActivationFormat { kF32, kQ8_0, kQ8_K };
+
+ActivationFormat ActivationFor(gguf::GgmlType weight_type);
+// Bytes of one activation row of n values.
+size_t ActivationRowBytes(ActivationFormat format, int64_t n);
+
+class QuantizedActivations {
+ public:
+  QuantizedActivations(gguf::GgmlType weight_type, int64_t n, int64_t tokens);
+  // Quantizes `tokens` rows of `n` floats (row stride `x_stride`).
+  void Quantize(const float* x, int64_t x_stride);
+  void Quantize(const float* x) { Quantize(x, n_); }
+
+  ActivationFormat format() const { return format_; }
+  int64_t n() const { return n_; }
+  int64_t tokens() const { return tokens_; }
+  size_t row_bytes() const { return row_bytes_; }
+  const uint8_t* row(int64_t t) const { return data_.data() + t * row_bytes_; }
+
+ private:
+  ActivationFormat format_;
+  int64_t n_, tokens_;
+  size_t row_bytes_;
+  std::vector<uint8_t> data_;
+};
+
+}  // namespace quant
+
+#endif  // APR_COMMON_QUANT_ACTIVATIONS_H_

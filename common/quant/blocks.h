@@ -1,0 +1,77 @@
+// The byte layouts of ggml's block formats (public facts of the GGUF format;
+// the code is ours). Each block stores block_size weights; fp16 fields are
+// raw IEEE half bits.
+//
+//   Q8_0  value = d * qs[i]
+//   Q4_0  value = d * (nibble - 8); byte j holds weights j (low) and j+16 (high)
+//   Q5_0  value = d * (nibble | fifth bit << 4) - 16 d; fifth bits in qh (LE u32),
+//         bit j for weight j, bit j+16 for weight j+16
+//   Q4_K  256 weights in 8 sub-blocks of 32, each with a 6-bit scale and min
+//         packed in scales[12]: value = d*sc*nibble - dmin*m. qs holds, for each
+//         64 weights, 32 bytes: low nibbles the first 32, high nibbles the next 32
+//   Q6_K  256 weights in 16 sub-blocks of 16 with int8 scales: value =
+//         d * sc * (q - 32), q 6 bits: 4 in ql, 2 in qh
+//   Q8_K  activations for the k-quants: float d, 256 int8, and the sum of each
+//         16 quants (bsums), so dot products can fold in mins and offsets
+#ifndef APR_COMMON_QUANT_BLOCKS_H_
+#define APR_COMMON_QUANT_BLOCKS_H_
+
+#include <cstdint>
+
+namespace quant {
+
+inline constexpr int kQK = 32;    // block of the 32-weight formats
+inline constexpr int kQKK = 256;  // super-block of the k-quants
+
+struct BlockQ8_0 {
+  uint16_t d;
+  int8_t qs[kQK];
+};
+struct BlockQ4_0 {
+  uint16_t d;
+  uint8_t qs[kQK / 2];
+};
+struct BlockQ5_0 {
+  uint16_t d;
+  uint8_t qh[4];
+  uint8_t qs[kQK / 2];
+};
+struct BlockQ4_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];
+  uint8_t qs[kQKK / 2];
+};
+struct BlockQ6_K {
+  uint8_t ql[kQKK / 2];
+  uint8_t qh[kQKK / 4];
+  int8_t scales[kQKK / 16];
+  uint16_t d;
+};
+struct BlockQ8_K {
+  float d;
+  int8_t qs[kQKK];
+  int16_t bsums[kQKK / 16];
+};
+
+static_assert(sizeof(BlockQ8_0) == 34);
+static_assert(sizeof(BlockQ4_0) == 18);
+static_assert(sizeof(BlockQ5_0) == 22);
+static_assert(sizeof(BlockQ4_K) == 144);
+static_assert(sizeof(BlockQ6_K) == 210);
+static_assert(sizeof(BlockQ8_K) == 292);
+
+// Q4_K's j-th 6-bit scale and min (j in 0..7) from its 12 packed bytes.
+inline void Q4KScaleMin(int j, const uint8_t* q, uint8_t* scale, uint8_t* min) {
+  if (j < 4) {
+    *scale = q[j] & 63;
+    *min = q[j + 4] & 63;
+  } else {
+    *scale = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+}  // namespace quant
+
+#endif  // APR_COMMON_QUANT_BLOCKS_H_

@@ -1,0 +1,44 @@
+// Row-times-activation kernels: y[t][r] = dot(weight row r, activation row t).
+// A scalar reference for every weight type, and x86 versions (AVX2,
+// AVX-VNNI, AVX-512 VNNI) for Q8_0, Q4_K and Q6_K, each in its own
+// translation unit; tests check every one against the reference.
+#ifndef APR_COMMON_QUANT_DOT_KERNELS_H_
+#define APR_COMMON_QUANT_DOT_KERNELS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/gguf/tensor_type.h"
+
+namespace quant {
+
+// rows x tokens dot products. `w` holds `rows` rows of `row_bytes`; `act`
+// holds `tokens` rows of `act_row_bytes`; each row is n values; results go to
+// y[t * y_stride + r].
+using DotRowsFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act,
+                           size_t act_row_bytes, int64_t tokens, int64_t n, float* y,
+                           int64_t y_stride);
+
+struct DotKernel {
+  const char* isa;  // "scalar", "avx2", "avxvnni", "avx512vnni"
+  DotRowsFn fn;
+};
+
+// The reference for `type`; null for a type without kernels.
+DotRowsFn ScalarDotKernel(gguf::GgmlType type);
+// Every kernel this CPU can run for `type`, fastest first, the reference last.
+std::vector<DotKernel> AvailableDotKernels(gguf::GgmlType type);
+// The fastest of them.
+DotKernel BestDotKernel(gguf::GgmlType type);
+
+namespace internal {
+DotRowsFn Avx2DotKernel(gguf::GgmlType type);
+DotRowsFn AvxVnniDotKernel(gguf::GgmlType type);
+DotRowsFn Avx512VnniDotKernel(gguf::GgmlType type);
+}  // namespace internal
+
+}  // namespace quant
+
+#endif  // APR_COMMON_QUANT_DOT_KERNELS_H_

@@ -1,0 +1,25 @@
+// Chooses, at run time, the dot kernels this CPU supports.
+#include "common/cpu/cpu_features.h"
+#include "common/quant/dot_kernels.h"
+
+namespace quant {
+
+std::vector<DotKernel> AvailableDotKernels(gguf::GgmlType type) {
+  const cpu::CpuFeatures& f = cpu::GetCpuFeatures();
+  std::vector<DotKernel> kernels;
+  auto add = [&](const char* isa, DotRowsFn fn) {
+    if (fn != nullptr) kernels.push_back({isa, fn});
+  };
+  if (f.HasAvx512Vnni()) add("avx512vnni", internal::Avx512VnniDotKernel(type));
+  if (f.HasAvxVnni()) add("avxvnni", internal::AvxVnniDotKernel(type));
+  if (f.HasAvx2Fma()) add("avx2", internal::Avx2DotKernel(type));
+  add("scalar", ScalarDotKernel(type));
+  return kernels;
+}
+
+DotKernel BestDotKernel(gguf::GgmlType type) {
+  std::vector<DotKernel> kernels = AvailableDotKernels(type);
+  return kernels.empty() ? DotKernel{"none", nullptr} : kernels.front();
+}
+
+}  // namespace quant

@@ -1,0 +1,177 @@
+// Scalar references: per block, integer dot products scaled once, exactly
+// the arithmetic the SIMD kernels do in their lanes.
+#include <cstring>
+
+#include "common/quant/blocks.h"
+#include "common/quant/dot_kernels.h"
+#include "common/quant/fp16.h"
+
+namespace quant {
+namespace {
+
+using gguf::GgmlType;
+
+template <typename RowDot>
+void ForAllRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
+                int64_t tokens, int64_t n, float* y, int64_t y_stride, RowDot dot) {
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t t = 0; t < tokens; ++t) {
+      y[t * y_stride + r] = dot(w + r * row_bytes, act + t * act_row_bytes, n);
+    }
+  }
+}
+
+float DotF32(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const float* x = reinterpret_cast<const float*>(w);
+  const float* v = reinterpret_cast<const float*>(a);
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += x[i] * v[i];
+  return sum;
+}
+
+float DotF16(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const uint16_t* x = reinterpret_cast<const uint16_t*>(w);
+  const float* v = reinterpret_cast<const float*>(a);
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += F16ToF32(x[i]) * v[i];
+  return sum;
+}
+
+float DotBF16(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const uint16_t* x = reinterpret_cast<const uint16_t*>(w);
+  const float* v = reinterpret_cast<const float*>(a);
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += Bf16ToF32(x[i]) * v[i];
+  return sum;
+}
+
+float DotQ8_0(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const BlockQ8_0* x = reinterpret_cast<const BlockQ8_0*>(w);
+  const BlockQ8_0* v = reinterpret_cast<const BlockQ8_0*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    int isum = 0;
+    for (int j = 0; j < kQK; ++j) isum += x[b].qs[j] * v[b].qs[j];
+    sum += F16ToF32(x[b].d) * F16ToF32(v[b].d) * isum;
+  }
+  return sum;
+}
+
+float DotQ4_0(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const BlockQ4_0* x = reinterpret_cast<const BlockQ4_0*>(w);
+  const BlockQ8_0* v = reinterpret_cast<const BlockQ8_0*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    int isum = 0;
+    for (int j = 0; j < kQK / 2; ++j) {
+      isum += ((x[b].qs[j] & 0xF) - 8) * v[b].qs[j] + ((x[b].qs[j] >> 4) - 8) * v[b].qs[j + kQK / 2];
+    }
+    sum += F16ToF32(x[b].d) * F16ToF32(v[b].d) * isum;
+  }
+  return sum;
+}
+
+float DotQ5_0(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const BlockQ5_0* x = reinterpret_cast<const BlockQ5_0*>(w);
+  const BlockQ8_0* v = reinterpret_cast<const BlockQ8_0*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    uint32_t qh;
+    std::memcpy(&qh, x[b].qh, 4);
+    int isum = 0;
+    for (int j = 0; j < kQK / 2; ++j) {
+      const int lo = ((x[b].qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - 16;
+      const int hi = ((x[b].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16;
+      isum += lo * v[b].qs[j] + hi * v[b].qs[j + kQK / 2];
+    }
+    sum += F16ToF32(x[b].d) * F16ToF32(v[b].d) * isum;
+  }
+  return sum;
+}
+
+float DotQ4_K(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const BlockQ4_K* x = reinterpret_cast<const BlockQ4_K*>(w);
+  const BlockQ8_K* v = reinterpret_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    int isum = 0, imin = 0;
+    for (int chunk = 0; chunk < 4; ++chunk) {
+      const uint8_t* q = x[b].qs + 32 * chunk;
+      const int8_t* av = v[b].qs + 64 * chunk;
+      uint8_t sc_lo, m_lo, sc_hi, m_hi;
+      Q4KScaleMin(2 * chunk, x[b].scales, &sc_lo, &m_lo);
+      Q4KScaleMin(2 * chunk + 1, x[b].scales, &sc_hi, &m_hi);
+      int lo = 0, hi = 0;
+      for (int l = 0; l < 32; ++l) {
+        lo += (q[l] & 0xF) * av[l];
+        hi += (q[l] >> 4) * av[l + 32];
+      }
+      isum += sc_lo * lo + sc_hi * hi;
+      imin += m_lo * (v[b].bsums[4 * chunk] + v[b].bsums[4 * chunk + 1]) +
+              m_hi * (v[b].bsums[4 * chunk + 2] + v[b].bsums[4 * chunk + 3]);
+    }
+    sum += v[b].d * (F16ToF32(x[b].d) * isum - F16ToF32(x[b].dmin) * imin);
+  }
+  return sum;
+}
+
+float DotQ6_K(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const BlockQ6_K* x = reinterpret_cast<const BlockQ6_K*>(w);
+  const BlockQ8_K* v = reinterpret_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    int isum = 0;
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = x[b].ql + 64 * half;
+      const uint8_t* qh = x[b].qh + 32 * half;
+      const int8_t* sc = x[b].scales + 8 * half;
+      const int8_t* av = v[b].qs + 128 * half;
+      for (int l = 0; l < 32; ++l) {
+        const int g = l / 16;
+        const int q1 = (ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4);
+        const int q2 = (ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4);
+        const int q3 = (ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4);
+        const int q4 = (ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4);
+        isum += sc[g] * q1 * av[l] + sc[g + 2] * q2 * av[l + 32] + sc[g + 4] * q3 * av[l + 64] +
+                sc[g + 6] * q4 * av[l + 96];
+      }
+    }
+    int offset = 0;
+    for (int g = 0; g < 16; ++g) offset += x[b].scales[g] * v[b].bsums[g];
+    sum += F16ToF32(x[b].d) * v[b].d * (isum - 32 * offset);
+  }
+  return sum;
+}
+
+#define APR_SCALAR_KERNEL(Name, Dot)                                                            \
+  void Name(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act,               \
+            size_t act_row_bytes, int64_t tokens, int64_t n, float* y, int64_t y_stride) {      \
+    ForAllRows(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride, Dot);           \
+  }
+APR_SCALAR_KERNEL(RowsF32, DotF32)
+APR_SCALAR_KERNEL(RowsF16, DotF16)
+APR_SCALAR_KERNEL(RowsBF16, DotBF16)
+APR_SCALAR_KERNEL(RowsQ8_0, DotQ8_0)
+APR_SCALAR_KERNEL(RowsQ4_0, DotQ4_0)
+APR_SCALAR_KERNEL(RowsQ5_0, DotQ5_0)
+APR_SCALAR_KERNEL(RowsQ4_K, DotQ4_K)
+APR_SCALAR_KERNEL(RowsQ6_K, DotQ6_K)
+#undef APR_SCALAR_KERNEL
+
+}  // namespace
+
+DotRowsFn ScalarDotKernel(GgmlType type) {
+  switch (type) {
+    case GgmlType::kF32: return RowsF32;
+    case GgmlType::kF16: return RowsF16;
+    case GgmlType::kBF16: return RowsBF16;
+    case GgmlType::kQ8_0: return RowsQ8_0;
+    case GgmlType::kQ4_0: return RowsQ4_0;
+    case GgmlType::kQ5_0: return RowsQ5_0;
+    case GgmlType::kQ4_K: return RowsQ4_K;
+    case GgmlType::kQ6_K: return RowsQ6_K;
+    default: return nullptr;
+  }
+}
+
+}  // namespace quant

@@ -1,0 +1,141 @@
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "common/quant/blocks.h"
+#include "common/quant/dequantize.h"
+#include "common/quant/fp16.h"
+#include "common/quant/quantize.h"
+#include "gtest/gtest.h"
+
+namespace quant {
+namespace {
+
+using gguf::GgmlType;
+
+TEST(Fp16, KnownValues) {
+  EXPECT_EQ(F32ToF16(1.0f), 0x3c00);
+  EXPECT_EQ(F32ToF16(-2.0f), 0xc000);
+  EXPECT_EQ(F32ToF16(65504.0f), 0x7bff);
+  EXPECT_EQ(F32ToF16(1e6f), 0x7c00);
+  EXPECT_EQ(F32ToF16(5.9604645e-8f), 0x0001);  // smallest subnormal
+  EXPECT_EQ(F32ToF16(1.0f + 1.0f / 2048), 0x3c00);  // tie rounds to even
+  EXPECT_EQ(F32ToF16(1.0f + 3.0f / 2048), 0x3c02);
+  EXPECT_FLOAT_EQ(F16ToF32(0x3555), 0.33325195f);
+  EXPECT_TRUE(std::isnan(F16ToF32(0x7e00)));
+  EXPECT_EQ(F32ToBf16(1.0f), 0x3f80);
+  EXPECT_FLOAT_EQ(Bf16ToF32(0x4049), 3.140625f);
+}
+
+TEST(Fp16, EveryHalfRoundTrips) {
+  for (uint32_t h = 0; h < 65536; ++h) {
+    const float f = F16ToF32(static_cast<uint16_t>(h));
+    if (std::isnan(f)) continue;
+    ASSERT_EQ(F32ToF16(f), h) << std::hex << h;
+  }
+}
+
+TEST(Dequantize, HandMadeBlocks) {
+  BlockQ4_0 q4;
+  q4.d = F32ToF16(0.5f);
+  for (int j = 0; j < 16; ++j) q4.qs[j] = static_cast<uint8_t>(j | ((15 - j) << 4));
+  float y[32];
+  ASSERT_TRUE(DequantizeRow(GgmlType::kQ4_0, &q4, y, 32).ok());
+  EXPECT_FLOAT_EQ(y[0], -4.0f);   // (0 - 8) * 0.5
+  EXPECT_FLOAT_EQ(y[3], -2.5f);   // (3 - 8) * 0.5
+  EXPECT_FLOAT_EQ(y[16], 3.5f);   // (15 - 8) * 0.5
+  BlockQ5_0 q5;
+  q5.d = F32ToF16(1.0f);
+  std::memset(q5.qs, 0, 16);
+  const uint32_t qh = (1u << 2) | (1u << 20);  // fifth bit of weights 2 and 20
+  std::memcpy(q5.qh, &qh, 4);
+  ASSERT_TRUE(DequantizeRow(GgmlType::kQ5_0, &q5, y, 32).ok());
+  EXPECT_FLOAT_EQ(y[0], -16.0f);
+  EXPECT_FLOAT_EQ(y[2], 0.0f);
+  EXPECT_FLOAT_EQ(y[20], 0.0f);
+  EXPECT_FLOAT_EQ(y[21], -16.0f);
+}
+
+TEST(Dequantize, Q4KScalesUnpackAsPacked) {
+  // Scales and mins 0..63 packed by the quantizer come back out.
+  std::vector<float> x(256);
+  for (int i = 0; i < 256; ++i) x[i] = (i / 32) * 0.1f + (i % 32) * 0.01f * ((i / 32) + 1) - 0.3f;
+  BlockQ4_K b;
+  ASSERT_TRUE(QuantizeRow(GgmlType::kQ4_K, x.data(), &b, 256).ok());
+  for (int j = 0; j < 8; ++j) {
+    uint8_t sc, m;
+    Q4KScaleMin(j, b.scales, &sc, &m);
+    EXPECT_LE(sc, 63);
+    EXPECT_LE(m, 63);
+  }
+  std::vector<float> y(256);
+  ASSERT_TRUE(DequantizeRow(GgmlType::kQ4_K, &b, y.data(), 256).ok());
+  // Within about half a quantization step of each sub-block (plus the 6-bit
+  // rounding of its scale and min).
+  for (int i = 0; i < 256; ++i) {
+    const int j = i / 32;
+    const float lo = std::min(0.0f, x[32 * j]), hi = x[32 * j + 31];
+    EXPECT_NEAR(y[i], x[i], 0.6 * (hi - lo) / 15 + 0.02) << i;
+  }
+}
+
+double RelativeRms(const std::vector<float>& a, const std::vector<float>& b) {
+  double err = 0, ref = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    err += (a[i] - b[i]) * (a[i] - b[i]);
+    ref += a[i] * a[i];
+  }
+  return std::sqrt(err / ref);
+}
+
+TEST(Quantize, RoundTripErrorIsBoundedPerFormat) {
+  std::mt19937 rng(42);
+  std::normal_distribution<float> normal(0.0f, 0.02f);
+  std::vector<float> x(4096);
+  for (float& v : x) v = normal(rng);
+  const struct {
+    GgmlType type;
+    double max_rms;  // of a Gaussian row, relative
+  } cases[] = {{GgmlType::kF32, 0}, {GgmlType::kF16, 1e-3}, {GgmlType::kBF16, 5e-3},
+               {GgmlType::kQ8_0, 0.01}, {GgmlType::kQ6_K, 0.03}, {GgmlType::kQ5_0, 0.06},
+               {GgmlType::kQ4_K, 0.12}, {GgmlType::kQ4_0, 0.15}};
+  for (const auto& c : cases) {
+    std::vector<uint8_t> bytes(*gguf::RowBytes(c.type, x.size()));
+    ASSERT_TRUE(QuantizeRow(c.type, x.data(), bytes.data(), x.size()).ok());
+    std::vector<float> y(x.size());
+    ASSERT_TRUE(DequantizeRow(c.type, bytes.data(), y.data(), y.size()).ok());
+    const double rms = RelativeRms(x, y);
+    EXPECT_LE(rms, c.max_rms) << gguf::TypeInfo(c.type).name;
+    if (c.max_rms > 0) EXPECT_GT(rms, 0) << gguf::TypeInfo(c.type).name << " lost nothing?";
+  }
+}
+
+TEST(Quantize, DegenerateRowsStayFinite) {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    for (float value : {0.0f, 1.0f, -3.0f, 1e-30f}) {
+      std::vector<float> x(256, value);
+      std::vector<uint8_t> bytes(*gguf::RowBytes(type, 256));
+      ASSERT_TRUE(QuantizeRow(type, x.data(), bytes.data(), 256).ok());
+      std::vector<float> y(256);
+      ASSERT_TRUE(DequantizeRow(type, bytes.data(), y.data(), 256).ok());
+      for (float v : y) {
+        ASSERT_TRUE(std::isfinite(v));
+        ASSERT_NEAR(v, value, std::fabs(value) * 0.1 + 1e-6) << gguf::TypeInfo(type).name;
+      }
+    }
+  }
+}
+
+TEST(Quantize, RejectsPartialBlocksAndUnknownTypes) {
+  std::vector<float> x(100);
+  std::vector<uint8_t> out(1000);
+  EXPECT_FALSE(QuantizeRow(GgmlType::kQ4_K, x.data(), out.data(), 100).ok());
+  EXPECT_FALSE(DequantizeRow(GgmlType::kQ8_0, out.data(), x.data(), 33).ok());
+  EXPECT_FALSE(QuantizeRow(GgmlType::kIQ2_XS, x.data(), out.data(), 256).ok());
+  EXPECT_FALSE(IsSupportedType(GgmlType::kQ2_K));
+}
+
+}  // namespace
+}  // namespace quant

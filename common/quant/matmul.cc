@@ -1,0 +1,72 @@
+#include "common/quant/matmul.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace quant {
+
+size_t WeightMatrix::RowBytes() const {
+  const gguf::TensorTypeInfo& info = gguf::TypeInfo(type);
+  return static_cast<size_t>(cols / info.block_size) * info.block_bytes;
+}
+
+absl::Status CheckMatrix(const WeightMatrix& w) {
+  const gguf::TensorTypeInfo& info = gguf::TypeInfo(w.type);
+  if (ScalarDotKernel(w.type) == nullptr) {
+    return absl::UnimplementedError(absl::StrCat("no matrix kernels for tensor type ", info.name));
+  }
+  const int64_t block = ActivationFor(w.type) == ActivationFormat::kQ8_K ? 256
+                        : ActivationFor(w.type) == ActivationFormat::kQ8_0 ? 32
+                                                                            : 1;
+  if (w.cols <= 0 || w.rows <= 0 || w.cols % block != 0 || w.cols % info.block_size != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a ", info.name, " matrix of ", w.rows, " x ", w.cols, " is not whole blocks"));
+  }
+  return absl::OkStatus();
+}
+
+int64_t RowsPerTask(int64_t rows, size_t threads) {
+  if (threads <= 1) return rows;
+  // About 8 tasks a thread for balance, but at least 16 rows each.
+  return std::max<int64_t>(16, (rows + threads * 8 - 1) / (threads * 8));
+}
+
+void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w,
+                     const QuantizedActivations& a, float* y, int64_t y_stride) {
+  const DotRowsFn kernel = BestDotKernel(w.type).fn;
+  const size_t row_bytes = w.RowBytes();
+  const int64_t per_task = RowsPerTask(w.rows, pool.num_threads());
+  const int64_t tasks = (w.rows + per_task - 1) / per_task;
+  pool.ParallelFor(tag, tasks, [&](size_t task, size_t) {
+    const int64_t r0 = task * per_task, r1 = std::min(w.rows, r0 + per_task);
+    kernel(w.data + r0 * row_bytes, row_bytes, r1 - r0, a.row(0), a.row_bytes(), a.tokens(), w.cols, y + r0,
+           y_stride);
+  });
+}
+
+void MatMul(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w, const float* x,
+            int64_t tokens, float* y) {
+  QuantizedActivations a(w.type, w.cols, tokens);
+  a.Quantize(x);
+  MatMulQuantized(pool, tag, w, a, y, w.rows);
+}
+
+void MatMulPair(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w0,
+                const WeightMatrix& w1, const QuantizedActivations& a, float* y0, float* y1,
+                int64_t y_stride) {
+  const DotRowsFn k0 = BestDotKernel(w0.type).fn, k1 = BestDotKernel(w1.type).fn;
+  const size_t b0 = w0.RowBytes(), b1 = w1.RowBytes();
+  const int64_t per_task = RowsPerTask(w0.rows + w1.rows, pool.num_threads());
+  const int64_t tasks0 = (w0.rows + per_task - 1) / per_task;
+  const int64_t tasks1 = (w1.rows + per_task - 1) / per_task;
+  pool.ParallelFor(tag, tasks0 + tasks1, [&](size_t task, size_t) {
+    const bool first = static_cast<int64_t>(task) < tasks0;
+    const WeightMatrix& w = first ? w0 : w1;
+    const int64_t r0 = (first ? task : task - tasks0) * per_task, r1 = std::min(w.rows, r0 + per_task);
+    (first ? k0 : k1)(w.data + r0 * (first ? b0 : b1), first ? b0 : b1, r1 - r0, a.row(0), a.row_bytes(),
+                      a.tokens(), w.cols, (first ? y0 : y1) + r0, y_stride);
+  });
+}
+
+}  // namespace quant

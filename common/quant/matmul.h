@@ -1,0 +1,52 @@
+// Matrix products for inference: y = x W^T for a GGUF weight matrix W (rows
+// of `cols` weights in its block format) and `tokens` rows of activations x.
+// One token is decode's matrix-vector product; many are prefill's batch, for
+// which every weight row is read once and used for all tokens.
+//
+//   WeightMatrix w{GgmlType::kQ4_K, data, /*rows=*/8960, /*cols=*/1536};
+//   MatMul(pool, "ffn_up", w, x, /*tokens=*/1, y);
+#ifndef APR_COMMON_QUANT_MATMUL_H_
+#define APR_COMMON_QUANT_MATMUL_H_
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "common/gguf/tensor_type.h"
+#include "common/parallel/thread_pool.h"
+#include "common/quant/activations.h"
+#include "common/quant/dot_kernels.h"
+
+namespace quant {
+
+struct WeightMatrix {
+  gguf::GgmlType type = gguf::GgmlType::kF32;
+  const uint8_t* data = nullptr;
+  int64_t rows = 0, cols = 0;
+  size_t RowBytes() const;
+};
+
+// Checks the type has kernels and cols is a whole number of its blocks.
+absl::Status CheckMatrix(const WeightMatrix& w);
+
+// y[t * rows + r] = dot(row r of w, x[t * cols ...]), in one dispatch.
+void MatMul(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w, const float* x,
+            int64_t tokens, float* y);
+
+// The same with activations already quantized for w's type, so several
+// matrices reading one input quantize it once. Results go to y[t * y_stride + r].
+void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w,
+                     const QuantizedActivations& a, float* y, int64_t y_stride);
+
+// Two matrices of one shape and type over the same input, in one dispatch
+// (the FFN's gate and up projections).
+void MatMulPair(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w0,
+                const WeightMatrix& w1, const QuantizedActivations& a, float* y0, float* y1,
+                int64_t y_stride);
+
+// Rows per task: enough tasks to balance threads, each a run of whole rows.
+int64_t RowsPerTask(int64_t rows, size_t threads);
+
+}  // namespace quant
+
+#endif  // APR_COMMON_QUANT_MATMUL_H_

@@ -1,0 +1,121 @@
+// GEMV (decode) and GEMM (prefill) for each weight format at the shapes of
+// real models, over weights larger than the last-level cache (a set of
+// matrices is cycled so each call streams from DRAM). Reports GB/s of
+// weights, GOPS, and fractions of this machine's measured roofline.
+//
+//   ./tools/bazel run //common/quant:matmul_benchmark -- --benchmark_repetitions=5
+#include <benchmark/benchmark.h>
+
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "common/cpu/cpu_features.h"
+#include "common/model/model_config.h"
+#include "common/quant/matmul.h"
+#include "common/quant/quantize.h"
+#include "common/roofline/measure.h"
+
+namespace {
+
+using gguf::GgmlType;
+
+const roofline::MachineProfile& Machine() {
+  static const roofline::MachineProfile profile = [] {
+    auto p = roofline::LoadOrMeasure({}, /*remeasure=*/false);
+    return p.ok() ? *p : roofline::MachineProfile{};
+  }();
+  return profile;
+}
+
+struct Weights {
+  std::vector<std::vector<uint8_t>> copies;
+  quant::WeightMatrix shape;
+};
+
+// Enough copies of one matrix to exceed the last-level cache several times.
+const Weights& WeightsFor(GgmlType type, int64_t rows, int64_t cols) {
+  static std::map<std::tuple<int, int64_t, int64_t>, std::unique_ptr<Weights>> cache;
+  auto& slot = cache[{static_cast<int>(type), rows, cols}];
+  if (!slot) {
+    slot = std::make_unique<Weights>();
+    slot->shape = {type, nullptr, rows, cols};
+    const size_t bytes = slot->shape.RowBytes() * rows;
+    const size_t copies = std::max<size_t>(2, (512u << 20) / bytes + 1);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> normal(0, 0.05f);
+    std::vector<float> row(cols);
+    std::vector<uint8_t> first(bytes);
+    for (int64_t r = 0; r < rows; ++r) {
+      for (float& v : row) v = normal(rng);
+      (void)quant::QuantizeRow(type, row.data(), first.data() + r * slot->shape.RowBytes(), cols);
+    }
+    for (size_t c = 0; c < copies; ++c) slot->copies.push_back(first);
+  }
+  return *slot;
+}
+
+void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t cols) {
+  const int64_t tokens = state.range(0);
+  const int threads = static_cast<int>(state.range(1));
+  const Weights& w = WeightsFor(type, rows, cols);
+  parallel::ThreadPool pool(threads);
+  parallel::PinCurrentThreadToCpu(0);
+  std::vector<float> x(tokens * cols, 0.5f), y(tokens * rows);
+  quant::QuantizedActivations a(type, cols, tokens);
+  a.Quantize(x.data());
+  size_t next = 0;
+  for (auto _ : state) {
+    quant::WeightMatrix m = w.shape;
+    m.data = w.copies[next++ % w.copies.size()].data();
+    quant::MatMulQuantized(pool, "bench", m, a, y.data(), rows);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double bytes = double(w.shape.RowBytes()) * rows;
+  const double ops = 2.0 * rows * cols * tokens;
+  state.counters["GB/s"] = benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GOPS"] = benchmark::Counter(ops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+  const roofline::MachineProfile& p = Machine();
+  const double dram = p.ReadGbps("DRAM", threads) * 1e9, int8 = p.PeakGops("int8_dot", threads) * 1e9;
+  if (dram > 0 && int8 > 0) {
+    state.counters["of_dram"] = benchmark::Counter(bytes / dram, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["of_int8"] = benchmark::Counter(ops / int8, benchmark::Counter::kIsIterationInvariantRate);
+  }
+  state.SetLabel(quant::BestDotKernel(type).isa);
+}
+
+void Register() {
+  const model::ModelConfig qwen = *model::FindPreset("qwen2.5-1.5b");
+  const struct {
+    const char* name;
+    int64_t rows, cols;
+  } shapes[] = {{"ffn_up", qwen.ffn, qwen.hidden}, {"ffn_down", qwen.hidden, qwen.ffn}};
+  const struct {
+    const char* name;
+    GgmlType type;
+  } types[] = {{"Q4_K", GgmlType::kQ4_K}, {"Q6_K", GgmlType::kQ6_K}, {"Q8_0", GgmlType::kQ8_0},
+               {"Q4_0", GgmlType::kQ4_0}, {"F16", GgmlType::kF16}};
+  const int all = cpu::AvailableCpus();
+  for (const auto& t : types) {
+    for (const auto& s : shapes) {
+      auto* b = benchmark::RegisterBenchmark(
+          (std::string("MatMul/") + t.name + "/" + s.name + "_" + std::to_string(s.rows) + "x" +
+           std::to_string(s.cols))
+              .c_str(),
+          [=](benchmark::State& st) { BM_MatMul(st, t.type, s.rows, s.cols); });
+      for (int64_t tokens : {1, 91, 512}) {
+        for (int threads : {1, all}) b->Args({tokens, threads});
+      }
+      b->ArgNames({"tokens", "threads"})->UseRealTime()->Unit(benchmark::kMicrosecond);
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Register();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  return 0;
+}

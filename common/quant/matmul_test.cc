@@ -1,0 +1,136 @@
+#include "common/quant/matmul.h"
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "common/quant/dequantize.h"
+#include "common/quant/quantize.h"
+#include "gtest/gtest.h"
+
+namespace quant {
+namespace {
+
+using gguf::GgmlType;
+
+const GgmlType kTypes[] = {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
+                           GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ6_K};
+
+struct Problem {
+  WeightMatrix w;
+  std::vector<uint8_t> bytes;
+  std::vector<float> x;  // tokens x cols
+  int64_t tokens;
+};
+
+Problem Make(GgmlType type, int64_t rows, int64_t cols, int64_t tokens, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> dense(rows * cols);
+  for (float& v : dense) v = normal(rng) * 0.05f;
+  Problem p;
+  p.tokens = tokens;
+  p.w = {type, nullptr, rows, cols};
+  p.bytes.resize(p.w.RowBytes() * rows);
+  for (int64_t r = 0; r < rows; ++r) {
+    EXPECT_TRUE(QuantizeRow(type, dense.data() + r * cols, p.bytes.data() + r * p.w.RowBytes(), cols).ok());
+  }
+  p.w.data = p.bytes.data();
+  p.x.resize(tokens * cols);
+  for (float& v : p.x) v = normal(rng);
+  return p;
+}
+
+// Every kernel this CPU runs agrees with the scalar reference on the same
+// quantized activations, up to float summation order.
+TEST(DotKernels, EveryKernelMatchesTheReference) {
+  for (GgmlType type : kTypes) {
+    const int64_t block = ActivationFor(type) == ActivationFormat::kQ8_K ? 256 : 32;
+    for (int64_t cols : {block, 2 * block, 6 * block}) {
+      for (int64_t rows : {1, 3, 17}) {
+        for (int64_t tokens : {1, 2, 7}) {
+          Problem p = Make(type, rows, cols, tokens, 1000 + rows * 31 + tokens);
+          QuantizedActivations a(type, cols, tokens);
+          a.Quantize(p.x.data());
+          std::vector<float> ref(rows * tokens), out(rows * tokens);
+          ScalarDotKernel(type)(p.w.data, p.w.RowBytes(), rows, a.row(0), a.row_bytes(), tokens, cols,
+                                ref.data(), rows);
+          for (const DotKernel& k : AvailableDotKernels(type)) {
+            std::fill(out.begin(), out.end(), NAN);
+            k.fn(p.w.data, p.w.RowBytes(), rows, a.row(0), a.row_bytes(), tokens, cols, out.data(), rows);
+            for (int64_t i = 0; i < rows * tokens; ++i) {
+              ASSERT_NEAR(out[i], ref[i], 1e-4 * (1 + std::fabs(ref[i])))
+                  << gguf::TypeInfo(type).name << " " << k.isa << " rows " << rows << " cols " << cols
+                  << " tokens " << tokens << " at " << i;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+// The reference computes what the format defines: the dequantized weights
+// times the (8-bit quantized) activations.
+TEST(DotKernels, ReferenceMatchesDequantizedMath) {
+  for (GgmlType type : kTypes) {
+    Problem p = Make(type, 5, 512, 3, 7);
+    QuantizedActivations a(type, 512, 3);
+    a.Quantize(p.x.data());
+    std::vector<float> y(15);
+    ScalarDotKernel(type)(p.w.data, p.w.RowBytes(), 5, a.row(0), a.row_bytes(), 3, 512, y.data(), 5);
+    std::vector<float> row(512);
+    for (int64_t r = 0; r < 5; ++r) {
+      ASSERT_TRUE(DequantizeRow(type, p.w.data + r * p.w.RowBytes(), row.data(), 512).ok());
+      for (int64_t t = 0; t < 3; ++t) {
+        double exact = 0, magnitude = 0;
+        for (int i = 0; i < 512; ++i) {
+          exact += double(row[i]) * p.x[t * 512 + i];
+          magnitude += std::fabs(double(row[i]) * p.x[t * 512 + i]);
+        }
+        // 8-bit activations: each term off by at most ~1/127 relative to the block's largest.
+        const double tolerance = ActivationFor(type) == ActivationFormat::kF32 ? 1e-5 * magnitude : 0.02 * magnitude;
+        EXPECT_NEAR(y[t * 5 + r], exact, tolerance) << gguf::TypeInfo(type).name;
+      }
+    }
+  }
+}
+
+TEST(MatMul, ThreadedEqualsSingleThreadedAndCountsOneDispatch) {
+  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ8_0, GgmlType::kQ6_K}) {
+    for (int64_t tokens : {1, 91}) {
+      Problem p = Make(type, 301, 512, tokens, 3);
+      parallel::ThreadPool one(1), two(2);
+      std::vector<float> y1(301 * tokens), y2(301 * tokens);
+      MatMul(one, "test.mm", p.w, p.x.data(), tokens, y1.data());
+      MatMul(two, "test.mm", p.w, p.x.data(), tokens, y2.data());
+      EXPECT_EQ(y1, y2);
+      EXPECT_EQ(two.Stats("test.mm").dispatches, 1u);
+    }
+  }
+}
+
+TEST(MatMul, PairEqualsTwoProductsInOneDispatch) {
+  Problem gate = Make(GgmlType::kQ4_K, 200, 256, 2, 11), up = Make(GgmlType::kQ4_K, 200, 256, 2, 12);
+  parallel::ThreadPool pool(2);
+  QuantizedActivations a(GgmlType::kQ4_K, 256, 2);
+  a.Quantize(gate.x.data());
+  std::vector<float> g1(400), u1(400), g2(400), u2(400);
+  MatMulQuantized(pool, "gate", gate.w, a, g1.data(), 200);
+  MatMulQuantized(pool, "up", up.w, a, u1.data(), 200);
+  MatMulPair(pool, "gate_up", gate.w, up.w, a, g2.data(), u2.data(), 200);
+  EXPECT_EQ(g1, g2);
+  EXPECT_EQ(u1, u2);
+  EXPECT_EQ(pool.Stats("gate_up").dispatches, 1u);
+  EXPECT_EQ(pool.Stats("gate").dispatches + pool.Stats("up").dispatches, 2u);
+}
+
+TEST(MatMul, CheckMatrixRejectsWhatItCannotRun) {
+  EXPECT_FALSE(CheckMatrix({GgmlType::kQ2_K, nullptr, 4, 256}).ok());
+  EXPECT_FALSE(CheckMatrix({GgmlType::kQ4_K, nullptr, 4, 100}).ok());
+  EXPECT_FALSE(CheckMatrix({GgmlType::kQ8_0, nullptr, 0, 32}).ok());
+  EXPECT_TRUE(CheckMatrix({GgmlType::kQ6_K, nullptr, 4, 512}).ok());
+}
+
+}  // namespace
+}  // namespace quant

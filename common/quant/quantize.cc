@@ -1,0 +1,203 @@
+#include "common/quant/quantize.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "common/quant/fp16.h"
+
+namespace quant {
+namespace {
+
+using gguf::GgmlType;
+
+int Round(float v) { return static_cast<int>(std::nearbyint(v)); }
+int Clamp(int v, int lo, int hi) { return std::min(hi, std::max(lo, v)); }
+
+// The value of largest magnitude, sign kept.
+float SignedMax(const float* x, int n) {
+  float best = 0;
+  for (int i = 0; i < n; ++i) {
+    if (std::fabs(x[i]) > std::fabs(best)) best = x[i];
+  }
+  return best;
+}
+
+// Symmetric formats: value = d * (q - offset), q in [0, 2 * offset - 1].
+template <typename Block>
+float SymmetricScale(const float* x, int offset, Block* b) {
+  const float d = SignedMax(x, kQK) / -offset;
+  b->d = F32ToF16(d);
+  return d;
+}
+
+void Q4_0(const float* x, BlockQ4_0* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQK) {
+    const float d = SymmetricScale(x, 8, &y[i]);
+    const float id = d != 0 ? 1.0f / d : 0;
+    for (int j = 0; j < kQK / 2; ++j) {
+      const int lo = Clamp(Round(x[j] * id) + 8, 0, 15);
+      const int hi = Clamp(Round(x[j + kQK / 2] * id) + 8, 0, 15);
+      y[i].qs[j] = static_cast<uint8_t>(lo | (hi << 4));
+    }
+  }
+}
+
+void Q5_0(const float* x, BlockQ5_0* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQK) {
+    const float d = SymmetricScale(x, 16, &y[i]);
+    const float id = d != 0 ? 1.0f / d : 0;
+    uint32_t qh = 0;
+    for (int j = 0; j < kQK / 2; ++j) {
+      const int lo = Clamp(Round(x[j] * id) + 16, 0, 31);
+      const int hi = Clamp(Round(x[j + kQK / 2] * id) + 16, 0, 31);
+      y[i].qs[j] = static_cast<uint8_t>((lo & 0xF) | ((hi & 0xF) << 4));
+      qh |= uint32_t(lo >> 4) << j;
+      qh |= uint32_t(hi >> 4) << (j + 16);
+    }
+    std::memcpy(y[i].qh, &qh, 4);
+  }
+}
+
+void Q4_K(const float* x, BlockQ4_K* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+    float scale[8], min[8];
+    float max_scale = 0, max_min = 0;
+    for (int j = 0; j < 8; ++j) {
+      const float* s = x + 32 * j;
+      float lo = 0, hi = s[0];
+      for (int l = 0; l < 32; ++l) {
+        lo = std::min(lo, s[l]);
+        hi = std::max(hi, s[l]);
+      }
+      scale[j] = (hi - lo) / 15;
+      min[j] = -lo;
+      max_scale = std::max(max_scale, scale[j]);
+      max_min = std::max(max_min, min[j]);
+    }
+    const float d = max_scale / 63, dmin = max_min / 63;
+    y[i].d = F32ToF16(d);
+    y[i].dmin = F32ToF16(dmin);
+    const float d16 = F16ToF32(y[i].d), dmin16 = F16ToF32(y[i].dmin);
+    uint8_t sc[8], m[8];
+    for (int j = 0; j < 8; ++j) {
+      sc[j] = static_cast<uint8_t>(d > 0 ? Clamp(Round(scale[j] / d), 0, 63) : 0);
+      m[j] = static_cast<uint8_t>(dmin > 0 ? Clamp(Round(min[j] / dmin), 0, 63) : 0);
+    }
+    std::memset(y[i].scales, 0, 12);
+    for (int j = 0; j < 4; ++j) {
+      y[i].scales[j] = sc[j];
+      y[i].scales[j + 4] = m[j];
+    }
+    for (int j = 4; j < 8; ++j) {
+      y[i].scales[j + 4] = static_cast<uint8_t>((sc[j] & 0xF) | ((m[j] & 0xF) << 4));
+      y[i].scales[j - 4] |= static_cast<uint8_t>((sc[j] >> 4) << 6);
+      y[i].scales[j] |= static_cast<uint8_t>((m[j] >> 4) << 6);
+    }
+    uint8_t q[kQKK];
+    for (int j = 0; j < 8; ++j) {
+      const float step = d16 * sc[j], offset = dmin16 * m[j];
+      for (int l = 0; l < 32; ++l) {
+        q[32 * j + l] = static_cast<uint8_t>(step > 0 ? Clamp(Round((x[32 * j + l] + offset) / step), 0, 15) : 0);
+      }
+    }
+    for (int chunk = 0; chunk < 4; ++chunk) {
+      for (int l = 0; l < 32; ++l) {
+        y[i].qs[32 * chunk + l] = static_cast<uint8_t>(q[64 * chunk + l] | (q[64 * chunk + 32 + l] << 4));
+      }
+    }
+  }
+}
+
+void Q6_K(const float* x, BlockQ6_K* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+    float scale[16];
+    float max_abs = 0;
+    for (int g = 0; g < 16; ++g) {
+      scale[g] = SignedMax(x + 16 * g, 16) / -32;
+      max_abs = std::max(max_abs, std::fabs(scale[g]));
+    }
+    const float d = max_abs / 127;
+    y[i].d = F32ToF16(d);
+    const float d16 = F16ToF32(y[i].d);
+    uint8_t q[kQKK];
+    for (int g = 0; g < 16; ++g) {
+      y[i].scales[g] = static_cast<int8_t>(d > 0 ? Clamp(Round(scale[g] / d), -127, 127) : 0);
+      const float step = d16 * y[i].scales[g];
+      for (int l = 0; l < 16; ++l) {
+        q[16 * g + l] = static_cast<uint8_t>(step != 0 ? Clamp(Round(x[16 * g + l] / step) + 32, 0, 63) : 32);
+      }
+    }
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* h = q + 128 * half;
+      uint8_t* ql = y[i].ql + 64 * half;
+      uint8_t* qh = y[i].qh + 32 * half;
+      for (int l = 0; l < 32; ++l) {
+        ql[l] = static_cast<uint8_t>((h[l] & 0xF) | ((h[l + 64] & 0xF) << 4));
+        ql[l + 32] = static_cast<uint8_t>((h[l + 32] & 0xF) | ((h[l + 96] & 0xF) << 4));
+        qh[l] = static_cast<uint8_t>((h[l] >> 4) | ((h[l + 32] >> 4) << 2) | ((h[l + 64] >> 4) << 4) |
+                                     ((h[l + 96] >> 4) << 6));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void QuantizeQ8_0(const float* x, BlockQ8_0* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQK; ++i, x += kQK) {
+    float amax = 0;
+    for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float d = amax / 127;
+    const float id = d != 0 ? 1.0f / d : 0;
+    y[i].d = F32ToF16(d);
+    for (int j = 0; j < kQK; ++j) y[i].qs[j] = static_cast<int8_t>(Clamp(Round(x[j] * id), -127, 127));
+  }
+}
+
+void QuantizeQ8_K(const float* x, BlockQ8_K* y, int64_t n) {
+  for (int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+    float amax = 0;
+    for (int j = 0; j < kQKK; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float d = amax / 127;
+    const float id = d != 0 ? 1.0f / d : 0;
+    y[i].d = d;
+    for (int g = 0; g < kQKK / 16; ++g) {
+      int sum = 0;
+      for (int l = 0; l < 16; ++l) {
+        const int q = Clamp(Round(x[16 * g + l] * id), -127, 127);
+        y[i].qs[16 * g + l] = static_cast<int8_t>(q);
+        sum += q;
+      }
+      y[i].bsums[g] = static_cast<int16_t>(sum);
+    }
+  }
+}
+
+absl::Status QuantizeRow(GgmlType type, const float* src, void* dst, int64_t n) {
+  const gguf::TensorTypeInfo& info = gguf::TypeInfo(type);
+  if (n < 0 || n % info.block_size != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(n, " weights are not whole ", info.name, " blocks"));
+  }
+  const int64_t nb = n / info.block_size;
+  switch (type) {
+    case GgmlType::kF32: std::memcpy(dst, src, n * 4); break;
+    case GgmlType::kF16:
+      for (int64_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = F32ToF16(src[i]);
+      break;
+    case GgmlType::kBF16:
+      for (int64_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = F32ToBf16(src[i]);
+      break;
+    case GgmlType::kQ8_0: QuantizeQ8_0(src, static_cast<BlockQ8_0*>(dst), n); break;
+    case GgmlType::kQ4_0: Q4_0(src, static_cast<BlockQ4_0*>(dst), nb); break;
+    case GgmlType::kQ5_0: Q5_0(src, static_cast<BlockQ5_0*>(dst), nb); break;
+    case GgmlType::kQ4_K: Q4_K(src, static_cast<BlockQ4_K*>(dst), nb); break;
+    case GgmlType::kQ6_K: Q6_K(src, static_cast<BlockQ6_K*>(dst), nb); break;
+    default:
+      return absl::UnimplementedError(absl::StrCat("no quantizer for tensor type ", info.name));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace quant
