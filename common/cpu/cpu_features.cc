@@ -75,9 +75,13 @@ const CpuFeatures& GetCpuFeatures() {
 }
 
 int AvailableCpus() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
-  return static_cast<int>(std::thread::hardware_concurrency());
+  // Read once: later pinning of the calling thread must not shrink it.
+  static const int cpus = [] {
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) return CPU_COUNT(&set);
+    return static_cast<int>(std::thread::hardware_concurrency());
+  }();
+  return cpus;
 }
 
 }  // namespace cpu

@@ -114,6 +114,8 @@ void Register() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  (void)cpu::AvailableCpus();  // before any thread is pinned
+  (void)Machine();
   Register();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
