@@ -19,7 +19,7 @@
 // (vocab x hidden; reads token_embd when tied). Prefill of B tokens multiplies
 // FLOPs and activations by B but reads each weight once; attention is causal
 // (B(B+1)/2 query-key pairs); only the last token's logits are computed.
-// The KV cache holds F16 (2 bytes an element).
+// The KV cache holds F32 (4 bytes an element), as the engine does.
 #ifndef APR_COMMON_COST_OP_COST_H_
 #define APR_COMMON_COST_OP_COST_H_
 
@@ -34,7 +34,7 @@
 
 namespace cost {
 
-inline constexpr double kKvBytesPerElement = 2;  // F16 cache
+inline constexpr double kKvBytesPerElement = 4;  // the engine caches K and V as F32
 
 // What limits an op's working set: weights stream once per token, the KV
 // cache is re-read per token, activations stay small.

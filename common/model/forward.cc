@@ -1,0 +1,250 @@
+#include "common/model/forward.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "common/model/ops.h"
+#include "common/quant/activations.h"
+#include "common/quant/matmul.h"
+
+namespace model {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Adds the wall time of its scope to one (layer, op) cell, when timing.
+class OpTimer {
+ public:
+  OpTimer(OpTimes* times, int layer, Op op) : times_(times), layer_(layer), op_(op) {
+    if (times_) start_ = Clock::now();
+  }
+  ~OpTimer() {
+    if (times_) times_->At(layer_, op_) += std::chrono::duration<double>(Clock::now() - start_).count();
+  }
+
+ private:
+  OpTimes* times_;
+  int layer_;
+  Op op_;
+  Clock::time_point start_;
+};
+
+void AddBias(float* y, const std::vector<float>& bias, int64_t n_tokens, int64_t dim) {
+  if (bias.empty()) return;
+  for (int64_t t = 0; t < n_tokens; ++t) {
+    for (int64_t i = 0; i < dim; ++i) y[t * dim + i] += bias[i];
+  }
+}
+
+}  // namespace
+
+const char* OpName(Op op) {
+  static const char* const kNames[] = {"embed",    "attn_norm", "qkv",  "rope",     "attention",
+                                       "attn_output", "ffn_norm", "gate_up", "activation", "down",
+                                       "residual", "output_norm", "output"};
+  return kNames[static_cast<int>(op)];
+}
+
+double OpTimes::Total() const {
+  double total = 0;
+  for (const auto& layer : seconds) {
+    for (double s : layer) total += s;
+  }
+  return total;
+}
+
+Transformer::Transformer(const ModelWeights& weights, parallel::ThreadPool& pool, int max_context)
+    : w_(weights), c_(weights.config()), pool_(pool), max_context_(max_context) {
+  const int64_t half = c_.head_dim / 2;
+  for (int64_t i = 0; i < half; ++i) {
+    inv_freq_.push_back(static_cast<float>(std::pow(double(c_.rope_theta), -2.0 * i / c_.head_dim)));
+  }
+  k_cache_.assign(c_.n_layers, std::vector<float>(size_t(max_context) * c_.KvDim()));
+  v_cache_.assign(c_.n_layers, std::vector<float>(size_t(max_context) * c_.KvDim()));
+  scores_.resize(pool.num_threads() * size_t(max_context));
+}
+
+void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
+  const int64_t hd = c_.head_dim, q_dim = c_.QDim(), kv_dim = c_.KvDim();
+  const int64_t group = c_.n_heads / c_.n_kv_heads;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const float* keys = k_cache_[layer].data();
+  const float* values = v_cache_[layer].data();
+  const int64_t units = n * c_.n_heads;
+  pool_.ParallelFor("attention", units, [&](size_t unit, size_t thread) {
+    const int64_t t = unit / c_.n_heads, h = unit % c_.n_heads, kvh = h / group;
+    const int64_t seen = pos0 + t + 1;  // causal: keys 0..pos0+t
+    const float* q = q_.data() + t * q_dim + h * hd;
+    float* scores = scores_.data() + thread * size_t(max_context_);
+    for (int64_t j = 0; j < seen; ++j) {
+      const float* k = keys + j * kv_dim + kvh * hd;
+      float dot = 0;
+      for (int64_t d = 0; d < hd; ++d) dot += q[d] * k[d];
+      scores[j] = dot * scale;
+    }
+    Softmax(scores, seen);
+    float* out = attn_.data() + t * q_dim + h * hd;
+    std::fill(out, out + hd, 0.0f);
+    for (int64_t j = 0; j < seen; ++j) {
+      const float* v = values + j * kv_dim + kvh * hd;
+      const float p = scores[j];
+      for (int64_t d = 0; d < hd; ++d) out[d] += p * v[d];
+    }
+  });
+}
+
+void Transformer::Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& options) {
+  const int64_t f = c_.ffn;
+  quant::QuantizedActivations a(l.gate.type, c_.hidden, n);
+  a.Quantize(norm_.data());
+  const int layer = static_cast<int>(&l - &w_.layer(0));
+  if (options.fused_ffn && l.gate.type == l.up.type) {
+    // One dispatch: each task computes the same rows of gate and up, then
+    // applies silu(gate) * up to them while they are in cache.
+    OpTimer timer(options.times, layer, Op::kGateUp);
+    const quant::DotRowsFn gk = quant::BestDotKernel(l.gate.type).fn, uk = quant::BestDotKernel(l.up.type).fn;
+    const size_t gb = l.gate.RowBytes(), ub = l.up.RowBytes();
+    const int64_t per_task = quant::RowsPerTask(f, pool_.num_threads());
+    pool_.ParallelFor("ffn.gate_up", (f + per_task - 1) / per_task, [&](size_t task, size_t) {
+      const int64_t r0 = task * per_task, r1 = std::min(f, r0 + per_task);
+      gk(l.gate.data + r0 * gb, gb, r1 - r0, a.row(0), a.row_bytes(), n, c_.hidden, gate_.data() + r0, f);
+      uk(l.up.data + r0 * ub, ub, r1 - r0, a.row(0), a.row_bytes(), n, c_.hidden, up_.data() + r0, f);
+      for (int64_t t = 0; t < n; ++t) {
+        SiluMul(gate_.data() + t * f + r0, up_.data() + t * f + r0, r1 - r0, hidden_.data() + t * f + r0);
+      }
+    });
+  } else {
+    {
+      OpTimer timer(options.times, layer, Op::kGateUp);
+      quant::MatMulQuantized(pool_, "ffn.gate", l.gate, a, gate_.data(), f);
+      if (l.up.type == l.gate.type) {
+        quant::MatMulQuantized(pool_, "ffn.up", l.up, a, up_.data(), f);
+      } else {
+        quant::MatMul(pool_, "ffn.up", l.up, norm_.data(), n, up_.data());
+      }
+    }
+    OpTimer timer(options.times, layer, Op::kActivation);
+    SiluMul(gate_.data(), up_.data(), n * f, hidden_.data());
+  }
+  OpTimer timer(options.times, layer, Op::kDown);
+  quant::MatMul(pool_, "ffn.down", l.down, hidden_.data(), n, attn_.data());
+}
+
+absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<float>* logits,
+                                  const ForwardOptions& options) {
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  if (n == 0) return absl::InvalidArgumentError("no tokens to evaluate");
+  if (position_ + n > max_context_) {
+    return absl::OutOfRangeError(absl::StrCat("context full: ", position_, " cached + ", n, " new > ",
+                                              max_context_));
+  }
+  const int64_t h = c_.hidden, q_dim = c_.QDim(), kv_dim = c_.KvDim(), f = c_.ffn, half = c_.head_dim / 2;
+  x_.resize(n * h);
+  norm_.resize(n * h);
+  q_.resize(n * q_dim);
+  k_.resize(n * kv_dim);
+  v_.resize(n * kv_dim);
+  attn_.resize(n * std::max(q_dim, h));
+  gate_.resize(n * f);
+  up_.resize(n * f);
+  hidden_.resize(n * f);
+  cos_.resize(n * half);
+  sin_.resize(n * half);
+  const int64_t pos0 = position_;
+  {
+    OpTimer timer(options.times, -1, Op::kEmbed);
+    for (int64_t t = 0; t < n; ++t) {
+      if (auto s = w_.Embed(tokens[t], x_.data() + t * h); !s.ok()) return s;
+      for (int64_t i = 0; i < half; ++i) {
+        const double angle = double(pos0 + t) * inv_freq_[i];
+        cos_[t * half + i] = static_cast<float>(std::cos(angle));
+        sin_[t * half + i] = static_cast<float>(std::sin(angle));
+      }
+    }
+  }
+  const bool neox = c_.arch == "qwen2";
+  for (uint32_t li = 0; li < c_.n_layers; ++li) {
+    const int layer = static_cast<int>(li);
+    const LayerWeights& l = w_.layer(layer);
+    {
+      OpTimer timer(options.times, layer, Op::kAttnNorm);
+      for (int64_t t = 0; t < n; ++t) RmsNorm(x_.data() + t * h, l.attn_norm.data(), c_.norm_eps, h, norm_.data() + t * h);
+    }
+    {
+      OpTimer timer(options.times, layer, Op::kQkv);
+      quant::MatMul(pool_, "attn.q", l.q, norm_.data(), n, q_.data());
+      quant::MatMul(pool_, "attn.k", l.k, norm_.data(), n, k_.data());
+      quant::MatMul(pool_, "attn.v", l.v, norm_.data(), n, v_.data());
+      AddBias(q_.data(), l.q_bias, n, q_dim);
+      AddBias(k_.data(), l.k_bias, n, kv_dim);
+      AddBias(v_.data(), l.v_bias, n, kv_dim);
+    }
+    {
+      OpTimer timer(options.times, layer, Op::kRope);
+      for (int64_t t = 0; t < n; ++t) {
+        const float* cs = cos_.data() + t * half;
+        const float* sn = sin_.data() + t * half;
+        for (uint32_t hh = 0; hh < c_.n_heads; ++hh) Rope(q_.data() + t * q_dim + hh * c_.head_dim, cs, sn, c_.head_dim, neox);
+        for (uint32_t hh = 0; hh < c_.n_kv_heads; ++hh) Rope(k_.data() + t * kv_dim + hh * c_.head_dim, cs, sn, c_.head_dim, neox);
+      }
+      std::copy(k_.begin(), k_.begin() + n * kv_dim, k_cache_[layer].begin() + pos0 * kv_dim);
+      std::copy(v_.begin(), v_.begin() + n * kv_dim, v_cache_[layer].begin() + pos0 * kv_dim);
+    }
+    {
+      OpTimer timer(options.times, layer, Op::kAttention);
+      Attention(layer, n, pos0);
+    }
+    {
+      OpTimer timer(options.times, layer, Op::kAttnOutput);
+      quant::MatMul(pool_, "attn.output", l.o, attn_.data(), n, norm_.data());
+    }
+    {
+      OpTimer timer(options.times, layer, Op::kResidual);
+      for (int64_t i = 0; i < n * h; ++i) x_[i] += norm_[i];
+    }
+    {
+      OpTimer timer(options.times, layer, Op::kFfnNorm);
+      for (int64_t t = 0; t < n; ++t) RmsNorm(x_.data() + t * h, l.ffn_norm.data(), c_.norm_eps, h, norm_.data() + t * h);
+    }
+    Ffn(l, n, options);
+    {
+      OpTimer timer(options.times, layer, Op::kResidual);
+      for (int64_t i = 0; i < n * h; ++i) x_[i] += attn_[i];
+    }
+  }
+  position_ += static_cast<int>(n);
+  const int64_t first = options.all_logits ? 0 : n - 1, count = n - first;
+  {
+    OpTimer timer(options.times, -1, Op::kOutputNorm);
+    for (int64_t t = first; t < n; ++t) {
+      RmsNorm(x_.data() + t * h, w_.output_norm().data(), c_.norm_eps, h, norm_.data() + (t - first) * h);
+    }
+  }
+  OpTimer timer(options.times, -1, Op::kOutput);
+  logits->resize(count * c_.vocab);
+  quant::MatMul(pool_, "output", w_.output(), norm_.data(), count, logits->data());
+  return absl::OkStatus();
+}
+
+absl::Status Transformer::Prefill(absl::Span<const int32_t> tokens, std::vector<float>* logits,
+                                  const ForwardOptions& options, int micro_batch) {
+  if (tokens.empty()) return absl::InvalidArgumentError("no tokens to evaluate");
+  for (size_t start = 0; start < tokens.size(); start += micro_batch) {
+    const size_t count = std::min(tokens.size() - start, static_cast<size_t>(micro_batch));
+    if (auto s = Forward(tokens.subspan(start, count), logits, options); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Transformer::PrefillSerial(absl::Span<const int32_t> tokens, std::vector<float>* logits,
+                                        const ForwardOptions& options) {
+  if (tokens.empty()) return absl::InvalidArgumentError("no tokens to evaluate");
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (auto s = Forward(tokens.subspan(i, 1), logits, options); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace model

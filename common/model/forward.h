@@ -1,0 +1,89 @@
+// The forward pass of a llama/qwen2 transformer over a KV cache: decode of
+// one token, batched prefill of many (causal attention), or prefill token by
+// token (the book's serial baseline).
+//
+//   Transformer t(*weights, pool, /*max_context=*/1024);
+//   std::vector<float> logits;
+//   t.Prefill(prompt, &logits);            // batched
+//   t.Forward({next_token}, &logits);      // one decode step
+//
+// Per layer: x += o(attn(rope(q(n1)), rope(k(n1)), v(n1))) with n1 = rmsnorm(x);
+// x += down(silu(gate(n2)) * up(n2)) with n2 = rmsnorm(x). The FFN's gate and
+// up run in one dispatch with the activation applied in the same pass
+// (fused), or as two dispatches plus an activation pass (unfused).
+#ifndef APR_COMMON_MODEL_FORWARD_H_
+#define APR_COMMON_MODEL_FORWARD_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/types/span.h"
+#include "common/model/weights.h"
+#include "common/parallel/thread_pool.h"
+
+namespace model {
+
+// The ops a layer runs, for per-op timing.
+enum class Op {
+  kEmbed, kAttnNorm, kQkv, kRope, kAttention, kAttnOutput, kFfnNorm, kGateUp, kActivation, kDown,
+  kResidual, kOutputNorm, kOutput, kCount
+};
+const char* OpName(Op op);
+
+// Wall time per (layer, op); layer -1 (index 0) is outside the blocks.
+struct OpTimes {
+  explicit OpTimes(int n_layers) : seconds(n_layers + 1) {}
+  std::vector<std::array<double, static_cast<int>(Op::kCount)>> seconds;
+  double& At(int layer, Op op) { return seconds[layer + 1][static_cast<int>(op)]; }
+  double Total() const;
+};
+
+struct ForwardOptions {
+  bool fused_ffn = true;
+  bool all_logits = false;     // logits of every token, not only the last
+  OpTimes* times = nullptr;    // accumulate per-op wall time when set
+};
+
+class Transformer {
+ public:
+  Transformer(const ModelWeights& weights, parallel::ThreadPool& pool, int max_context);
+
+  // Evaluates `tokens` after the position() already cached and caches them.
+  // `logits` receives vocab floats (the last token's) or tokens x vocab.
+  absl::Status Forward(absl::Span<const int32_t> tokens, std::vector<float>* logits,
+                       const ForwardOptions& options = {});
+  // Forward in micro-batches of at most `micro_batch` tokens; the last
+  // token's logits.
+  absl::Status Prefill(absl::Span<const int32_t> tokens, std::vector<float>* logits,
+                       const ForwardOptions& options = {}, int micro_batch = 256);
+  // Token by token: the serial baseline.
+  absl::Status PrefillSerial(absl::Span<const int32_t> tokens, std::vector<float>* logits,
+                             const ForwardOptions& options = {});
+
+  void Reset() { position_ = 0; }
+  int position() const { return position_; }
+  int max_context() const { return max_context_; }
+  const ModelWeights& weights() const { return w_; }
+  parallel::ThreadPool& pool() { return pool_; }
+
+ private:
+  void Attention(int layer, int64_t n, int64_t pos0);
+  void Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& options);
+
+  const ModelWeights& w_;
+  const ModelConfig& c_;
+  parallel::ThreadPool& pool_;
+  int max_context_;
+  int position_ = 0;
+  std::vector<float> inv_freq_;               // head_dim / 2 rope frequencies
+  std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer, max_context x kv_dim
+  // Scratch, sized for the current batch.
+  std::vector<float> x_, norm_, q_, k_, v_, attn_, gate_, up_, hidden_, cos_, sin_, scores_;
+};
+
+}  // namespace model
+
+#endif  // APR_COMMON_MODEL_FORWARD_H_

@@ -1,0 +1,251 @@
+#include "common/model/forward.h"
+
+#include <cmath>
+#include <filesystem>
+#include <numeric>
+
+#include "common/model/synth.h"
+#include "common/quant/dequantize.h"
+#include "gtest/gtest.h"
+
+namespace model {
+namespace {
+
+ModelConfig Tiny(const std::string& arch) {
+  ModelConfig c;
+  c.name = "tiny-" + arch;
+  c.arch = arch;
+  c.n_layers = 2;
+  c.hidden = 256;
+  c.n_heads = 4;
+  c.n_kv_heads = 2;
+  c.head_dim = 64;
+  c.ffn = 512;
+  c.vocab = 320;
+  c.context_length = 64;
+  c.tied_embeddings = arch == "qwen2";
+  c.qkv_bias = arch == "qwen2";
+  c.rope_theta = arch == "qwen2" ? 1e6f : 1e4f;
+  c.norm_eps = 1e-6f;
+  return c;
+}
+
+std::unique_ptr<ModelWeights> Synth(const ModelConfig& c, const std::string& scheme) {
+  const std::string path = testing::TempDir() + "/" + c.name + "-" + scheme + ".gguf";
+  parallel::ThreadPool pool(2);
+  EXPECT_TRUE(WriteSynthModel({c, scheme, 7}, path, pool).ok());
+  auto w = ModelWeights::Load(path);
+  EXPECT_TRUE(w.ok()) << w.status();
+  return w.ok() ? *std::move(w) : nullptr;
+}
+
+// A plain float forward pass: dequantized weights, straightforward loops,
+// float activations throughout. Returns every position's logits.
+std::vector<std::vector<float>> ReferenceForward(const ModelWeights& w, const std::vector<int32_t>& tokens) {
+  const ModelConfig& c = w.config();
+  const int64_t h = c.hidden, hd = c.head_dim, qd = c.QDim(), kvd = c.KvDim(), n = tokens.size();
+  auto dense = [](const quant::WeightMatrix& m) {
+    std::vector<float> d(m.rows * m.cols);
+    for (int64_t r = 0; r < m.rows; ++r) {
+      EXPECT_TRUE(quant::DequantizeRow(m.type, m.data + r * m.RowBytes(), d.data() + r * m.cols, m.cols).ok());
+    }
+    return d;
+  };
+  auto matvec = [](const std::vector<float>& m, int64_t rows, int64_t cols, const float* x, float* y) {
+    for (int64_t r = 0; r < rows; ++r) {
+      double s = 0;
+      for (int64_t i = 0; i < cols; ++i) s += double(m[r * cols + i]) * x[i];
+      y[r] = static_cast<float>(s);
+    }
+  };
+  auto rmsnorm = [&](const float* x, const std::vector<float>& wt, float* y) {
+    double ss = 0;
+    for (int64_t i = 0; i < h; ++i) ss += double(x[i]) * x[i];
+    const double scale = 1.0 / std::sqrt(ss / h + c.norm_eps);
+    for (int64_t i = 0; i < h; ++i) y[i] = static_cast<float>(x[i] * scale * wt[i]);
+  };
+  auto rope = [&](float* v, int64_t pos) {
+    for (int64_t i = 0; i < hd / 2; ++i) {
+      const double angle = pos * std::pow(double(c.rope_theta), -2.0 * i / hd);
+      const int64_t a = c.arch == "qwen2" ? i : 2 * i, b = c.arch == "qwen2" ? i + hd / 2 : 2 * i + 1;
+      const double x0 = v[a], x1 = v[b];
+      v[a] = static_cast<float>(x0 * std::cos(angle) - x1 * std::sin(angle));
+      v[b] = static_cast<float>(x0 * std::sin(angle) + x1 * std::cos(angle));
+    }
+  };
+  std::vector<std::vector<float>> x(n, std::vector<float>(h));
+  for (int64_t t = 0; t < n; ++t) EXPECT_TRUE(w.Embed(tokens[t], x[t].data()).ok());
+  for (uint32_t l = 0; l < c.n_layers; ++l) {
+    const LayerWeights& L = w.layer(l);
+    const auto q_w = dense(L.q), k_w = dense(L.k), v_w = dense(L.v), o_w = dense(L.o);
+    const auto g_w = dense(L.gate), u_w = dense(L.up), d_w = dense(L.down);
+    std::vector<std::vector<float>> K(n, std::vector<float>(kvd)), V(n, std::vector<float>(kvd));
+    std::vector<std::vector<float>> Q(n, std::vector<float>(qd));
+    for (int64_t t = 0; t < n; ++t) {
+      std::vector<float> nx(h);
+      rmsnorm(x[t].data(), L.attn_norm, nx.data());
+      matvec(q_w, qd, h, nx.data(), Q[t].data());
+      matvec(k_w, kvd, h, nx.data(), K[t].data());
+      matvec(v_w, kvd, h, nx.data(), V[t].data());
+      for (int64_t i = 0; i < qd && !L.q_bias.empty(); ++i) Q[t][i] += L.q_bias[i];
+      for (int64_t i = 0; i < kvd && !L.k_bias.empty(); ++i) K[t][i] += L.k_bias[i];
+      for (int64_t i = 0; i < kvd && !L.v_bias.empty(); ++i) V[t][i] += L.v_bias[i];
+      for (uint32_t hh = 0; hh < c.n_heads; ++hh) rope(Q[t].data() + hh * hd, t);
+      for (uint32_t hh = 0; hh < c.n_kv_heads; ++hh) rope(K[t].data() + hh * hd, t);
+    }
+    for (int64_t t = 0; t < n; ++t) {
+      std::vector<float> att(qd, 0.0f), o(h);
+      for (uint32_t hh = 0; hh < c.n_heads; ++hh) {
+        const int64_t kvh = hh / (c.n_heads / c.n_kv_heads);
+        std::vector<double> s(t + 1);
+        for (int64_t j = 0; j <= t; ++j) {
+          double dot = 0;
+          for (int64_t d = 0; d < hd; ++d) dot += double(Q[t][hh * hd + d]) * K[j][kvh * hd + d];
+          s[j] = dot / std::sqrt(double(hd));
+        }
+        const double mx = *std::max_element(s.begin(), s.end());
+        double sum = 0;
+        for (double& v : s) sum += (v = std::exp(v - mx));
+        for (int64_t j = 0; j <= t; ++j) {
+          for (int64_t d = 0; d < hd; ++d) att[hh * hd + d] += static_cast<float>(s[j] / sum * V[j][kvh * hd + d]);
+        }
+      }
+      matvec(o_w, h, qd, att.data(), o.data());
+      for (int64_t i = 0; i < h; ++i) x[t][i] += o[i];
+      std::vector<float> nx(h), g(c.ffn), u(c.ffn), a(c.ffn), dn(h);
+      rmsnorm(x[t].data(), L.ffn_norm, nx.data());
+      matvec(g_w, c.ffn, h, nx.data(), g.data());
+      matvec(u_w, c.ffn, h, nx.data(), u.data());
+      for (uint32_t i = 0; i < c.ffn; ++i) a[i] = g[i] / (1 + std::exp(-g[i])) * u[i];
+      matvec(d_w, h, c.ffn, a.data(), dn.data());
+      for (int64_t i = 0; i < h; ++i) x[t][i] += dn[i];
+    }
+  }
+  const auto out_w = dense(w.output());
+  std::vector<std::vector<float>> logits(n, std::vector<float>(c.vocab));
+  for (int64_t t = 0; t < n; ++t) {
+    std::vector<float> nx(h);
+    rmsnorm(x[t].data(), w.output_norm(), nx.data());
+    matvec(out_w, c.vocab, h, nx.data(), logits[t].data());
+  }
+  return logits;
+}
+
+// Root-mean-square difference relative to the reference's spread (its
+// standard deviation over the vocabulary).
+double RelativeRmsError(const float* got, const std::vector<float>& want) {
+  double mean = std::accumulate(want.begin(), want.end(), 0.0) / want.size(), var = 0, err = 0;
+  for (size_t i = 0; i < want.size(); ++i) {
+    var += (want[i] - mean) * (want[i] - mean);
+    err += (double(got[i]) - want[i]) * (got[i] - want[i]);
+  }
+  return std::sqrt(err / var);
+}
+
+const std::vector<int32_t> kPrompt = {1, 17, 250, 3, 99, 42, 7, 300, 5, 128, 64};
+
+// Float weights keep activations in float too: only summation order differs
+// (1e-4 of the logits' spread). The quantized formats' kernels round the
+// activations to 8 bits (1/254 of each block's largest value) before every
+// product; over 2 layers and the head that costs a few percent of the
+// spread (measured: up to ~3%), so they are held to 5%.
+TEST(Forward, MatchesThePlainFloatReference) {
+  for (const char* arch : {"llama", "qwen2"}) {
+    for (const auto& [scheme, tolerance] : std::vector<std::pair<std::string, double>>{
+             {"f32", 1e-4}, {"q8_0", 0.05}, {"q4_k_m", 0.05}}) {
+      auto w = Synth(Tiny(arch), scheme);
+      ASSERT_NE(w, nullptr);
+      const auto ref = ReferenceForward(*w, kPrompt);
+      parallel::ThreadPool pool(2);
+      Transformer t(*w, pool, 64);
+      std::vector<float> logits;
+      ForwardOptions all;
+      all.all_logits = true;
+      ASSERT_TRUE(t.Forward(kPrompt, &logits, all).ok());
+      double worst = 0;
+      for (size_t p = 0; p < kPrompt.size(); ++p) {
+        const double error = RelativeRmsError(logits.data() + p * w->config().vocab, ref[p]);
+        worst = std::max(worst, error);
+        EXPECT_LT(error, tolerance) << arch << " " << scheme << " position " << p;
+      }
+      std::printf("%s %s: worst relative RMS error %.2e (bound %.0e)\n", arch, scheme.c_str(), worst, tolerance);
+    }
+  }
+}
+
+TEST(Forward, PrefillThenDecodeEqualsRecomputingTheSequence) {
+  for (const char* arch : {"llama", "qwen2"}) {
+    auto w = Synth(Tiny(arch), "q4_k_m");
+    parallel::ThreadPool pool(2);
+    Transformer whole(*w, pool, 64), split(*w, pool, 64);
+    std::vector<float> a, b;
+    ASSERT_TRUE(whole.Forward(kPrompt, &a).ok());
+    const std::vector<int32_t> head(kPrompt.begin(), kPrompt.end() - 2);
+    ASSERT_TRUE(split.Prefill(head, &b).ok());
+    ASSERT_TRUE(split.Forward({kPrompt[kPrompt.size() - 2]}, &b).ok());
+    ASSERT_TRUE(split.Forward({kPrompt.back()}, &b).ok());
+    EXPECT_EQ(split.position(), static_cast<int>(kPrompt.size()));
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-4 * (1 + std::fabs(a[i]))) << arch << " " << i;
+  }
+}
+
+TEST(Forward, BatchedEqualsSerialAndMicroBatched) {
+  auto w = Synth(Tiny("qwen2"), "q4_k_m");
+  parallel::ThreadPool pool(2);
+  Transformer batched(*w, pool, 64), serial(*w, pool, 64), micro(*w, pool, 64);
+  std::vector<float> a, b, c;
+  ASSERT_TRUE(batched.Prefill(kPrompt, &a).ok());
+  ASSERT_TRUE(serial.PrefillSerial(kPrompt, &b).ok());
+  ASSERT_TRUE(micro.Prefill(kPrompt, &c, {}, /*micro_batch=*/4).ok());
+  for (size_t i = 0; i < a.size(); ++i) {
+    ASSERT_NEAR(a[i], b[i], 1e-4 * (1 + std::fabs(a[i])));
+    ASSERT_NEAR(a[i], c[i], 1e-4 * (1 + std::fabs(a[i])));
+  }
+}
+
+TEST(Forward, FusedFfnEqualsUnfusedWithHalfTheDispatches) {
+  auto w = Synth(Tiny("llama"), "q4_k_m");
+  parallel::ThreadPool pool(2);
+  Transformer fused(*w, pool, 64), unfused(*w, pool, 64);
+  std::vector<float> a, b;
+  ForwardOptions off;
+  off.fused_ffn = false;
+  pool.ResetStats();
+  ASSERT_TRUE(fused.Forward({5}, &a).ok());
+  const uint64_t fused_dispatches = pool.Stats("ffn.gate_up").dispatches;
+  pool.ResetStats();
+  ASSERT_TRUE(unfused.Forward({5}, &b, off).ok());
+  const uint64_t unfused_dispatches = pool.Stats("ffn.gate").dispatches + pool.Stats("ffn.up").dispatches;
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(fused_dispatches, w->config().n_layers);
+  EXPECT_EQ(unfused_dispatches, 2 * fused_dispatches);
+}
+
+TEST(Forward, BadInputIsAnErrorNotACrash) {
+  auto w = Synth(Tiny("llama"), "f32");
+  parallel::ThreadPool pool(1);
+  Transformer t(*w, pool, 4);
+  std::vector<float> logits;
+  EXPECT_FALSE(t.Forward({}, &logits).ok());
+  EXPECT_FALSE(t.Forward({320}, &logits).ok());  // vocab is 320
+  EXPECT_FALSE(t.Forward({-1}, &logits).ok());
+  EXPECT_FALSE(t.Forward({1, 2, 3, 4, 5}, &logits).ok());  // context of 4
+}
+
+TEST(Forward, TimesEveryOp) {
+  auto w = Synth(Tiny("qwen2"), "q8_0");
+  parallel::ThreadPool pool(2);
+  Transformer t(*w, pool, 64);
+  OpTimes times(w->config().n_layers);
+  ForwardOptions options;
+  options.times = &times;
+  std::vector<float> logits;
+  ASSERT_TRUE(t.Forward(kPrompt, &logits, options).ok());
+  EXPECT_GT(times.At(0, Op::kQkv), 0);
+  EXPECT_GT(times.At(1, Op::kGateUp), 0);
+  EXPECT_GT(times.At(-1, Op::kOutput), 0);
+  EXPECT_GT(times.Total(), 0);
+}
+
+}  // namespace
+}  // namespace model

@@ -1,0 +1,59 @@
+// A model's weights, used in place from a memory-mapped GGUF file: every
+// matrix a quant::WeightMatrix over the file's bytes, norms and biases
+// converted to float once. Loading checks the whole model first: metadata,
+// every required tensor present with the shape its config implies, a type the
+// kernels run, and data inside the file.
+//
+//   auto w = ModelWeights::Load("model.gguf");
+//   const LayerWeights& l = (*w)->layer(0);   // l.q, l.k, l.v, l.o, l.gate, l.up, l.down
+#ifndef APR_COMMON_MODEL_WEIGHTS_H_
+#define APR_COMMON_MODEL_WEIGHTS_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/gguf/gguf_file.h"
+#include "common/model/model_config.h"
+#include "common/model/tensor_layout.h"
+#include "common/quant/matmul.h"
+
+namespace model {
+
+struct LayerWeights {
+  std::vector<float> attn_norm, ffn_norm;
+  std::vector<float> q_bias, k_bias, v_bias;  // empty without qkv bias
+  quant::WeightMatrix q, k, v, o, gate, up, down;
+};
+
+class ModelWeights {
+ public:
+  static absl::StatusOr<std::unique_ptr<ModelWeights>> Load(const std::string& path);
+  // Takes ownership of an already opened file.
+  static absl::StatusOr<std::unique_ptr<ModelWeights>> FromFile(std::unique_ptr<gguf::GgufFile> file);
+
+  const ModelConfig& config() const { return config_; }
+  const gguf::GgufFile& file() const { return *file_; }
+  const std::vector<TensorSpec>& tensors() const { return tensors_; }
+  const LayerWeights& layer(int i) const { return layers_[i]; }
+  const std::vector<float>& output_norm() const { return output_norm_; }
+  // The output head: output.weight, or token_embd.weight when tied.
+  const quant::WeightMatrix& output() const { return output_; }
+  const quant::WeightMatrix& token_embd() const { return token_embd_; }
+  // Row `token` of the embedding table as floats; InvalidArgument past vocab.
+  absl::Status Embed(int32_t token, float* out) const;
+
+ private:
+  ModelWeights() = default;
+  std::unique_ptr<gguf::GgufFile> file_;
+  ModelConfig config_;
+  std::vector<TensorSpec> tensors_;
+  std::vector<LayerWeights> layers_;
+  std::vector<float> output_norm_;
+  quant::WeightMatrix output_, token_embd_;
+};
+
+}  // namespace model
+
+#endif  // APR_COMMON_MODEL_WEIGHTS_H_
