@@ -21,6 +21,9 @@ void ProgressLine::Update(const std::string& what) {
   if (tty_) {
     std::fprintf(stderr, "\r\033[K%s: %s (%.1f s)", prefix_.c_str(), what.c_str(), seconds);
   } else {
+    // A log gets at most one line a second.
+    if (shown_ && seconds - last_line_ < 1.0) return;
+    last_line_ = seconds;
     std::fprintf(stderr, "%s: %s (%.1f s)\n", prefix_.c_str(), what.c_str(), seconds);
   }
   std::fflush(stderr);

@@ -1,5 +1,5 @@
-// One line of progress on stderr: rewritten in place on a terminal, one line
-// per step otherwise (so logs stay readable). Cleared by Done().
+// One line of progress on stderr: rewritten in place on a terminal; in a log,
+// at most one line a second. Cleared by Done().
 //
 //   ProgressLine progress("measuring");
 //   progress.Update("DRAM bandwidth, 2 threads");
@@ -22,6 +22,7 @@ class ProgressLine {
  private:
   std::string prefix_;
   bool enabled_, tty_, shown_ = false;
+  double last_line_ = 0;
   std::chrono::steady_clock::time_point start_;
 };
 

@@ -10,6 +10,9 @@ namespace apr {
 
 int RunRoofline(const std::vector<std::string>& args);
 int RunProfile(const std::vector<std::string>& args);
+int RunSynth(const std::vector<std::string>& args);
+int RunRun(const std::vector<std::string>& args);
+int RunBench(const std::vector<std::string>& args);
 
 }  // namespace apr
 

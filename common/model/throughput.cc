@@ -1,0 +1,85 @@
+#include "common/model/throughput.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace model {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+template <typename Run>
+absl::StatusOr<std::vector<double>> Repeat(Transformer& t, int reps, Run run) {
+  std::vector<double> seconds;
+  for (int r = -1; r < reps; ++r) {  // r = -1: warm-up, not recorded
+    t.Reset();
+    const Clock::time_point start = Clock::now();
+    if (absl::Status s = run(); !s.ok()) return s;
+    if (r >= 0) seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  return seconds;
+}
+
+}  // namespace
+
+std::vector<int32_t> SyntheticTokens(int n, uint32_t vocab, uint64_t seed) {
+  std::vector<int32_t> tokens(n);
+  uint64_t state = seed * 0x9e3779b97f4a7c15ull + 1;
+  for (int32_t& t : tokens) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    t = static_cast<int32_t>(state % vocab);
+  }
+  return tokens;
+}
+
+absl::StatusOr<std::vector<double>> TimePrompt(Transformer& t, int n_prompt, int reps,
+                                               const ForwardOptions& options, bool serial) {
+  const std::vector<int32_t> tokens = SyntheticTokens(n_prompt, t.weights().config().vocab, 1);
+  std::vector<float> logits;
+  return Repeat(t, reps, [&] {
+    return serial ? t.PrefillSerial(tokens, &logits, options) : t.Prefill(tokens, &logits, options);
+  });
+}
+
+absl::StatusOr<std::vector<double>> TimeGenerate(Transformer& t, int n_gen, int reps,
+                                                 const ForwardOptions& options) {
+  const std::vector<int32_t> tokens = SyntheticTokens(n_gen, t.weights().config().vocab, 2);
+  std::vector<float> logits;
+  return Repeat(t, reps, [&]() -> absl::Status {
+    for (int i = 0; i < n_gen; ++i) {
+      if (absl::Status s = t.Forward({tokens[i]}, &logits, options); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  });
+}
+
+double Mean(const std::vector<double>& v) {
+  double sum = 0;
+  for (double x : v) sum += x;
+  return v.empty() ? 0 : sum / v.size();
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
+}
+
+double MeanTps(int tokens, const std::vector<double>& seconds) {
+  double sum = 0;
+  for (double s : seconds) sum += tokens / s;
+  return seconds.empty() ? 0 : sum / seconds.size();
+}
+
+double StddevTps(int tokens, const std::vector<double>& seconds) {
+  if (seconds.size() < 2) return 0;
+  const double mean = MeanTps(tokens, seconds);
+  double var = 0;
+  for (double s : seconds) var += (tokens / s - mean) * (tokens / s - mean);
+  return std::sqrt(var / (seconds.size() - 1));
+}
+
+}  // namespace model

@@ -1,0 +1,36 @@
+// Timed runs of a Transformer, as llama-bench does them: prompt processing
+// (pp: a prompt of n tokens from an empty cache, batched or token by token)
+// and token generation (tg: n single-token decode steps from an empty cache).
+// Each repetition is timed on its own; a warm-up run comes first.
+//
+//   auto pp = TimePrompt(t, 91, /*reps=*/3, {});
+//   double tps = TokensPerSecond(91, Mean(*pp));
+#ifndef APR_COMMON_MODEL_THROUGHPUT_H_
+#define APR_COMMON_MODEL_THROUGHPUT_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/model/forward.h"
+
+namespace model {
+
+// Deterministic token ids in [0, vocab).
+std::vector<int32_t> SyntheticTokens(int n, uint32_t vocab, uint64_t seed);
+
+// Seconds of each repetition.
+absl::StatusOr<std::vector<double>> TimePrompt(Transformer& t, int n_prompt, int reps,
+                                               const ForwardOptions& options, bool serial = false);
+absl::StatusOr<std::vector<double>> TimeGenerate(Transformer& t, int n_gen, int reps,
+                                                 const ForwardOptions& options);
+
+double Mean(const std::vector<double>& v);
+double Median(std::vector<double> v);
+// Sample standard deviation of tokens / seconds over the repetitions.
+double StddevTps(int tokens, const std::vector<double>& seconds);
+double MeanTps(int tokens, const std::vector<double>& seconds);
+
+}  // namespace model
+
+#endif  // APR_COMMON_MODEL_THROUGHPUT_H_

@@ -1,0 +1,133 @@
+// apr bench: prompt-processing (pp) and token-generation (tg) tokens/s, the
+// way llama-bench reports them.
+#include <cstdio>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/cpu/cpu_features.h"
+#include "common/model/throughput.h"
+#include "common/report/units.h"
+#include "nlohmann/json.hpp"
+#include "tools/apr/command_util.h"
+#include "tools/apr/commands.h"
+
+namespace apr {
+namespace {
+
+struct Row {
+  int n_prompt = 0, n_gen = 0, threads = 1;
+  bool serial = false;
+  std::vector<double> seconds;
+  std::string Test() const {
+    return n_prompt > 0 ? absl::StrCat(serial ? "pp-serial" : "pp", n_prompt) : absl::StrCat("tg", n_gen);
+  }
+  int Tokens() const { return n_prompt > 0 ? n_prompt : n_gen; }
+};
+
+}  // namespace
+
+int RunBench(const std::vector<std::string>& args) {
+  ArgParser parser("bench", "prompt processing (pp) and generation (tg) throughput, like llama-bench");
+  std::string model_path, output = "md";
+  std::vector<int64_t> prompts = {512}, gens = {128}, threads_list = {cpu::AvailableCpus()};
+  int64_t reps = 5;
+  bool serial = false, no_fuse = false;
+  parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true);
+  parser.AddIntList("n-prompt", &prompts, 0, 16384, "prompt sizes for pp tests (default 512; 0: none)");
+  parser.AddIntList("n-gen", &gens, 0, 16384, "tokens for tg tests (default 128; 0: none)");
+  parser.AddIntList("threads", &threads_list, 1, 1024, "thread counts (default: all CPUs)");
+  parser.AddInt("repetitions", &reps, 1, 1000, "timed repetitions of each test (default 5)");
+  parser.AddString("output", &output, "md|json|csv", "output format (default md)");
+  parser.AddFlag("serial", &serial, "also run each prompt token by token (pp-serial rows)");
+  parser.AddFlag("no-fuse", &no_fuse, "run the FFN's gate and up as two dispatches");
+  parser.AddAlias("-p", "n-prompt");
+  parser.AddAlias("-n", "n-gen");
+  parser.AddAlias("-t", "threads");
+  parser.AddAlias("-r", "repetitions");
+  parser.AddAlias("-o", "output");
+  int exit_code = 0;
+  if (!ParseOrExit(parser, "bench", args, &exit_code)) return exit_code;
+  if (output != "md" && output != "json" && output != "csv") {
+    std::fprintf(stderr, "apr bench: -o must be md, json or csv\n%s", parser.Usage().c_str());
+    return 2;
+  }
+  auto weights = model::ModelWeights::Load(model_path);
+  if (!weights.ok()) return Fail("bench", weights.status());
+  const model::ModelConfig& c = (*weights)->config();
+  int64_t max_ctx = 1;
+  for (int64_t p : prompts) max_ctx = std::max(max_ctx, p);
+  for (int64_t n : gens) max_ctx = std::max(max_ctx, n);
+
+  model::ForwardOptions options;
+  options.fused_ffn = !no_fuse;
+  std::vector<Row> rows;
+  for (int64_t threads : threads_list) {
+    parallel::ThreadPool pool(threads);
+    parallel::ScopedAffinity restore;
+    parallel::PinCurrentThreadToCpu(0);
+    model::Transformer t(**weights, pool, static_cast<int>(max_ctx));
+    for (int64_t p : prompts) {
+      if (p == 0) continue;
+      for (bool ser : serial ? std::vector<bool>{false, true} : std::vector<bool>{false}) {
+        Row row{static_cast<int>(p), 0, static_cast<int>(threads), ser};
+        auto s = model::TimePrompt(t, static_cast<int>(p), static_cast<int>(reps), options, ser);
+        if (!s.ok()) return Fail("bench", s.status());
+        row.seconds = *s;
+        rows.push_back(row);
+      }
+    }
+    for (int64_t n : gens) {
+      if (n == 0) continue;
+      Row row{0, static_cast<int>(n), static_cast<int>(threads), false};
+      auto s = model::TimeGenerate(t, static_cast<int>(n), static_cast<int>(reps), options);
+      if (!s.ok()) return Fail("bench", s.status());
+      row.seconds = *s;
+      rows.push_back(row);
+    }
+  }
+
+  const uint64_t size = (*weights)->file().TensorDataBytes();
+  uint64_t params = 0;
+  for (const gguf::GgufTensor& tensor : (*weights)->file().tensors()) params += tensor.n_elements;
+  const std::string name = std::filesystem::path(model_path).filename().string();
+  if (output == "json") {
+    nlohmann::json j = nlohmann::json::array();
+    for (const Row& r : rows) {
+      std::vector<double> ns, ts;
+      for (double s : r.seconds) {
+        ns.push_back(s * 1e9);
+        ts.push_back(r.Tokens() / s);
+      }
+      j.push_back({{"model_filename", model_path}, {"model_type", c.arch}, {"model_size", size},
+                   {"model_n_params", params}, {"n_threads", r.threads}, {"n_prompt", r.n_prompt},
+                   {"n_gen", r.n_gen}, {"test", r.Test()}, {"serial", r.serial}, {"fused_ffn", !no_fuse},
+                   {"avg_ns", model::Mean(ns)}, {"avg_ts", model::MeanTps(r.Tokens(), r.seconds)},
+                   {"stddev_ts", model::StddevTps(r.Tokens(), r.seconds)}, {"samples_ns", ns},
+                   {"samples_ts", ts}});
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+  } else if (output == "csv") {
+    std::printf("model,size,params,threads,test,n_prompt,n_gen,avg_ts,stddev_ts\n");
+    for (const Row& r : rows) {
+      std::printf("%s,%llu,%llu,%d,%s,%d,%d,%.3f,%.3f\n", name.c_str(), (unsigned long long)size,
+                  (unsigned long long)params, r.threads, r.Test().c_str(), r.n_prompt, r.n_gen,
+                  model::MeanTps(r.Tokens(), r.seconds), model::StddevTps(r.Tokens(), r.seconds));
+    }
+  } else {
+    std::printf("| model | size | params | threads | fused | test | t/s |\n");
+    std::printf("| --- | ---: | ---: | ---: | --- | ---: | ---: |\n");
+    for (const Row& r : rows) {
+      std::printf("| %s %s | %s | %s | %d | %s | %s | %.2f ± %.2f |\n", c.arch.c_str(), name.c_str(),
+                  report::Bytes(size).c_str(), report::Si(params).c_str(), r.threads, no_fuse ? "no" : "yes",
+                  r.Test().c_str(), model::MeanTps(r.Tokens(), r.seconds),
+                  model::StddevTps(r.Tokens(), r.seconds));
+    }
+    std::printf("\n%lld repetitions each after one warm-up; mean ± sample standard deviation\n",
+                static_cast<long long>(reps));
+  }
+  return 0;
+}
+
+}  // namespace apr

@@ -1,0 +1,60 @@
+// apr run: evaluate a token sequence and print (or dump) the last logits.
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "common/cpu/cpu_features.h"
+#include "common/model/forward.h"
+#include "tools/apr/command_util.h"
+#include "tools/apr/commands.h"
+
+namespace apr {
+
+int RunRun(const std::vector<std::string>& args) {
+  ArgParser parser("run", "evaluate tokens and report the last position's logits");
+  std::string model_path, tokens_text, dump;
+  int64_t threads = 0;
+  parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true);
+  parser.AddString("tokens", &tokens_text, "ID,ID,...", "token ids to evaluate (required)");
+  parser.AddString("dump-logits", &dump, "FILE", "write the logits as float32 little-endian");
+  parser.AddInt("threads", &threads, 1, 1024, "threads (default: all CPUs)");
+  parser.AddAlias("-t", "threads");
+  int exit_code = 0;
+  if (!ParseOrExit(parser, "run", args, &exit_code)) return exit_code;
+  std::vector<int32_t> tokens;
+  for (absl::string_view part : absl::StrSplit(tokens_text, ',')) {
+    int32_t id = 0;
+    if (!absl::SimpleAtoi(part, &id)) {
+      std::fprintf(stderr, "apr run: --tokens: '%s' is not a token id\n%s", std::string(part).c_str(),
+                   parser.Usage().c_str());
+      return 2;
+    }
+    tokens.push_back(id);
+  }
+  if (tokens_text.empty() || tokens.empty()) {
+    std::fprintf(stderr, "apr run: --tokens is required\n%s", parser.Usage().c_str());
+    return 2;
+  }
+  auto weights = model::ModelWeights::Load(model_path);
+  if (!weights.ok()) return Fail("run", weights.status());
+  parallel::ThreadPool pool(threads > 0 ? threads : cpu::AvailableCpus());
+  model::Transformer t(**weights, pool, static_cast<int>(tokens.size()));
+  std::vector<float> logits;
+  if (auto s = t.Prefill(tokens, &logits); !s.ok()) return Fail("run", s);
+  const int best = static_cast<int>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+  std::printf("%zu tokens evaluated; last position: argmax %d (logit %.4f); logits[0..4] =", tokens.size(), best,
+              logits[best]);
+  for (size_t i = 0; i < std::min<size_t>(5, logits.size()); ++i) std::printf(" %.4f", logits[i]);
+  std::printf("\n");
+  if (!dump.empty()) {
+    std::ofstream out(dump, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(logits.data()), logits.size() * sizeof(float));
+    if (!out) return Fail("run", absl::UnavailableError("cannot write " + dump));
+    std::printf("logits (%zu float32) written to %s\n", logits.size(), dump.c_str());
+  }
+  return 0;
+}
+
+}  // namespace apr
