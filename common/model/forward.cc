@@ -97,14 +97,16 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
 
 void Transformer::Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& options) {
   const int64_t f = c_.ffn;
-  quant::QuantizedActivations a(l.gate.type, c_.hidden, n);
+  quant::QuantizedActivations a(l.gate.type, c_.hidden, n, l.gate.repacked);
   a.Quantize(norm_.data());
   const int layer = static_cast<int>(&l - &w_.layer(0));
-  if (options.fused_ffn && l.gate.type == l.up.type) {
+  const bool same_format = l.gate.type == l.up.type && l.gate.repacked == l.up.repacked;
+  if (options.fused_ffn && same_format) {
     // One dispatch: each task computes the same rows of gate and up, then
     // applies silu(gate) * up to them while they are in cache.
     OpTimer timer(options.times, layer, Op::kGateUp);
-    const quant::DotRowsFn gk = quant::BestDotKernel(l.gate.type).fn, uk = quant::BestDotKernel(l.up.type).fn;
+    const quant::DotRowsFn gk = quant::BestDotKernel(l.gate.type, l.gate.repacked).fn;
+    const quant::DotRowsFn uk = quant::BestDotKernel(l.up.type, l.up.repacked).fn;
     const size_t gb = l.gate.RowBytes(), ub = l.up.RowBytes();
     const int64_t per_task = quant::RowsPerTask(f, pool_.num_threads());
     pool_.ParallelFor("ffn.gate_up", (f + per_task - 1) / per_task, [&](size_t task, size_t) {
@@ -119,7 +121,7 @@ void Transformer::Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& op
     {
       OpTimer timer(options.times, layer, Op::kGateUp);
       quant::MatMulQuantized(pool_, "ffn.gate", l.gate, a, gate_.data(), f);
-      if (l.up.type == l.gate.type) {
+      if (same_format) {
         quant::MatMulQuantized(pool_, "ffn.up", l.up, a, up_.data(), f);
       } else {
         quant::MatMul(pool_, "ffn.up", l.up, norm_.data(), n, up_.data());

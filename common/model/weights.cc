@@ -29,13 +29,14 @@ absl::StatusOr<std::vector<float>> Vector(const gguf::GgufFile& f, const std::st
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::string& path) {
+absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::string& path, bool repack) {
   auto file = gguf::GgufFile::Open(path);
   if (!file.ok()) return file.status();
-  return FromFile(*std::move(file));
+  return FromFile(*std::move(file), repack);
 }
 
-absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique_ptr<gguf::GgufFile> file) {
+absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique_ptr<gguf::GgufFile> file,
+                                                                     bool repack) {
   std::unique_ptr<ModelWeights> w(new ModelWeights());
   w->file_ = std::move(file);
   const gguf::GgufFile& f = *w->file_;
@@ -79,6 +80,21 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
     APR_ASSIGN(w->output_, Matrix(f, "output.weight"));
   }
 #undef APR_ASSIGN
+  if (repack) {
+    auto repack_one = [&](quant::WeightMatrix& m) {
+      std::vector<uint8_t> bytes = quant::RepackRows(m);
+      if (bytes.empty()) return;
+      w->repacked_.push_back(std::move(bytes));
+      m.data = w->repacked_.back().data();
+      m.repacked = true;
+    };
+    for (LayerWeights& l : w->layers_) {
+      for (quant::WeightMatrix* m : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) repack_one(*m);
+    }
+    // The output head; the embedding table stays as in the file (rows are
+    // dequantized from it), so a tied head gets its own repacked copy.
+    repack_one(w->output_);
+  }
   return w;
 }
 

@@ -1,6 +1,6 @@
-// A model's weights, used in place from a memory-mapped GGUF file: every
-// matrix a quant::WeightMatrix over the file's bytes, norms and biases
-// converted to float once. Loading checks the whole model first: metadata,
+// A model's weights from a memory-mapped GGUF file: every matrix a
+// quant::WeightMatrix over the file's bytes (Q4_K and Q6_K repacked once into
+// the kernels' layout, same size), norms and biases converted to float once. Loading checks the whole model first: metadata,
 // every required tensor present with the shape its config implies, a type the
 // kernels run, and data inside the file.
 //
@@ -29,9 +29,12 @@ struct LayerWeights {
 
 class ModelWeights {
  public:
-  static absl::StatusOr<std::unique_ptr<ModelWeights>> Load(const std::string& path);
+  // `repack`: copy Q4_K and Q6_K matrices into the kernels' interleaved
+  // layout (quant/repack.h) once; otherwise use the file's bytes in place.
+  static absl::StatusOr<std::unique_ptr<ModelWeights>> Load(const std::string& path, bool repack = true);
   // Takes ownership of an already opened file.
-  static absl::StatusOr<std::unique_ptr<ModelWeights>> FromFile(std::unique_ptr<gguf::GgufFile> file);
+  static absl::StatusOr<std::unique_ptr<ModelWeights>> FromFile(std::unique_ptr<gguf::GgufFile> file,
+                                                                bool repack = true);
 
   const ModelConfig& config() const { return config_; }
   const gguf::GgufFile& file() const { return *file_; }
@@ -52,6 +55,7 @@ class ModelWeights {
   std::vector<LayerWeights> layers_;
   std::vector<float> output_norm_;
   quant::WeightMatrix output_, token_embd_;
+  std::vector<std::vector<uint8_t>> repacked_;  // storage of repacked matrices
 };
 
 }  // namespace model

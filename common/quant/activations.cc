@@ -4,12 +4,15 @@
 
 #include "common/quant/blocks.h"
 #include "common/quant/quantize.h"
+#include "common/quant/repack.h"
 
 namespace quant {
 
 using gguf::GgmlType;
 
-ActivationFormat ActivationFor(GgmlType weight_type) {
+ActivationFormat ActivationFor(GgmlType weight_type, bool repacked) {
+  if (repacked && weight_type == GgmlType::kQ4_K) return ActivationFormat::kQ8_KI32;
+  if (repacked && weight_type == GgmlType::kQ6_K) return ActivationFormat::kQ8_KI16;
   switch (weight_type) {
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
@@ -24,13 +27,15 @@ size_t ActivationRowBytes(ActivationFormat format, int64_t n) {
   switch (format) {
     case ActivationFormat::kQ8_0: return n / kQK * sizeof(BlockQ8_0);
     case ActivationFormat::kQ8_K: return n / kQKK * sizeof(BlockQ8_K);
+    case ActivationFormat::kQ8_KI32:
+    case ActivationFormat::kQ8_KI16: return n / kQKK * sizeof(BlockQ8_KI);
     case ActivationFormat::kF32: break;
   }
   return n * sizeof(float);
 }
 
-QuantizedActivations::QuantizedActivations(GgmlType weight_type, int64_t n, int64_t tokens)
-    : format_(ActivationFor(weight_type)),
+QuantizedActivations::QuantizedActivations(GgmlType weight_type, int64_t n, int64_t tokens, bool repacked)
+    : format_(ActivationFor(weight_type, repacked)),
       n_(n),
       tokens_(tokens),
       row_bytes_(ActivationRowBytes(format_, n)),
@@ -43,6 +48,8 @@ void QuantizedActivations::Quantize(const float* x, int64_t x_stride) {
     switch (format_) {
       case ActivationFormat::kQ8_0: QuantizeQ8_0(src, reinterpret_cast<BlockQ8_0*>(dst), n_); break;
       case ActivationFormat::kQ8_K: QuantizeQ8_K(src, reinterpret_cast<BlockQ8_K*>(dst), n_); break;
+      case ActivationFormat::kQ8_KI32: QuantizeQ8_KI32(src, reinterpret_cast<BlockQ8_KI*>(dst), n_); break;
+      case ActivationFormat::kQ8_KI16: QuantizeQ8_KI16(src, reinterpret_cast<BlockQ8_KI*>(dst), n_); break;
       case ActivationFormat::kF32: std::memcpy(dst, src, n_ * sizeof(float)); break;
     }
   }

@@ -1,6 +1,7 @@
 // Activations quantized the way a weight type's dot product pairs with them:
-// Q8_0 blocks for Q8_0/Q4_0/Q5_0 weights, Q8_K blocks for Q4_K/Q6_K, and
-// plain floats for F32/F16/BF16 weights.
+// Q8_0 blocks for Q8_0/Q4_0/Q5_0 weights, Q8_K blocks for Q4_K/Q6_K (Q8_KI,
+// interleaved, for their repacked layouts), and plain floats for
+// F32/F16/BF16 weights.
 //
 //   QuantizedActivations a(GgmlType::kQ4_K, /*n=*/1536, /*tokens=*/91);
 //   a.Quantize(x);  // x: tokens rows of n floats
@@ -15,15 +16,16 @@
 
 namespace quant {
 
-enum class ActivationFormat { kF32, kQ8_0, kQ8_K };
+enum class ActivationFormat { kF32, kQ8_0, kQ8_K, kQ8_KI32, kQ8_KI16 };
 
-ActivationFormat ActivationFor(gguf::GgmlType weight_type);
+// `repacked`: the weights are in repack.h's layout (Q4_K, Q6_K only).
+ActivationFormat ActivationFor(gguf::GgmlType weight_type, bool repacked = false);
 // Bytes of one activation row of n values.
 size_t ActivationRowBytes(ActivationFormat format, int64_t n);
 
 class QuantizedActivations {
  public:
-  QuantizedActivations(gguf::GgmlType weight_type, int64_t n, int64_t tokens);
+  QuantizedActivations(gguf::GgmlType weight_type, int64_t n, int64_t tokens, bool repacked = false);
   // Quantizes `tokens` rows of `n` floats (row stride `x_stride`).
   void Quantize(const float* x, int64_t x_stride);
   void Quantize(const float* x) { Quantize(x, n_); }

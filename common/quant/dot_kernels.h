@@ -26,17 +26,18 @@ struct DotKernel {
   DotRowsFn fn;
 };
 
+// `repacked` selects repack.h's layouts of Q4_K and Q6_K.
 // The reference for `type`; null for a type without kernels.
-DotRowsFn ScalarDotKernel(gguf::GgmlType type);
+DotRowsFn ScalarDotKernel(gguf::GgmlType type, bool repacked = false);
 // Every kernel this CPU can run for `type`, fastest first, the reference last.
-std::vector<DotKernel> AvailableDotKernels(gguf::GgmlType type);
+std::vector<DotKernel> AvailableDotKernels(gguf::GgmlType type, bool repacked = false);
 // The fastest of them.
-DotKernel BestDotKernel(gguf::GgmlType type);
+DotKernel BestDotKernel(gguf::GgmlType type, bool repacked = false);
 
 namespace internal {
-DotRowsFn Avx2DotKernel(gguf::GgmlType type);
-DotRowsFn AvxVnniDotKernel(gguf::GgmlType type);
-DotRowsFn Avx512VnniDotKernel(gguf::GgmlType type);
+DotRowsFn Avx2DotKernel(gguf::GgmlType type, bool repacked);
+DotRowsFn AvxVnniDotKernel(gguf::GgmlType type, bool repacked);
+DotRowsFn Avx512VnniDotKernel(gguf::GgmlType type, bool repacked);
 }  // namespace internal
 
 }  // namespace quant

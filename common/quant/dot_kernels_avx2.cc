@@ -4,5 +4,5 @@
 #include "common/quant/dot_kernels_x86.inc"
 
 namespace quant::internal {
-DotRowsFn Avx2DotKernel(gguf::GgmlType type) { return avx2::Kernel(type); }
+DotRowsFn Avx2DotKernel(gguf::GgmlType type, bool repacked) { return avx2::Kernel(type, repacked); }
 }  // namespace quant::internal

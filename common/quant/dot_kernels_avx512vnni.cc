@@ -4,5 +4,5 @@
 #include "common/quant/dot_kernels_x86.inc"
 
 namespace quant::internal {
-DotRowsFn Avx512VnniDotKernel(gguf::GgmlType type) { return avx512vnni::Kernel(type); }
+DotRowsFn Avx512VnniDotKernel(gguf::GgmlType type, bool repacked) { return avx512vnni::Kernel(type, repacked); }
 }  // namespace quant::internal

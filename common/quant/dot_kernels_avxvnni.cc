@@ -4,5 +4,5 @@
 #include "common/quant/dot_kernels_x86.inc"
 
 namespace quant::internal {
-DotRowsFn AvxVnniDotKernel(gguf::GgmlType type) { return avxvnni::Kernel(type); }
+DotRowsFn AvxVnniDotKernel(gguf::GgmlType type, bool repacked) { return avxvnni::Kernel(type, repacked); }
 }  // namespace quant::internal

@@ -4,21 +4,21 @@
 
 namespace quant {
 
-std::vector<DotKernel> AvailableDotKernels(gguf::GgmlType type) {
+std::vector<DotKernel> AvailableDotKernels(gguf::GgmlType type, bool repacked) {
   const cpu::CpuFeatures& f = cpu::GetCpuFeatures();
   std::vector<DotKernel> kernels;
   auto add = [&](const char* isa, DotRowsFn fn) {
     if (fn != nullptr) kernels.push_back({isa, fn});
   };
-  if (f.HasAvx512Vnni()) add("avx512vnni", internal::Avx512VnniDotKernel(type));
-  if (f.HasAvxVnni()) add("avxvnni", internal::AvxVnniDotKernel(type));
-  if (f.HasAvx2Fma()) add("avx2", internal::Avx2DotKernel(type));
-  add("scalar", ScalarDotKernel(type));
+  if (f.HasAvx512Vnni()) add("avx512vnni", internal::Avx512VnniDotKernel(type, repacked));
+  if (f.HasAvxVnni()) add("avxvnni", internal::AvxVnniDotKernel(type, repacked));
+  if (f.HasAvx2Fma()) add("avx2", internal::Avx2DotKernel(type, repacked));
+  add("scalar", ScalarDotKernel(type, repacked));
   return kernels;
 }
 
-DotKernel BestDotKernel(gguf::GgmlType type) {
-  std::vector<DotKernel> kernels = AvailableDotKernels(type);
+DotKernel BestDotKernel(gguf::GgmlType type, bool repacked) {
+  std::vector<DotKernel> kernels = AvailableDotKernels(type, repacked);
   return kernels.empty() ? DotKernel{"none", nullptr} : kernels.front();
 }
 

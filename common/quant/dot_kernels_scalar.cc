@@ -5,6 +5,7 @@
 #include "common/quant/blocks.h"
 #include "common/quant/dot_kernels.h"
 #include "common/quant/fp16.h"
+#include "common/quant/repack.h"
 
 namespace quant {
 namespace {
@@ -143,6 +144,55 @@ float DotQ6_K(const uint8_t* w, const uint8_t* a, int64_t n) {
   return sum;
 }
 
+// Repacked Q4_K (see repack.h): lane i of each vector is sub-block i.
+float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const BlockQ4_K* x = reinterpret_cast<const BlockQ4_K*>(w);
+  const BlockQ8_KI* v = reinterpret_cast<const BlockQ8_KI*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    int acc[8] = {};
+    for (int k = 0; k < 8; ++k) {
+      for (int i = 0; i < 8; ++i) {
+        for (int e = 0; e < 4; ++e) {
+          const uint8_t packed = x[b].qs[32 * (k % 4) + 4 * i + e];
+          const int q = k < 4 ? (packed & 0xF) : (packed >> 4);
+          acc[i] += q * v[b].qs[32 * k + 4 * i + e];
+        }
+      }
+    }
+    const float d = F16ToF32(x[b].d), dmin = F16ToF32(x[b].dmin);
+    for (int i = 0; i < 8; ++i) {
+      uint8_t sc, m;
+      Q4KScaleMin(i, x[b].scales, &sc, &m);
+      sum += d * sc * v[b].d * acc[i] - dmin * m * v[b].sums[i];
+    }
+  }
+  return sum;
+}
+
+// Repacked Q6_K (see repack.h): lane i of each half's vectors is group 8h+i.
+float DotQ6_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const BlockQ6_K* x = reinterpret_cast<const BlockQ6_K*>(w);
+  const BlockQ8_KI* v = reinterpret_cast<const BlockQ8_KI*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    int acc[16] = {};
+    for (int half = 0; half < 2; ++half) {
+      for (int k = 0; k < 4; ++k) {
+        for (int j = 0; j < 32; ++j) {
+          const uint8_t lo = x[b].ql[64 * half + 32 * (k % 2) + j];
+          const int low4 = k < 2 ? (lo & 0xF) : (lo >> 4);
+          const int high2 = (x[b].qh[32 * half + j] >> (2 * k)) & 3;
+          acc[8 * half + j / 4] += (low4 | (high2 << 4)) * v[b].qs[128 * half + 32 * k + j];
+        }
+      }
+    }
+    const float d = F16ToF32(x[b].d);
+    for (int g = 0; g < 16; ++g) sum += d * x[b].scales[g] * (v[b].d * acc[g] - 32 * v[b].sums[g]);
+  }
+  return sum;
+}
+
 #define APR_SCALAR_KERNEL(Name, Dot)                                                            \
   void Name(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act,               \
             size_t act_row_bytes, int64_t tokens, int64_t n, float* y, int64_t y_stride) {      \
@@ -156,11 +206,16 @@ APR_SCALAR_KERNEL(RowsQ4_0, DotQ4_0)
 APR_SCALAR_KERNEL(RowsQ5_0, DotQ5_0)
 APR_SCALAR_KERNEL(RowsQ4_K, DotQ4_K)
 APR_SCALAR_KERNEL(RowsQ6_K, DotQ6_K)
+APR_SCALAR_KERNEL(RowsQ4_KR, DotQ4_KR)
+APR_SCALAR_KERNEL(RowsQ6_KR, DotQ6_KR)
 #undef APR_SCALAR_KERNEL
 
 }  // namespace
 
-DotRowsFn ScalarDotKernel(GgmlType type) {
+DotRowsFn ScalarDotKernel(GgmlType type, bool repacked) {
+  if (repacked) {
+    return type == GgmlType::kQ4_K ? RowsQ4_KR : type == GgmlType::kQ6_K ? RowsQ6_KR : nullptr;
+  }
   switch (type) {
     case GgmlType::kF32: return RowsF32;
     case GgmlType::kF16: return RowsF16;

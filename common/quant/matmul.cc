@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/quant/repack.h"
 
 namespace quant {
 
@@ -16,14 +17,29 @@ absl::Status CheckMatrix(const WeightMatrix& w) {
   if (ScalarDotKernel(w.type) == nullptr) {
     return absl::UnimplementedError(absl::StrCat("no matrix kernels for tensor type ", info.name));
   }
-  const int64_t block = ActivationFor(w.type) == ActivationFormat::kQ8_K ? 256
-                        : ActivationFor(w.type) == ActivationFormat::kQ8_0 ? 32
-                                                                            : 1;
+  if (w.repacked && ScalarDotKernel(w.type, true) == nullptr) {
+    return absl::UnimplementedError(absl::StrCat("no repacked layout for tensor type ", info.name));
+  }
+  const ActivationFormat format = ActivationFor(w.type, w.repacked);
+  const int64_t block = format == ActivationFormat::kQ8_0 ? 32 : format == ActivationFormat::kF32 ? 1 : 256;
   if (w.cols <= 0 || w.rows <= 0 || w.cols % block != 0 || w.cols % info.block_size != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("a ", info.name, " matrix of ", w.rows, " x ", w.cols, " is not whole blocks"));
   }
   return absl::OkStatus();
+}
+
+std::vector<uint8_t> RepackRows(const WeightMatrix& w) {
+  std::vector<uint8_t> out;
+  const int64_t blocks = w.rows * (w.cols / kQKK);
+  if (w.type == gguf::GgmlType::kQ4_K) {
+    out.resize(blocks * sizeof(BlockQ4_K));
+    RepackQ4_K(reinterpret_cast<const BlockQ4_K*>(w.data), reinterpret_cast<BlockQ4_K*>(out.data()), blocks);
+  } else if (w.type == gguf::GgmlType::kQ6_K) {
+    out.resize(blocks * sizeof(BlockQ6_K));
+    RepackQ6_K(reinterpret_cast<const BlockQ6_K*>(w.data), reinterpret_cast<BlockQ6_K*>(out.data()), blocks);
+  }
+  return out;
 }
 
 int64_t RowsPerTask(int64_t rows, size_t threads) {
@@ -34,7 +50,7 @@ int64_t RowsPerTask(int64_t rows, size_t threads) {
 
 void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w,
                      const QuantizedActivations& a, float* y, int64_t y_stride) {
-  const DotRowsFn kernel = BestDotKernel(w.type).fn;
+  const DotRowsFn kernel = BestDotKernel(w.type, w.repacked).fn;
   const size_t row_bytes = w.RowBytes();
   const int64_t per_task = RowsPerTask(w.rows, pool.num_threads());
   const int64_t tasks = (w.rows + per_task - 1) / per_task;
@@ -47,7 +63,7 @@ void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMa
 
 void MatMul(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w, const float* x,
             int64_t tokens, float* y) {
-  QuantizedActivations a(w.type, w.cols, tokens);
+  QuantizedActivations a(w.type, w.cols, tokens, w.repacked);
   a.Quantize(x);
   MatMulQuantized(pool, tag, w, a, y, w.rows);
 }
@@ -55,7 +71,7 @@ void MatMul(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w, 
 void MatMulPair(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w0,
                 const WeightMatrix& w1, const QuantizedActivations& a, float* y0, float* y1,
                 int64_t y_stride) {
-  const DotRowsFn k0 = BestDotKernel(w0.type).fn, k1 = BestDotKernel(w1.type).fn;
+  const DotRowsFn k0 = BestDotKernel(w0.type, w0.repacked).fn, k1 = BestDotKernel(w1.type, w1.repacked).fn;
   const size_t b0 = w0.RowBytes(), b1 = w1.RowBytes();
   const int64_t per_task = RowsPerTask(w0.rows + w1.rows, pool.num_threads());
   const int64_t tasks0 = (w0.rows + per_task - 1) / per_task;

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "common/gguf/tensor_type.h"
@@ -23,8 +24,13 @@ struct WeightMatrix {
   gguf::GgmlType type = gguf::GgmlType::kF32;
   const uint8_t* data = nullptr;
   int64_t rows = 0, cols = 0;
+  bool repacked = false;  // data in repack.h's layout (Q4_K, Q6_K)
   size_t RowBytes() const;
 };
+
+// A copy of `w`'s rows in repack.h's layout, when its type has one (Q4_K,
+// Q6_K); empty otherwise. Point a WeightMatrix with repacked = true at it.
+std::vector<uint8_t> RepackRows(const WeightMatrix& w);
 
 // Checks the type has kernels and cols is a whole number of its blocks.
 absl::Status CheckMatrix(const WeightMatrix& w);

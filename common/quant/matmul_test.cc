@@ -70,6 +70,33 @@ TEST(DotKernels, EveryKernelMatchesTheReference) {
   }
 }
 
+// Repacked Q4_K/Q6_K compute what the GGUF layout does: every repacked
+// kernel (scalar included) against the plain scalar reference.
+TEST(DotKernels, RepackedLayoutsMatchTheReference) {
+  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    for (int64_t tokens : {1, 2, 5, 91}) {
+      const int64_t rows = 19, cols = 768;
+      Problem p = Make(type, rows, cols, tokens, 77 + tokens);
+      QuantizedActivations plain(type, cols, tokens), inter(type, cols, tokens, /*repacked=*/true);
+      plain.Quantize(p.x.data());
+      inter.Quantize(p.x.data());
+      std::vector<float> ref(rows * tokens), out(rows * tokens);
+      ScalarDotKernel(type)(p.w.data, p.w.RowBytes(), rows, plain.row(0), plain.row_bytes(), tokens, cols,
+                            ref.data(), rows);
+      const std::vector<uint8_t> repacked = RepackRows(p.w);
+      ASSERT_EQ(repacked.size(), p.bytes.size());
+      for (const DotKernel& k : AvailableDotKernels(type, /*repacked=*/true)) {
+        std::fill(out.begin(), out.end(), NAN);
+        k.fn(repacked.data(), p.w.RowBytes(), rows, inter.row(0), inter.row_bytes(), tokens, cols, out.data(), rows);
+        for (int64_t i = 0; i < rows * tokens; ++i) {
+          ASSERT_NEAR(out[i], ref[i], 1e-4 * (1 + std::fabs(ref[i])))
+              << gguf::TypeInfo(type).name << " repacked " << k.isa << " tokens " << tokens << " at " << i;
+        }
+      }
+    }
+  }
+}
+
 // The reference computes what the format defines: the dequantized weights
 // times the (8-bit quantized) activations.
 TEST(DotKernels, ReferenceMatchesDequantizedMath) {

@@ -1,0 +1,103 @@
+#include "common/quant/repack.h"
+
+#include <cstring>
+
+#include "common/quant/quantize.h"
+
+namespace quant {
+
+void RepackQ4_K(const BlockQ4_K* src, BlockQ4_K* dst, int64_t blocks) {
+  for (int64_t b = 0; b < blocks; ++b) {
+    // GGUF: chunk c of 32 bytes holds sub-block 2c (low nibbles) and 2c+1 (high).
+    uint8_t q[8][32];
+    for (int c = 0; c < 4; ++c) {
+      for (int l = 0; l < 32; ++l) {
+        q[2 * c][l] = src[b].qs[32 * c + l] & 0xF;
+        q[2 * c + 1][l] = src[b].qs[32 * c + l] >> 4;
+      }
+    }
+    BlockQ4_K out = src[b];
+    for (int k = 0; k < 4; ++k) {
+      for (int i = 0; i < 8; ++i) {
+        for (int e = 0; e < 4; ++e) {
+          out.qs[32 * k + 4 * i + e] = static_cast<uint8_t>(q[i][4 * k + e] | (q[i][4 * (k + 4) + e] << 4));
+        }
+      }
+    }
+    dst[b] = out;
+  }
+}
+
+void RepackQ6_K(const BlockQ6_K* src, BlockQ6_K* dst, int64_t blocks) {
+  for (int64_t b = 0; b < blocks; ++b) {
+    // The 256 values 0..63 in natural order.
+    uint8_t q[kQKK];
+    for (int half = 0; half < 2; ++half) {
+      const uint8_t* ql = src[b].ql + 64 * half;
+      const uint8_t* qh = src[b].qh + 32 * half;
+      uint8_t* v = q + 128 * half;
+      for (int l = 0; l < 32; ++l) {
+        v[l] = (ql[l] & 0xF) | (((qh[l] >> 0) & 3) << 4);
+        v[l + 32] = (ql[l + 32] & 0xF) | (((qh[l] >> 2) & 3) << 4);
+        v[l + 64] = (ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4);
+        v[l + 96] = (ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4);
+      }
+    }
+    BlockQ6_K out = src[b];
+    for (int half = 0; half < 2; ++half) {
+      uint8_t V[4][32];  // V[k][4i+e] = weight 4k+e of group 8*half+i
+      for (int k = 0; k < 4; ++k) {
+        for (int i = 0; i < 8; ++i) {
+          for (int e = 0; e < 4; ++e) V[k][4 * i + e] = q[128 * half + 16 * i + 4 * k + e];
+        }
+      }
+      for (int m = 0; m < 2; ++m) {
+        for (int j = 0; j < 32; ++j) {
+          out.ql[64 * half + 32 * m + j] = static_cast<uint8_t>((V[m][j] & 0xF) | ((V[m + 2][j] & 0xF) << 4));
+        }
+      }
+      for (int j = 0; j < 32; ++j) {
+        out.qh[32 * half + j] = static_cast<uint8_t>((V[0][j] >> 4) | ((V[1][j] >> 4) << 2) |
+                                                     ((V[2][j] >> 4) << 4) | ((V[3][j] >> 4) << 6));
+      }
+    }
+    dst[b] = out;
+  }
+}
+
+namespace {
+
+// Quantizes like Q8_K, then lays the values out with `group` values per lane
+// group (32 for Q4_K's sub-blocks, 16 for Q6_K's groups).
+void QuantizeInterleaved(const float* x, BlockQ8_KI* y, int64_t n, int group) {
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    BlockQ8_K plain;
+    QuantizeQ8_K(x + b * kQKK, &plain, kQKK);
+    BlockQ8_KI& out = y[b];
+    out.d = plain.d;
+    std::memset(out.sums, 0, sizeof(out.sums));
+    for (int g = 0; g < kQKK / group; ++g) {
+      int sum = 0;
+      for (int l = 0; l < group; ++l) sum += plain.qs[group * g + l];
+      out.sums[g] = plain.d * sum;
+    }
+    // 8 groups share a 32-byte vector; each vector takes 4 values of each.
+    const int per_set = 8 * group;  // values covered by one set of 8 groups
+    for (int set = 0; set < kQKK / per_set; ++set) {
+      for (int k = 0; k < group / 4; ++k) {
+        for (int i = 0; i < 8; ++i) {
+          for (int e = 0; e < 4; ++e) {
+            out.qs[set * per_set + 32 * k + 4 * i + e] = plain.qs[set * per_set + group * i + 4 * k + e];
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void QuantizeQ8_KI32(const float* x, BlockQ8_KI* y, int64_t n) { QuantizeInterleaved(x, y, n, 32); }
+void QuantizeQ8_KI16(const float* x, BlockQ8_KI* y, int64_t n) { QuantizeInterleaved(x, y, n, 16); }
+
+}  // namespace quant
