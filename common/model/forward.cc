@@ -8,6 +8,7 @@
 #include "common/model/ops.h"
 #include "common/quant/activations.h"
 #include "common/quant/matmul.h"
+#include "common/simd/float_ops.h"
 
 namespace model {
 namespace {
@@ -73,25 +74,17 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
   const float* keys = k_cache_[layer].data();
   const float* values = v_cache_[layer].data();
   const int64_t units = n * c_.n_heads;
+  const simd::FloatOps& ops = simd::BestFloatOps();
   pool_.ParallelFor("attention", units, [&](size_t unit, size_t thread) {
     const int64_t t = unit / c_.n_heads, h = unit % c_.n_heads, kvh = h / group;
     const int64_t seen = pos0 + t + 1;  // causal: keys 0..pos0+t
     const float* q = q_.data() + t * q_dim + h * hd;
     float* scores = scores_.data() + thread * size_t(max_context_);
-    for (int64_t j = 0; j < seen; ++j) {
-      const float* k = keys + j * kv_dim + kvh * hd;
-      float dot = 0;
-      for (int64_t d = 0; d < hd; ++d) dot += q[d] * k[d];
-      scores[j] = dot * scale;
-    }
+    for (int64_t j = 0; j < seen; ++j) scores[j] = ops.dot(q, keys + j * kv_dim + kvh * hd, hd) * scale;
     Softmax(scores, seen);
     float* out = attn_.data() + t * q_dim + h * hd;
     std::fill(out, out + hd, 0.0f);
-    for (int64_t j = 0; j < seen; ++j) {
-      const float* v = values + j * kv_dim + kvh * hd;
-      const float p = scores[j];
-      for (int64_t d = 0; d < hd; ++d) out[d] += p * v[d];
-    }
+    for (int64_t j = 0; j < seen; ++j) ops.axpy(scores[j], values + j * kv_dim + kvh * hd, out, hd);
   });
 }
 

@@ -39,12 +39,15 @@ QuantizedActivations::QuantizedActivations(GgmlType weight_type, int64_t n, int6
       n_(n),
       tokens_(tokens),
       row_bytes_(ActivationRowBytes(format_, n)),
-      data_(row_bytes_ * tokens) {}
+      data_(row_bytes_ * tokens + 64) {
+  const uintptr_t p = reinterpret_cast<uintptr_t>(data_.data());
+  base_ = data_.data() + ((64 - p % 64) % 64);
+}
 
 void QuantizedActivations::Quantize(const float* x, int64_t x_stride) {
   for (int64_t t = 0; t < tokens_; ++t) {
     const float* src = x + t * x_stride;
-    uint8_t* dst = data_.data() + t * row_bytes_;
+    uint8_t* dst = base_ + t * row_bytes_;
     switch (format_) {
       case ActivationFormat::kQ8_0: QuantizeQ8_0(src, reinterpret_cast<BlockQ8_0*>(dst), n_); break;
       case ActivationFormat::kQ8_K: QuantizeQ8_K(src, reinterpret_cast<BlockQ8_K*>(dst), n_); break;

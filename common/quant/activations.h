@@ -26,6 +26,8 @@ size_t ActivationRowBytes(ActivationFormat format, int64_t n);
 class QuantizedActivations {
  public:
   QuantizedActivations(gguf::GgmlType weight_type, int64_t n, int64_t tokens, bool repacked = false);
+  QuantizedActivations(const QuantizedActivations&) = delete;
+  QuantizedActivations& operator=(const QuantizedActivations&) = delete;
   // Quantizes `tokens` rows of `n` floats (row stride `x_stride`).
   void Quantize(const float* x, int64_t x_stride);
   void Quantize(const float* x) { Quantize(x, n_); }
@@ -34,13 +36,14 @@ class QuantizedActivations {
   int64_t n() const { return n_; }
   int64_t tokens() const { return tokens_; }
   size_t row_bytes() const { return row_bytes_; }
-  const uint8_t* row(int64_t t) const { return data_.data() + t * row_bytes_; }
+  const uint8_t* row(int64_t t) const { return base_ + t * row_bytes_; }
 
  private:
   ActivationFormat format_;
   int64_t n_, tokens_;
   size_t row_bytes_;
   std::vector<uint8_t> data_;
+  uint8_t* base_;  // data_ rounded up to 64 bytes
 };
 
 }  // namespace quant

@@ -33,12 +33,14 @@
 
 namespace quant {
 
-struct BlockQ8_KI {
+// 64-byte aligned, values first, so every 32-byte load of them stays inside
+// one cache line.
+struct alignas(64) BlockQ8_KI {
+  int8_t qs[kQKK];
   float d;
   float sums[16];  // Q4_K: d x sum of each 32 (8 used); Q6_K: d x sum of each 16
-  int8_t qs[kQKK];
 };
-static_assert(sizeof(BlockQ8_KI) == 324);
+static_assert(sizeof(BlockQ8_KI) == 384);
 
 // Rows of GGUF Q4_K / Q6_K blocks to the repacked layout, in place of `dst`
 // (same size). n is the row length; rows are independent.

@@ -1,0 +1,27 @@
+// Float vector primitives for the non-matrix parts of a forward pass
+// (attention over the KV cache), with a scalar reference and an AVX2+FMA
+// version chosen at run time.
+//
+//   const FloatOps& ops = BestFloatOps();
+//   float s = ops.dot(q, k, 128);
+//   ops.axpy(p, v, out, 128);   // out += p * v
+#ifndef APR_COMMON_SIMD_FLOAT_OPS_H_
+#define APR_COMMON_SIMD_FLOAT_OPS_H_
+
+#include <cstdint>
+
+namespace simd {
+
+struct FloatOps {
+  const char* isa;
+  float (*dot)(const float* a, const float* b, int64_t n);
+  void (*axpy)(float a, const float* x, float* y, int64_t n);
+};
+
+const FloatOps& ScalarFloatOps();
+const FloatOps& Avx2FloatOps();
+const FloatOps& BestFloatOps();
+
+}  // namespace simd
+
+#endif  // APR_COMMON_SIMD_FLOAT_OPS_H_

@@ -1,0 +1,29 @@
+#include "common/cpu/cpu_features.h"
+#include "common/simd/float_ops.h"
+
+namespace simd {
+namespace {
+
+float Dot(const float* a, const float* b, int64_t n) {
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += a[i] * b[i];
+  return sum;
+}
+
+void Axpy(float a, const float* x, float* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+}  // namespace
+
+const FloatOps& ScalarFloatOps() {
+  static const FloatOps ops = {"scalar", Dot, Axpy};
+  return ops;
+}
+
+const FloatOps& BestFloatOps() {
+  static const FloatOps& best = cpu::GetCpuFeatures().HasAvx2Fma() ? Avx2FloatOps() : ScalarFloatOps();
+  return best;
+}
+
+}  // namespace simd
