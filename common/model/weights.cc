@@ -82,11 +82,10 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
 #undef APR_ASSIGN
   if (repack) {
     auto repack_one = [&](quant::WeightMatrix& m) {
-      std::vector<uint8_t> bytes = quant::RepackRows(m);
-      if (bytes.empty()) return;
-      w->repacked_.push_back(std::move(bytes));
-      m.data = w->repacked_.back().data();
-      m.repacked = true;
+      quant::RepackedRows r = quant::RepackRows(m);
+      if (r.storage.empty()) return;
+      m = r.matrix;  // points into r.storage, whose buffer the move keeps
+      w->repacked_.push_back(std::move(r.storage));
     };
     for (LayerWeights& l : w->layers_) {
       for (quant::WeightMatrix* m : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) repack_one(*m);

@@ -146,24 +146,29 @@ float DotQ6_K(const uint8_t* w, const uint8_t* a, int64_t n) {
 
 // Repacked Q4_K (see repack.h): lane i of each vector is sub-block i.
 float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
-  const BlockQ4_K* x = reinterpret_cast<const BlockQ4_K*>(w);
+  const int64_t nb = n / kQKK;
   const BlockQ8_KI* v = reinterpret_cast<const BlockQ8_KI*>(a);
   float sum = 0;
-  for (int64_t b = 0; b < n / kQKK; ++b) {
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* qs = w + 128 * b;
+    const uint8_t* meta = w + 128 * nb + kQ4KMetaBytes * b;
     int acc[8] = {};
     for (int k = 0; k < 8; ++k) {
       for (int i = 0; i < 8; ++i) {
         for (int e = 0; e < 4; ++e) {
-          const uint8_t packed = x[b].qs[32 * (k % 4) + 4 * i + e];
+          const uint8_t packed = qs[32 * (k % 4) + 4 * i + e];
           const int q = k < 4 ? (packed & 0xF) : (packed >> 4);
           acc[i] += q * v[b].qs[32 * k + 4 * i + e];
         }
       }
     }
-    const float d = F16ToF32(x[b].d), dmin = F16ToF32(x[b].dmin);
+    uint16_t d16, dmin16;
+    std::memcpy(&d16, meta + 12, 2);
+    std::memcpy(&dmin16, meta + 14, 2);
+    const float d = F16ToF32(d16), dmin = F16ToF32(dmin16);
     for (int i = 0; i < 8; ++i) {
       uint8_t sc, m;
-      Q4KScaleMin(i, x[b].scales, &sc, &m);
+      Q4KScaleMin(i, meta, &sc, &m);
       sum += d * sc * v[b].d * acc[i] - dmin * m * v[b].sums[i];
     }
   }
@@ -172,23 +177,29 @@ float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
 
 // Repacked Q6_K (see repack.h): lane i of each half's vectors is group 8h+i.
 float DotQ6_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
-  const BlockQ6_K* x = reinterpret_cast<const BlockQ6_K*>(w);
+  const int64_t nb = n / kQKK;
   const BlockQ8_KI* v = reinterpret_cast<const BlockQ8_KI*>(a);
   float sum = 0;
-  for (int64_t b = 0; b < n / kQKK; ++b) {
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* ql = w + 192 * b;
+    const uint8_t* qh = ql + 128;
+    const uint8_t* meta = w + 192 * nb + kQ6KMetaBytes * b;
     int acc[16] = {};
     for (int half = 0; half < 2; ++half) {
       for (int k = 0; k < 4; ++k) {
         for (int j = 0; j < 32; ++j) {
-          const uint8_t lo = x[b].ql[64 * half + 32 * (k % 2) + j];
+          const uint8_t lo = ql[64 * half + 32 * (k % 2) + j];
           const int low4 = k < 2 ? (lo & 0xF) : (lo >> 4);
-          const int high2 = (x[b].qh[32 * half + j] >> (2 * k)) & 3;
+          const int high2 = (qh[32 * half + j] >> (2 * k)) & 3;
           acc[8 * half + j / 4] += (low4 | (high2 << 4)) * v[b].qs[128 * half + 32 * k + j];
         }
       }
     }
-    const float d = F16ToF32(x[b].d);
-    for (int g = 0; g < 16; ++g) sum += d * x[b].scales[g] * (v[b].d * acc[g] - 32 * v[b].sums[g]);
+    uint16_t d16;
+    std::memcpy(&d16, meta + 16, 2);
+    const float d = F16ToF32(d16);
+    const int8_t* scales = reinterpret_cast<const int8_t*>(meta);
+    for (int g = 0; g < 16; ++g) sum += d * scales[g] * (v[b].d * acc[g] - 32 * v[b].sums[g]);
   }
   return sum;
 }

@@ -29,16 +29,26 @@ absl::Status CheckMatrix(const WeightMatrix& w) {
   return absl::OkStatus();
 }
 
-std::vector<uint8_t> RepackRows(const WeightMatrix& w) {
-  std::vector<uint8_t> out;
-  const int64_t blocks = w.rows * (w.cols / kQKK);
-  if (w.type == gguf::GgmlType::kQ4_K) {
-    out.resize(blocks * sizeof(BlockQ4_K));
-    RepackQ4_K(reinterpret_cast<const BlockQ4_K*>(w.data), reinterpret_cast<BlockQ4_K*>(out.data()), blocks);
-  } else if (w.type == gguf::GgmlType::kQ6_K) {
-    out.resize(blocks * sizeof(BlockQ6_K));
-    RepackQ6_K(reinterpret_cast<const BlockQ6_K*>(w.data), reinterpret_cast<BlockQ6_K*>(out.data()), blocks);
+RepackedRows RepackRows(const WeightMatrix& w) {
+  RepackedRows out;
+  out.matrix = w;
+  const bool q4 = w.type == gguf::GgmlType::kQ4_K, q6 = w.type == gguf::GgmlType::kQ6_K;
+  if (w.repacked || (!q4 && !q6)) return out;
+  const int64_t nb = w.cols / kQKK;
+  const size_t stride = (w.RowBytes() + 63) / 64 * 64;
+  out.storage.resize(stride * w.rows + 64);
+  uint8_t* base = out.storage.data() + (64 - reinterpret_cast<uintptr_t>(out.storage.data()) % 64) % 64;
+  for (int64_t r = 0; r < w.rows; ++r) {
+    const uint8_t* src = w.data + r * w.Stride();
+    if (q4) {
+      RepackQ4_KRow(reinterpret_cast<const BlockQ4_K*>(src), nb, base + r * stride);
+    } else {
+      RepackQ6_KRow(reinterpret_cast<const BlockQ6_K*>(src), nb, base + r * stride);
+    }
   }
+  out.matrix.data = base;
+  out.matrix.repacked = true;
+  out.matrix.stride = stride;
   return out;
 }
 
@@ -51,7 +61,7 @@ int64_t RowsPerTask(int64_t rows, size_t threads) {
 void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w,
                      const QuantizedActivations& a, float* y, int64_t y_stride) {
   const DotRowsFn kernel = BestDotKernel(w.type, w.repacked).fn;
-  const size_t row_bytes = w.RowBytes();
+  const size_t row_bytes = w.Stride();
   const int64_t per_task = RowsPerTask(w.rows, pool.num_threads());
   const int64_t tasks = (w.rows + per_task - 1) / per_task;
   pool.ParallelFor(tag, tasks, [&](size_t task, size_t) {
@@ -72,7 +82,7 @@ void MatMulPair(parallel::ThreadPool& pool, const char* tag, const WeightMatrix&
                 const WeightMatrix& w1, const QuantizedActivations& a, float* y0, float* y1,
                 int64_t y_stride) {
   const DotRowsFn k0 = BestDotKernel(w0.type, w0.repacked).fn, k1 = BestDotKernel(w1.type, w1.repacked).fn;
-  const size_t b0 = w0.RowBytes(), b1 = w1.RowBytes();
+  const size_t b0 = w0.Stride(), b1 = w1.Stride();
   const int64_t per_task = RowsPerTask(w0.rows + w1.rows, pool.num_threads());
   const int64_t tasks0 = (w0.rows + per_task - 1) / per_task;
   const int64_t tasks1 = (w1.rows + per_task - 1) / per_task;

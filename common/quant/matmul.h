@@ -25,12 +25,18 @@ struct WeightMatrix {
   const uint8_t* data = nullptr;
   int64_t rows = 0, cols = 0;
   bool repacked = false;  // data in repack.h's layout (Q4_K, Q6_K)
+  size_t stride = 0;      // bytes from one row to the next; 0: RowBytes()
   size_t RowBytes() const;
+  size_t Stride() const { return stride ? stride : RowBytes(); }
 };
 
-// A copy of `w`'s rows in repack.h's layout, when its type has one (Q4_K,
-// Q6_K); empty otherwise. Point a WeightMatrix with repacked = true at it.
-std::vector<uint8_t> RepackRows(const WeightMatrix& w);
+// `w`'s rows in repack.h's layout, each on a 64-byte boundary.
+struct RepackedRows {
+  std::vector<uint8_t> storage;
+  WeightMatrix matrix;  // points into storage
+};
+// Empty storage (and `w` unchanged) when its type has no repacked layout.
+RepackedRows RepackRows(const WeightMatrix& w);
 
 // Checks the type has kernels and cols is a whole number of its blocks.
 absl::Status CheckMatrix(const WeightMatrix& w);

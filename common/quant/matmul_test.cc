@@ -83,11 +83,14 @@ TEST(DotKernels, RepackedLayoutsMatchTheReference) {
       std::vector<float> ref(rows * tokens), out(rows * tokens);
       ScalarDotKernel(type)(p.w.data, p.w.RowBytes(), rows, plain.row(0), plain.row_bytes(), tokens, cols,
                             ref.data(), rows);
-      const std::vector<uint8_t> repacked = RepackRows(p.w);
-      ASSERT_EQ(repacked.size(), p.bytes.size());
+      const RepackedRows repacked = RepackRows(p.w);
+      ASSERT_TRUE(repacked.matrix.repacked);
+      ASSERT_EQ(repacked.matrix.Stride() % 64, 0u);
+      ASSERT_EQ(reinterpret_cast<uintptr_t>(repacked.matrix.data) % 64, 0u);
       for (const DotKernel& k : AvailableDotKernels(type, /*repacked=*/true)) {
         std::fill(out.begin(), out.end(), NAN);
-        k.fn(repacked.data(), p.w.RowBytes(), rows, inter.row(0), inter.row_bytes(), tokens, cols, out.data(), rows);
+        k.fn(repacked.matrix.data, repacked.matrix.Stride(), rows, inter.row(0), inter.row_bytes(), tokens, cols,
+             out.data(), rows);
         for (int64_t i = 0; i < rows * tokens; ++i) {
           ASSERT_NEAR(out[i], ref[i], 1e-4 * (1 + std::fabs(ref[i])))
               << gguf::TypeInfo(type).name << " repacked " << k.isa << " tokens " << tokens << " at " << i;

@@ -6,8 +6,9 @@
 
 namespace quant {
 
-void RepackQ4_K(const BlockQ4_K* src, BlockQ4_K* dst, int64_t blocks) {
-  for (int64_t b = 0; b < blocks; ++b) {
+void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst) {
+  uint8_t* meta = dst + 128 * nb;
+  for (int64_t b = 0; b < nb; ++b) {
     // GGUF: chunk c of 32 bytes holds sub-block 2c (low nibbles) and 2c+1 (high).
     uint8_t q[8][32];
     for (int c = 0; c < 4; ++c) {
@@ -16,20 +17,23 @@ void RepackQ4_K(const BlockQ4_K* src, BlockQ4_K* dst, int64_t blocks) {
         q[2 * c + 1][l] = src[b].qs[32 * c + l] >> 4;
       }
     }
-    BlockQ4_K out = src[b];
+    uint8_t* out = dst + 128 * b;
     for (int k = 0; k < 4; ++k) {
       for (int i = 0; i < 8; ++i) {
         for (int e = 0; e < 4; ++e) {
-          out.qs[32 * k + 4 * i + e] = static_cast<uint8_t>(q[i][4 * k + e] | (q[i][4 * (k + 4) + e] << 4));
+          out[32 * k + 4 * i + e] = static_cast<uint8_t>(q[i][4 * k + e] | (q[i][4 * (k + 4) + e] << 4));
         }
       }
     }
-    dst[b] = out;
+    std::memcpy(meta + kQ4KMetaBytes * b, src[b].scales, 12);
+    std::memcpy(meta + kQ4KMetaBytes * b + 12, &src[b].d, 2);
+    std::memcpy(meta + kQ4KMetaBytes * b + 14, &src[b].dmin, 2);
   }
 }
 
-void RepackQ6_K(const BlockQ6_K* src, BlockQ6_K* dst, int64_t blocks) {
-  for (int64_t b = 0; b < blocks; ++b) {
+void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst) {
+  uint8_t* meta = dst + 192 * nb;
+  for (int64_t b = 0; b < nb; ++b) {
     // The 256 values 0..63 in natural order.
     uint8_t q[kQKK];
     for (int half = 0; half < 2; ++half) {
@@ -43,7 +47,8 @@ void RepackQ6_K(const BlockQ6_K* src, BlockQ6_K* dst, int64_t blocks) {
         v[l + 96] = (ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4);
       }
     }
-    BlockQ6_K out = src[b];
+    uint8_t* ql = dst + 192 * b;
+    uint8_t* qh = ql + 128;
     for (int half = 0; half < 2; ++half) {
       uint8_t V[4][32];  // V[k][4i+e] = weight 4k+e of group 8*half+i
       for (int k = 0; k < 4; ++k) {
@@ -53,15 +58,16 @@ void RepackQ6_K(const BlockQ6_K* src, BlockQ6_K* dst, int64_t blocks) {
       }
       for (int m = 0; m < 2; ++m) {
         for (int j = 0; j < 32; ++j) {
-          out.ql[64 * half + 32 * m + j] = static_cast<uint8_t>((V[m][j] & 0xF) | ((V[m + 2][j] & 0xF) << 4));
+          ql[64 * half + 32 * m + j] = static_cast<uint8_t>((V[m][j] & 0xF) | ((V[m + 2][j] & 0xF) << 4));
         }
       }
       for (int j = 0; j < 32; ++j) {
-        out.qh[32 * half + j] = static_cast<uint8_t>((V[0][j] >> 4) | ((V[1][j] >> 4) << 2) |
-                                                     ((V[2][j] >> 4) << 4) | ((V[3][j] >> 4) << 6));
+        qh[32 * half + j] = static_cast<uint8_t>((V[0][j] >> 4) | ((V[1][j] >> 4) << 2) | ((V[2][j] >> 4) << 4) |
+                                                 ((V[3][j] >> 4) << 6));
       }
     }
-    dst[b] = out;
+    std::memcpy(meta + kQ6KMetaBytes * b, src[b].scales, 16);
+    std::memcpy(meta + kQ6KMetaBytes * b + 16, &src[b].d, 2);
   }
 }
 

@@ -2,22 +2,23 @@
 //
 // The GGUF layouts keep each sub-block's weights together, so a SIMD dot
 // product must apply a different scale every 16 or 32 weights. The repacked
-// blocks interleave the sub-blocks instead: in each 32-byte vector, 4-byte
+// rows interleave the sub-blocks instead: in each 32-byte vector, 4-byte
 // lane i holds 4 consecutive weights of sub-block i. A vpdpbusd then sums
 // each sub-block in its own lane, and the scales are applied once per block
-// as a vector multiply. Same bytes per block as the GGUF format (144 and
-// 210), so decode streams no more memory.
+// as a vector multiply. A repacked row holds first every block's quants, then
+// every block's scales, and starts on a 64-byte boundary, so no 32-byte load
+// of quants splits a cache line. Same bytes per block as GGUF (144, 210).
 //
-//   Q4_K repacked (256 weights, 8 sub-blocks of 32):
-//     qs[128]: vectors P_0..P_3; V_k = P_k & 0xF and V_{k+4} = P_k >> 4, where
-//              byte 4i+b of V_k is weight 4k+b of sub-block i
-//     scales[12], d, dmin: as in GGUF
-//   Q6_K repacked (two halves of 8 groups of 16):
-//     ql[128]: per half h two vectors L_{h,0}, L_{h,1}: low 4 bits of
-//              V_{h,m} | V_{h,m+2} << 4, where byte 4i+b of V_{h,k} is weight
-//              4k+b of group 8h+i
-//     qh[64]:  per half one vector: high 2 bits of V_{h,0..3} at bits 0,2,4,6
-//     scales[16], d: as in GGUF
+//   Q4_K row of nb blocks:
+//     quants[128 * nb]: per block vectors P_0..P_3; V_k = P_k & 0xF and
+//       V_{k+4} = P_k >> 4, where byte 4i+b of V_k is weight 4k+b of sub-block i
+//     meta[16 * nb]: per block scales[12], d, dmin as in GGUF
+//   Q6_K row of nb blocks:
+//     quants[192 * nb]: per block, for each half h, two vectors L_{h,0..1}
+//       (low 4 bits of V_{h,m} | V_{h,m+2} << 4, where byte 4i+b of V_{h,k} is
+//       weight 4k+b of group 8h+i), then per half one vector of the high 2
+//       bits of V_{h,0..3} at bits 0, 2, 4, 6 (ql[128] then qh[64])
+//     meta[18 * nb]: per block scales[16], d as in GGUF
 //
 // Activations pair with them as Q8_KI blocks: the same 8-bit values laid
 // out to match (lane i = sub-block or group i), with the scale and the
@@ -42,10 +43,12 @@ struct alignas(64) BlockQ8_KI {
 };
 static_assert(sizeof(BlockQ8_KI) == 384);
 
-// Rows of GGUF Q4_K / Q6_K blocks to the repacked layout, in place of `dst`
-// (same size). n is the row length; rows are independent.
-void RepackQ4_K(const BlockQ4_K* src, BlockQ4_K* dst, int64_t blocks);
-void RepackQ6_K(const BlockQ6_K* src, BlockQ6_K* dst, int64_t blocks);
+inline constexpr int kQ4KMetaBytes = 16;
+inline constexpr int kQ6KMetaBytes = 18;
+
+// One row of nb GGUF blocks into `dst` (144 * nb or 210 * nb bytes).
+void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst);
+void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst);
 
 // Activations in the interleaved order of each repacked type.
 void QuantizeQ8_KI32(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q4_K
