@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# The chapter example must exit 0 and print its sections.
+# The chapter example must exit 0, print every section and its contract
+# verdict, and write its HTML report.
 set -euo pipefail
+export BUILD_WORKING_DIRECTORY="${TEST_TMPDIR:-$(mktemp -d)}"
 out=$("$1")
 echo "$out"
-grep -q "^13.1 Roofline analysis" <<<"$out"
+for section in "13.1 Roofline" "13.2 apr profile" "13.3 apr trace" "13.4 apr bench" "13.5 FFN" \
+               "13.6 Batched prefill" "13.7 Memory bandwidth" "Verdict:"; do
+  grep -q "^$section" <<<"$out" || { echo "missing section: $section"; exit 1; }
+done
+grep -q "</html>" "$BUILD_WORKING_DIRECTORY/ch13_report.html"

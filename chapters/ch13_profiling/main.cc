@@ -1,25 +1,74 @@
-// Chapter 13, "Profiling and Optimization", measured on this machine.
+// Chapter 13, "Profiling and Optimization", measured on this machine: the
+// sections 13.1-13.7 on the built-in default model, an HTML report, and the
+// chapter's contract checked against this run.
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
-#include "chapters/ch13_profiling/book_reference.h"
-#include "chapters/ch13_profiling/decode_roofline.h"
+#include "chapters/ch13_profiling/chapter_html.h"
+#include "chapters/ch13_profiling/chapter_metrics.h"
+#include "chapters/ch13_profiling/chapter_run.h"
+#include "chapters/ch13_profiling/chapter_text.h"
+#include "common/contracts/claim_evaluation.h"
+#include "common/contracts/contract.h"
+#include "common/report/progress_line.h"
 
-int main() {
-  const model::ModelConfig seven_b = *model::FindPreset(ch13::kSevenBPreset);
-  const ch13::DecodeFootprint book =
-      ch13::BookFootprint(ch13::kBookParams, ch13::kBookBytesPerParam);
-  const ch13::DecodeFootprint q4k = ch13::DecodeFootprintOf(seven_b, gguf::GgmlType::kQ4_K);
+namespace {
 
-  std::printf("13.1 Roofline analysis (Williams, Waterman, Patterson, CACM 2009)\n\n");
-  std::printf("  decode of one token of a 7B model: a matrix-vector product, 2 FLOPs per weight\n\n");
-  std::printf("  %-34s %14s %14s %12s\n", "", "FLOP/token", "bytes/token", "FLOP/byte");
-  std::printf("  %-34s %14.3e %14.3e %12.2f\n", "book: 7e9 params x 0.5 B/param", book.flops_per_token,
-              book.bytes_per_token, book.OperationalIntensity());
-  std::printf("  %-34s %14.3e %14.3e %12.2f\n", "llama-2-7b preset, Q4_K (4.5 bits)",
-              q4k.flops_per_token, q4k.bytes_per_token, q4k.OperationalIntensity());
-  std::printf("\n  tok/s ceiling at the book's assumed %.0f GB/s: book %.1f, Q4_K preset %.1f\n",
-              ch13::kBookAssumedBandwidth / 1e9,
-              ch13::BandwidthCeilingTps(book.bytes_per_token, ch13::kBookAssumedBandwidth),
-              ch13::BandwidthCeilingTps(q4k.bytes_per_token, ch13::kBookAssumedBandwidth));
-  return 0;
+constexpr char kContract[] = "contracts/apr-book-ch13-v1.yaml";
+
+std::string ReportPath() {
+  const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
+  return std::string(dir && *dir ? dir : ".") + "/ch13_report.html";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  ch13::ChapterOptions options;
+  if (argc > 1) options.model_path = argv[1];
+  report::ProgressLine progress("ch13");
+  options.progress = [&](const std::string& what) { progress.Update(what); };
+  absl::StatusOr<ch13::ChapterRun> run = ch13::RunChapter(options);
+  progress.Done();
+  if (!run.ok()) {
+    std::fprintf(stderr, "ch13: %s\n", std::string(run.status().message()).c_str());
+    return 1;
+  }
+  std::printf("Chapter 13: Profiling and Optimization, measured on this machine\n");
+  std::printf("Model: %s%s\n", run->model_path.c_str(),
+              run->model_generated ? " (generated now, cached for next time)" : " (cached)");
+  std::string text;
+  for (const auto& section : {ch13::RooflineSection, ch13::ProfileSection, ch13::TraceSection,
+                              ch13::ThroughputSection, ch13::FusionSection, ch13::PrefillSection,
+                              ch13::BandwidthSection}) {
+    text += section(*run);
+  }
+  std::printf("%s", text.c_str());
+
+  // The contract, on this run's numbers.
+  auto contract = contracts::LoadContractFile(kContract);
+  if (!contract.ok()) {
+    std::fprintf(stderr, "ch13: %s\n", std::string(contract.status().message()).c_str());
+    return 1;
+  }
+  contracts::MetricRegistry registry;
+  ch13::RegisterChapterMetrics(registry, [&]() -> absl::StatusOr<const ch13::ChapterRun*> { return &*run; });
+  std::printf("\nContract %s v%d (%s)\n", contract->name.c_str(), contract->version, kContract);
+  int failed = 0;
+  for (const contracts::Claim& claim : contract->claims) {
+    const contracts::ClaimResult r = contracts::EvaluateClaim(*contract, claim, registry);
+    failed += !(r.evaluated && r.holds);
+    std::printf("  %-6s %-32s %s = %.4g (%s)\n", r.evaluated && r.holds ? "holds" : "FALSE", claim.id.c_str(),
+                claim.metric.c_str(), r.value, claim.check.text().c_str());
+  }
+  std::printf("Verdict: %zu of %zu claims hold\n", contract->claims.size() - failed, contract->claims.size());
+
+  const std::string html = ReportPath();
+  if (auto s = ch13::WriteHtmlReport(*run, text, html); !s.ok()) {
+    std::fprintf(stderr, "ch13: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  std::printf("HTML report (roofline plot, per-layer chart, tables): %s\n", html.c_str());
+  return failed == 0 ? 0 : 1;
 }

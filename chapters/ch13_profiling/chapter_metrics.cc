@@ -1,0 +1,56 @@
+#include "chapters/ch13_profiling/chapter_metrics.h"
+
+#include <memory>
+
+#include "chapters/ch13_profiling/book_reference.h"
+#include "chapters/ch13_profiling/decode_roofline.h"
+
+namespace ch13 {
+
+void RegisterChapterMetrics(contracts::MetricRegistry& registry,
+                            std::function<absl::StatusOr<const ChapterRun*>()> run) {
+  // One shared, lazily computed run.
+  auto cached = std::make_shared<std::optional<absl::StatusOr<const ChapterRun*>>>();
+  auto get = [cached, run]() -> absl::StatusOr<const ChapterRun*> {
+    if (!cached->has_value()) *cached = run();
+    return **cached;
+  };
+  auto add = [&](const char* name, const char* description, std::function<double(const ChapterRun&)> f) {
+    registry.Add(name, description, [get, f]() -> absl::StatusOr<double> {
+      auto r = get();
+      if (!r.ok()) return r.status();
+      return f(**r);
+    });
+  };
+  registry.Add("book.decode_oi", "the book's 7B at 0.5 bytes/param, recomputed", []() -> absl::StatusOr<double> {
+    return BookFootprint(kBookParams, kBookBytesPerParam).OperationalIntensity();
+  });
+  add("roofline.decode_oi_7b_q4k", "FLOP/byte of one decode token of llama-2-7b in Q4_K (cost model)",
+      [](const ChapterRun& r) { return r.seven_b_decode.Intensity(); });
+  add("roofline.ceiling_tps_7b_q4k", "tok/s of 7B Q4_K decode at the measured DRAM bandwidth",
+      [](const ChapterRun& r) { return r.DramGbps() * 1e9 / r.seven_b_decode.weight_bytes; });
+  add("machine.dram_read_gbps", "measured DRAM read bandwidth, all threads", [](const ChapterRun& r) {
+    return r.DramGbps();
+  });
+  add("machine.ridge_int8_dram", "int8 peak over DRAM bandwidth (FLOP/byte)", [](const ChapterRun& r) {
+    return r.machine.PeakGops("int8_dot", r.threads) / r.DramGbps();
+  });
+  add("roofline.prefill_oi_7b_q4k", "FLOP/byte of a 91-token prefill of llama-2-7b Q4_K",
+      [](const ChapterRun& r) { return r.seven_b_prefill.Intensity(); });
+  add("ffn.dispatches_fused", "FFN gate/up dispatches per decoded token, fused (counted)",
+      [](const ChapterRun& r) { return r.ffn_dispatches_fused; });
+  add("ffn.dispatches_unfused", "FFN gate/up dispatches per decoded token, unfused (counted)",
+      [](const ChapterRun& r) { return r.ffn_dispatches_unfused; });
+  add("ffn.fused_decode_seconds", "median time of 32 decode steps, fused FFN",
+      [](const ChapterRun& r) { return r.tg.median_seconds; });
+  add("ffn.unfused_decode_seconds", "median time of 32 decode steps, unfused FFN",
+      [](const ChapterRun& r) { return r.tg_unfused.median_seconds; });
+  add("prefill.speedup_91", "serial over batched prefill time of a 91-token prompt (medians)",
+      [](const ChapterRun& r) { return r.prefill_speedup; });
+  add("decode.fraction_of_dram", "decode's weight bytes per second over the measured DRAM bandwidth",
+      [](const ChapterRun& r) { return r.decode_achieved_gbps / r.DramGbps(); });
+  add("decode.tps", "tg32 tokens per second", [](const ChapterRun& r) { return r.tg.mean_tps; });
+  add("prefill.tps", "pp91 tokens per second", [](const ChapterRun& r) { return r.pp.mean_tps; });
+}
+
+}  // namespace ch13

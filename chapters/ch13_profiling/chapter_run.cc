@@ -1,0 +1,159 @@
+#include "chapters/ch13_profiling/chapter_run.h"
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "chapters/ch13_profiling/book_reference.h"
+#include "common/cost/model_spec.h"
+#include "common/cpu/cpu_features.h"
+#include "common/model/forward.h"
+#include "common/model/synth.h"
+#include "common/model/throughput.h"
+#include "common/roofline/measure.h"
+
+namespace ch13 {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Throughput Summarize(int tokens, const std::vector<double>& seconds) {
+  return {model::MeanTps(tokens, seconds), model::StddevTps(tokens, seconds), model::Median(seconds)};
+}
+
+// Decode `n` tokens after `prompt`, timing every op; returns the times.
+absl::StatusOr<model::OpTimes> TimedDecode(model::Transformer& t, const std::vector<int32_t>& prompt, int n) {
+  t.Reset();
+  std::vector<float> logits;
+  if (auto s = t.Prefill(prompt, &logits); !s.ok()) return s;
+  model::OpTimes times(t.weights().config().n_layers);
+  model::ForwardOptions options;
+  options.times = &times;
+  const std::vector<int32_t> next = model::SyntheticTokens(n, t.weights().config().vocab, 3);
+  for (int i = 0; i < n; ++i) {
+    if (auto s = t.Forward({next[i]}, &logits, options); !s.ok()) return s;
+  }
+  return times;
+}
+
+}  // namespace
+
+std::string DefaultModelPath() {
+  std::string base;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
+    base = xdg;
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    base = absl::StrCat(home, "/.cache");
+  } else {
+    base = "/tmp";
+  }
+  return absl::StrCat(base, "/apr/models/ch13-default-q4_k-seed1.gguf");
+}
+
+absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
+  auto progress = [&](const std::string& what) {
+    if (options.progress) options.progress(what);
+  };
+  ChapterRun run;
+  // The machine.
+  roofline::MeasureOptions measure;
+  measure.progress = [&](const std::string& what) { progress("roofline: " + what); };
+  auto machine = roofline::LoadOrMeasure(measure, /*remeasure=*/false);
+  if (!machine.ok()) return machine.status();
+  run.machine = *machine;
+  run.threads = run.machine.threads;
+
+  // The model: the built-in default, generated once.
+  run.model_path = options.model_path.empty() ? DefaultModelPath() : options.model_path;
+  if (options.model_path.empty() && !std::filesystem::exists(run.model_path)) {
+    progress("generating the default model (once)");
+    std::error_code error;
+    std::filesystem::create_directories(std::filesystem::path(run.model_path).parent_path(), error);
+    parallel::ThreadPool pool(run.threads);
+    const Clock::time_point start = Clock::now();
+    auto s = model::WriteSynthModel({model::ChapterDefaultConfig(), "q4_k", 1}, run.model_path, pool);
+    if (!s.ok()) return s;
+    run.model_generated = true;
+    run.model_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  }
+  auto spec = cost::SpecFromGgufFile(run.model_path);
+  if (!spec.ok()) return spec.status();
+  run.model = *spec;
+  auto seven_b = cost::SpecFromPreset(kSevenBPreset, "q4_k");
+  if (!seven_b.ok()) return seven_b.status();
+  run.seven_b = *seven_b;
+
+  // Predictions.
+  auto predict = [&](const std::vector<cost::OpCost>& ops, double tokens, cost::PhasePrediction* out) {
+    auto p = cost::PredictPhase(ops, run.machine, run.threads, tokens);
+    if (p.ok()) *out = *p;
+    return p.status();
+  };
+  const uint64_t decode_depth = kPromptTokens + kGenTokens / 2;
+  if (auto s = predict(cost::DecodeOps(run.model, decode_depth), 1, &run.decode_pred); !s.ok()) return s;
+  if (auto s = predict(cost::PrefillOps(run.model, kPromptTokens), kPromptTokens, &run.prefill_pred); !s.ok()) return s;
+  if (auto s = predict(cost::DecodeOps(run.seven_b, 0), 1, &run.seven_b_decode); !s.ok()) return s;
+  if (auto s = predict(cost::PrefillOps(run.seven_b, kPromptTokens), kPromptTokens, &run.seven_b_prefill); !s.ok()) {
+    return s;
+  }
+
+  // The real forward pass.
+  progress("loading the model");
+  auto weights = model::ModelWeights::Load(run.model_path);
+  if (!weights.ok()) return weights.status();
+  parallel::ThreadPool pool(run.threads);
+  parallel::ScopedAffinity restore;
+  parallel::PinCurrentThreadToCpu(0);
+  model::Transformer t(**weights, pool, kPromptTokens + kGenTokens + 1);
+  const model::ModelConfig& c = (*weights)->config();
+  const std::vector<int32_t> prompt = model::SyntheticTokens(kPromptTokens, c.vocab, 1);
+  const int reps = options.repetitions;
+
+  progress("13.3 trace: decode and prefill, op by op");
+  auto decode_times = TimedDecode(t, prompt, kGenTokens);
+  if (!decode_times.ok()) return decode_times.status();
+  run.decode_trace = report::CompareTrace(*decode_times, kGenTokens, run.decode_pred, c.n_layers);
+  {
+    t.Reset();
+    model::OpTimes times(c.n_layers);
+    model::ForwardOptions timed;
+    timed.times = &times;
+    std::vector<float> logits;
+    if (auto s = t.Prefill(prompt, &logits, timed); !s.ok()) return s;
+    run.prefill_trace = report::CompareTrace(times, 1, run.prefill_pred, c.n_layers);
+  }
+
+  progress("13.4 throughput: pp91 and tg32");
+  auto pp = model::TimePrompt(t, kPromptTokens, reps, {});
+  if (!pp.ok()) return pp.status();
+  run.pp = Summarize(kPromptTokens, *pp);
+  pool.ResetStats();
+  auto tg = model::TimeGenerate(t, kGenTokens, reps, {});
+  if (!tg.ok()) return tg.status();
+  run.tg = Summarize(kGenTokens, *tg);
+  const double decoded = double(kGenTokens) * (reps + 1);  // the warm-up run decodes too
+  run.ffn_dispatches_fused = pool.Stats("ffn.gate_up").dispatches / decoded;
+
+  progress("13.5 FFN fusion: the same decode unfused");
+  model::ForwardOptions unfused;
+  unfused.fused_ffn = false;
+  pool.ResetStats();
+  auto tg_unfused = model::TimeGenerate(t, kGenTokens, reps, unfused);
+  if (!tg_unfused.ok()) return tg_unfused.status();
+  run.tg_unfused = Summarize(kGenTokens, *tg_unfused);
+  run.ffn_dispatches_unfused =
+      (pool.Stats("ffn.gate").dispatches + pool.Stats("ffn.up").dispatches) / decoded;
+
+  progress("13.6 prefill of 91 tokens, token by token");
+  auto serial = model::TimePrompt(t, kPromptTokens, std::max(1, reps - 1), {}, /*serial=*/true);
+  if (!serial.ok()) return serial.status();
+  run.prefill_serial = Summarize(kPromptTokens, *serial);
+  run.prefill_speedup = run.prefill_serial.median_seconds / run.pp.median_seconds;
+
+  run.decode_bytes_per_token = run.decode_pred.weight_bytes;
+  run.decode_achieved_gbps = run.decode_bytes_per_token * kGenTokens / run.tg.median_seconds / 1e9;
+  return run;
+}
+
+}  // namespace ch13

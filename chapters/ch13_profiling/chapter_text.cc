@@ -1,0 +1,122 @@
+#include "chapters/ch13_profiling/chapter_text.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "chapters/ch13_profiling/book_reference.h"
+#include "chapters/ch13_profiling/decode_roofline.h"
+#include "common/report/profile_report.h"
+#include "common/report/units.h"
+
+namespace ch13 {
+namespace {
+
+std::string Header(const char* number, const char* title) {
+  return absl::StrFormat("\n%s %s\n%s\n", number, title, std::string(std::string(number).size() + 1 + std::string(title).size(), '-'));
+}
+
+}  // namespace
+
+std::string RooflineSection(const ChapterRun& run) {
+  const roofline::MachineProfile& m = run.machine;
+  const int t = run.threads;
+  std::string s = Header("13.1", "Roofline analysis (Williams, Waterman, Patterson, CACM 2009)");
+  absl::StrAppendFormat(&s, "Measured on %s, %d threads (%s):\n", m.cpu, t, m.measured_at);
+  absl::StrAppendFormat(&s, "  %-6s %10s   ridge: int8 %7s  FP32 %7s (FLOP/byte)\n", "level", "read GB/s", "", "");
+  for (const std::string& level : m.Levels()) {
+    const double bw = m.ReadGbps(level, t);
+    absl::StrAppendFormat(&s, "  %-6s %10.1f          %7.1f       %7.2f\n", level, bw, m.PeakGops("int8_dot", t) / bw,
+                          m.PeakGops("fp32_fma", t) / bw);
+  }
+  absl::StrAppendFormat(&s, "  peaks: int8 %.0f GOPS (%s), FP32 FMA %.0f GFLOP/s, scalar FP32 %.1f GFLOP/s\n",
+                        m.PeakGops("int8_dot", t), m.PeakIsa("int8_dot"), m.PeakGops("fp32_fma", t),
+                        m.PeakGops("fp32_scalar", t));
+  absl::StrAppendFormat(&s, "  DRAM: measured %.1f GB/s; the book assumed %.0f GB/s\n\n", run.DramGbps(),
+                        kBookAssumedBandwidth / 1e9);
+  const double ridge = m.PeakGops("int8_dot", t) / run.DramGbps();
+  auto where = [&](const char* what, const cost::PhasePrediction& p) {
+    absl::StrAppendFormat(&s, "  %-34s %7.2f FLOP/byte  %s the DRAM int8 ridge (%.1f): %s-bound\n", what, p.Intensity(),
+                          p.Intensity() < ridge ? "below" : "above", ridge, p.MemoryBound() ? "memory" : "compute");
+  };
+  where("decode, llama-2-7b Q4_K", run.seven_b_decode);
+  where("prefill of 91, llama-2-7b Q4_K", run.seven_b_prefill);
+  where("decode, default model", run.decode_pred);
+  where("prefill of 91, default model", run.prefill_pred);
+  const DecodeFootprint book = BookFootprint(kBookParams, kBookBytesPerParam);
+  absl::StrAppendFormat(&s,
+                        "  7B ceiling: %.1f tok/s at the measured %.1f GB/s (%s of Q4_K per token); the book's "
+                        "shortcut gives %.1f tok/s at its %.0f GB/s\n",
+                        run.DramGbps() * 1e9 / run.seven_b_decode.weight_bytes, run.DramGbps(),
+                        report::Bytes(run.seven_b_decode.weight_bytes),
+                        BandwidthCeilingTps(book.bytes_per_token, kBookAssumedBandwidth), kBookAssumedBandwidth / 1e9);
+  return s;
+}
+
+std::string ProfileSection(const ChapterRun& run) {
+  std::string s = Header("13.2", "apr profile: the default model, op by op");
+  s += report::ModelSummaryText(run.model);
+  absl::StrAppendFormat(&s, "Decode at context depth %d, layer 0 (of %d):\n", kPromptTokens + kGenTokens / 2,
+                        run.model.config.n_layers);
+  s += report::OpTableText(run.decode_pred, 0);
+  absl::StrAppendFormat(&s, "  whole model: %sFLOP, %sB per token, %.2f FLOP/byte; predicted %.1f tok/s\n",
+                        report::Si(run.decode_pred.flops), report::Si(run.decode_pred.bytes),
+                        run.decode_pred.Intensity(), run.decode_pred.TokensPerSecond());
+  absl::StrAppendFormat(&s, "  prefill of %d: %.2f FLOP/byte; predicted %.1f tok/s, time to first token %s\n",
+                        kPromptTokens, run.prefill_pred.Intensity(), run.prefill_pred.TokensPerSecond(),
+                        report::Duration(run.prefill_pred.seconds));
+  return s;
+}
+
+std::string TraceSection(const ChapterRun& run) {
+  std::string s = Header("13.3", "apr trace: measured beside predicted");
+  s += report::TraceText(run.decode_trace, absl::StrFormat("Decode, per token (%d tokens after a %d-token prompt):",
+                                                           kGenTokens, kPromptTokens));
+  s += report::TraceText(run.prefill_trace, absl::StrFormat("Prefill of %d tokens, batched:", kPromptTokens));
+  double fastest = 1e30, slowest = 0;
+  for (size_t l = 1; l < run.decode_trace.layers.size(); ++l) {
+    fastest = std::min(fastest, run.decode_trace.layers[l].measured_seconds);
+    slowest = std::max(slowest, run.decode_trace.layers[l].measured_seconds);
+  }
+  absl::StrAppendFormat(&s, "  decode per layer: %s to %s measured, %s predicted each\n", report::Duration(fastest),
+                        report::Duration(slowest), report::Duration(run.decode_trace.layers[1].predicted_seconds));
+  return s;
+}
+
+std::string ThroughputSection(const ChapterRun& run) {
+  std::string s = Header("13.4", "apr bench: throughput");
+  absl::StrAppendFormat(&s, "  pp%d: %8.2f ± %.2f tok/s   (predicted ceiling %.1f)\n", kPromptTokens, run.pp.mean_tps,
+                        run.pp.stddev_tps, run.prefill_pred.TokensPerSecond());
+  absl::StrAppendFormat(&s, "  tg%d: %8.2f ± %.2f tok/s   (predicted ceiling %.1f)\n", kGenTokens, run.tg.mean_tps,
+                        run.tg.stddev_tps, run.decode_pred.TokensPerSecond());
+  absl::StrAppendFormat(&s, "  %d threads, mean ± sd of the repetitions after a warm-up\n", run.threads);
+  return s;
+}
+
+std::string FusionSection(const ChapterRun& run) {
+  std::string s = Header("13.5", "FFN gate+up fusion");
+  absl::StrAppendFormat(&s, "  FFN gate/up dispatches per decoded token: fused %.0f, unfused %.0f (counted by the pool)\n",
+                        run.ffn_dispatches_fused, run.ffn_dispatches_unfused);
+  absl::StrAppendFormat(&s, "  decode: fused %.2f tok/s, unfused %.2f tok/s (%+.1f%%); one dispatch costs %.2f us here\n",
+                        run.tg.mean_tps, run.tg_unfused.mean_tps, 100 * (run.tg.mean_tps / run.tg_unfused.mean_tps - 1),
+                        run.machine.DispatchUs(run.threads));
+  return s;
+}
+
+std::string PrefillSection(const ChapterRun& run) {
+  std::string s = Header("13.6", "Batched prefill");
+  absl::StrAppendFormat(&s, "  %d-token prompt: batched %s, token by token %s: %.1fx (the book measured %.1fx)\n",
+                        kPromptTokens, report::Duration(run.pp.median_seconds),
+                        report::Duration(run.prefill_serial.median_seconds), run.prefill_speedup,
+                        kBookPrefillSpeedup);
+  return s;
+}
+
+std::string BandwidthSection(const ChapterRun& run) {
+  std::string s = Header("13.7", "Memory bandwidth (Ivanov et al., Data Movement Is All You Need, 2007.00072)");
+  absl::StrAppendFormat(&s, "  decode reads %s of weights a token; at %.2f tok/s that is %.1f GB/s,\n",
+                        report::Bytes(run.decode_bytes_per_token), run.tg.mean_tps, run.decode_achieved_gbps);
+  absl::StrAppendFormat(&s, "  %.0f%% of the measured DRAM read bandwidth (%.1f GB/s)\n",
+                        100 * run.decode_achieved_gbps / run.DramGbps(), run.DramGbps());
+  return s;
+}
+
+}  // namespace ch13
