@@ -169,9 +169,18 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
     }
     {
       OpTimer timer(options.times, layer, Op::kQkv);
-      quant::MatMul(pool_, "attn.q", l.q, norm_.data(), n, q_.data());
-      quant::MatMul(pool_, "attn.k", l.k, norm_.data(), n, k_.data());
-      quant::MatMul(pool_, "attn.v", l.v, norm_.data(), n, v_.data());
+      const bool one_format = l.q.type == l.k.type && l.q.type == l.v.type && l.q.repacked == l.k.repacked &&
+                              l.q.repacked == l.v.repacked;
+      if (one_format) {
+        // One activation quantization and one dispatch for all three.
+        quant::QuantizedActivations a(l.q.type, c_.hidden, n, l.q.repacked);
+        a.Quantize(norm_.data());
+        quant::MatMulGroup(pool_, "attn.qkv", {{&l.q, q_.data()}, {&l.k, k_.data()}, {&l.v, v_.data()}}, a);
+      } else {
+        quant::MatMul(pool_, "attn.q", l.q, norm_.data(), n, q_.data());
+        quant::MatMul(pool_, "attn.k", l.k, norm_.data(), n, k_.data());
+        quant::MatMul(pool_, "attn.v", l.v, norm_.data(), n, v_.data());
+      }
       AddBias(q_.data(), l.q_bias, n, q_dim);
       AddBias(k_.data(), l.k_bias, n, kv_dim);
       AddBias(v_.data(), l.v_bias, n, kv_dim);

@@ -95,4 +95,29 @@ void MatMulPair(parallel::ThreadPool& pool, const char* tag, const WeightMatrix&
   });
 }
 
+void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<MatMulTarget>& targets,
+                 const QuantizedActivations& a) {
+  struct Range {
+    const MatMulTarget* target;
+    DotRowsFn kernel;
+    int64_t r0, r1;
+  };
+  int64_t total_rows = 0;
+  for (const MatMulTarget& t : targets) total_rows += t.w->rows;
+  const int64_t per_task = RowsPerTask(total_rows, pool.num_threads());
+  std::vector<Range> ranges;
+  for (const MatMulTarget& t : targets) {
+    const DotRowsFn kernel = BestDotKernel(t.w->type, t.w->repacked).fn;
+    for (int64_t r = 0; r < t.w->rows; r += per_task) {
+      ranges.push_back({&t, kernel, r, std::min(t.w->rows, r + per_task)});
+    }
+  }
+  pool.ParallelFor(tag, ranges.size(), [&](size_t task, size_t) {
+    const Range& g = ranges[task];
+    const WeightMatrix& w = *g.target->w;
+    g.kernel(w.data + g.r0 * w.Stride(), w.Stride(), g.r1 - g.r0, a.row(0), a.row_bytes(), a.tokens(), w.cols,
+             g.target->y + g.r0, w.rows);
+  });
+}
+
 }  // namespace quant

@@ -50,8 +50,17 @@ void MatMul(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w, 
 void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w,
                      const QuantizedActivations& a, float* y, int64_t y_stride);
 
-// Two matrices of one shape and type over the same input, in one dispatch
-// (the FFN's gate and up projections).
+// Several matrices of one format and width over the same input, in one
+// dispatch (attention's q, k and v; the FFN's gate and up). Matrix i's
+// results go to outputs[i][t * rows_i + r].
+struct MatMulTarget {
+  const WeightMatrix* w;
+  float* y;
+};
+void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<MatMulTarget>& targets,
+                 const QuantizedActivations& a);
+
+// Two matrices of one shape and type over the same input, in one dispatch.
 void MatMulPair(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w0,
                 const WeightMatrix& w1, const QuantizedActivations& a, float* y0, float* y1,
                 int64_t y_stride);

@@ -155,6 +155,23 @@ TEST(MatMul, PairEqualsTwoProductsInOneDispatch) {
   EXPECT_EQ(pool.Stats("gate").dispatches + pool.Stats("up").dispatches, 2u);
 }
 
+TEST(MatMul, GroupEqualsSeparateProductsInOneDispatch) {
+  Problem q = Make(GgmlType::kQ4_K, 100, 512, 3, 21), k = Make(GgmlType::kQ4_K, 20, 512, 3, 22),
+          v = Make(GgmlType::kQ4_K, 37, 512, 3, 23);
+  parallel::ThreadPool pool(2);
+  QuantizedActivations a(GgmlType::kQ4_K, 512, 3);
+  a.Quantize(q.x.data());
+  std::vector<float> yq(300), yk(60), yv(111), gq(300), gk(60), gv(111);
+  MatMulQuantized(pool, "q", q.w, a, yq.data(), 100);
+  MatMulQuantized(pool, "k", k.w, a, yk.data(), 20);
+  MatMulQuantized(pool, "v", v.w, a, yv.data(), 37);
+  MatMulGroup(pool, "qkv", {{&q.w, gq.data()}, {&k.w, gk.data()}, {&v.w, gv.data()}}, a);
+  EXPECT_EQ(yq, gq);
+  EXPECT_EQ(yk, gk);
+  EXPECT_EQ(yv, gv);
+  EXPECT_EQ(pool.Stats("qkv").dispatches, 1u);
+}
+
 TEST(MatMul, CheckMatrixRejectsWhatItCannotRun) {
   EXPECT_FALSE(CheckMatrix({GgmlType::kQ2_K, nullptr, 4, 256}).ok());
   EXPECT_FALSE(CheckMatrix({GgmlType::kQ4_K, nullptr, 4, 100}).ok());
