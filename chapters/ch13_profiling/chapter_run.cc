@@ -128,22 +128,31 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   auto pp = model::TimePrompt(t, kPromptTokens, reps, {});
   if (!pp.ok()) return pp.status();
   run.pp = Summarize(kPromptTokens, *pp);
-  pool.ResetStats();
-  auto tg = model::TimeGenerate(t, kGenTokens, reps, {});
-  if (!tg.ok()) return tg.status();
-  run.tg = Summarize(kGenTokens, *tg);
-  const double decoded = double(kGenTokens) * (reps + 1);  // the warm-up run decodes too
-  run.ffn_dispatches_fused = pool.Stats("ffn.gate_up").dispatches / decoded;
 
-  progress("13.5 FFN fusion: the same decode unfused");
+  progress("13.5 FFN fusion: decode fused and unfused, alternating");
+  // Alternating runs (fused, unfused, fused, ...) so that drift in this
+  // machine's speed falls on both alike; the pool counts the dispatches.
   model::ForwardOptions unfused;
   unfused.fused_ffn = false;
-  pool.ResetStats();
-  auto tg_unfused = model::TimeGenerate(t, kGenTokens, reps, unfused);
-  if (!tg_unfused.ok()) return tg_unfused.status();
-  run.tg_unfused = Summarize(kGenTokens, *tg_unfused);
-  run.ffn_dispatches_unfused =
-      (pool.Stats("ffn.gate").dispatches + pool.Stats("ffn.up").dispatches) / decoded;
+  std::vector<double> fused_s, unfused_s;
+  double fused_dispatches = 0, unfused_dispatches = 0;
+  for (int r = 0; r < reps; ++r) {
+    pool.ResetStats();
+    auto f = model::TimeGenerate(t, kGenTokens, 1, {});
+    if (!f.ok()) return f.status();
+    fused_s.push_back(f->front());
+    fused_dispatches += pool.Stats("ffn.gate_up").dispatches;
+    pool.ResetStats();
+    auto u = model::TimeGenerate(t, kGenTokens, 1, unfused);
+    if (!u.ok()) return u.status();
+    unfused_s.push_back(u->front());
+    unfused_dispatches += pool.Stats("ffn.gate").dispatches + pool.Stats("ffn.up").dispatches;
+  }
+  run.tg = Summarize(kGenTokens, fused_s);
+  run.tg_unfused = Summarize(kGenTokens, unfused_s);
+  // Each TimeGenerate call decodes kGenTokens twice (warm-up and timed run).
+  run.ffn_dispatches_fused = fused_dispatches / (2.0 * kGenTokens * reps);
+  run.ffn_dispatches_unfused = unfused_dispatches / (2.0 * kGenTokens * reps);
 
   progress("13.6 prefill of 91 tokens, token by token");
   auto serial = model::TimePrompt(t, kPromptTokens, std::max(1, reps - 1), {}, /*serial=*/true);
@@ -151,6 +160,12 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   run.prefill_serial = Summarize(kPromptTokens, *serial);
   run.prefill_speedup = run.prefill_serial.median_seconds / run.pp.median_seconds;
 
+  // This machine's memory bandwidth drifts with its neighbours: the decode
+  // fraction compares with a measurement taken in this run.
+  progress("13.7 DRAM bandwidth, now");
+  auto dram_now = roofline::MeasureDramReadGbps(run.threads);
+  if (!dram_now.ok()) return dram_now.status();
+  run.dram_now_gbps = *dram_now;
   run.decode_bytes_per_token = run.decode_pred.weight_bytes;
   run.decode_achieved_gbps = run.decode_bytes_per_token * kGenTokens / run.tg.median_seconds / 1e9;
   return run;

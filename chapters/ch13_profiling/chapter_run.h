@@ -53,6 +53,7 @@ struct ChapterRun {
 
   double decode_bytes_per_token = 0;      // weights read per decode token
   double decode_achieved_gbps = 0;        // bytes per token x tg tok/s
+  double dram_now_gbps = 0;               // DRAM read, measured right after the decode timing
   double DramGbps() const { return machine.ReadGbps("DRAM", threads); }
 };
 

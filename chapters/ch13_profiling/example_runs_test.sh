@@ -3,8 +3,10 @@
 # verdict, and write its HTML report.
 set -euo pipefail
 export BUILD_WORKING_DIRECTORY="${TEST_TMPDIR:-$(mktemp -d)}"
-out=$("$1")
+status=0
+out=$("$1") || status=$?
 echo "$out"
+if [[ $status -ne 0 ]]; then echo "the example exited with $status"; exit 1; fi
 for section in "13.1 Roofline" "13.2 apr profile" "13.3 apr trace" "13.4 apr bench" "13.5 FFN" \
                "13.6 Batched prefill" "13.7 Memory bandwidth" "Verdict:"; do
   grep -q "^$section" <<<"$out" || { echo "missing section: $section"; exit 1; }

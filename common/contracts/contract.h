@@ -2,7 +2,7 @@
 //
 //   contract: apr-book-ch13
 //   version: 1
-//   status: enforced                 # or: draft
+//   status: enforced                 # or: draft (targets: measured, shown, not enforced)
 //   metadata: {title: ..., part: IV, example: ch13_profiling, citations: [...]}
 //   claims:
 //     - id: decode-is-memory-bound

@@ -27,7 +27,12 @@ class ClaimTest : public testing::Test {
     contracts::ClaimResult r = contracts::EvaluateClaim(*contract_, *claim_, *registry_);
     std::printf("%s\n", r.summary.c_str());
     EXPECT_TRUE(r.evaluated) << r.summary;
-    EXPECT_TRUE(r.holds) << r.summary;
+    // A draft contract's claims are targets: measured and shown, not enforced.
+    if (contract_->status == "draft") {
+      if (!r.holds) std::printf("(draft contract: a target not yet met, not enforced)\n");
+    } else {
+      EXPECT_TRUE(r.holds) << r.summary;
+    }
   }
 
  private:

@@ -299,6 +299,21 @@ absl::StatusOr<MachineProfile> MeasureMachine(const MeasureOptions& options) {
   return p;
 }
 
+absl::StatusOr<double> MeasureDramReadGbps(int threads, const std::string& sysfs_cache_dir) {
+  auto caches = ReadCacheLevels(sysfs_cache_dir);
+  const std::vector<CacheLevel> levels = caches.ok() ? *caches : std::vector<CacheLevel>{};
+  parallel::ThreadPool pool(threads);
+  parallel::ScopedAffinity restore_affinity;
+  parallel::PinCurrentThreadToCpu(0);
+  std::vector<BandwidthResult> results;
+  const uint64_t set = std::max<uint64_t>(512u << 20, DramWorkingSet(levels, /*quick=*/true));
+  if (auto s = MeasureLevel(pool, "DRAM", set, SamplingFor(false), &results); !s.ok()) return s;
+  for (const BandwidthResult& r : results) {
+    if (r.kernel == "load") return r.best_gbps;
+  }
+  return absl::InternalError("no DRAM load measurement");
+}
+
 absl::StatusOr<MachineProfile> LoadOrMeasure(const MeasureOptions& options, bool remeasure,
                                              bool* from_cache) {
   const int threads = options.threads > 0 ? options.threads : cpu::AvailableCpus();

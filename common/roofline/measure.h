@@ -32,6 +32,11 @@ absl::StatusOr<MachineProfile> MeasureMachine(const MeasureOptions& options);
 absl::StatusOr<MachineProfile> LoadOrMeasure(const MeasureOptions& options, bool remeasure,
                                              bool* from_cache = nullptr);
 
+// DRAM read bandwidth now (load kernel, best of a few passes over a working
+// set far beyond the caches), for ratios taken in the same run as what they
+// compare. About a second.
+absl::StatusOr<double> MeasureDramReadGbps(int threads, const std::string& sysfs_cache_dir = kSysfsCacheDir);
+
 // Compares the sweep's plateaus with the levels the OS reports.
 std::vector<LevelCheck> CheckLevels(const std::vector<CacheLevel>& caches,
                                     const std::vector<SweepPoint>& sweep);

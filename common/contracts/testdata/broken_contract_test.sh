@@ -25,4 +25,7 @@ expect_failure unknown_metric.yaml "no library reports the metric 'fake.nobody_r
 expect_failure malformed.yaml "claim 'bad-check'"
 expect_failure malformed.yaml "malformed.yaml:7:"
 "$bin" "$dir/good.yaml" >/dev/null 2>&1 || { echo "FAIL: good.yaml should pass"; fails=$((fails + 1)); }
+# A draft contract reports a false claim without failing; an unknown metric still fails it.
+out=$("$bin" "$dir/draft_false_claim.yaml" 2>&1) || { echo "FAIL: a draft's false claim failed the test"; fails=$((fails + 1)); }
+grep -qF "not yet met" <<<"$out" || { echo "FAIL: draft output lacks the target note"; fails=$((fails + 1)); }
 exit $((fails > 0))
