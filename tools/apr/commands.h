@@ -13,6 +13,7 @@ int RunProfile(const std::vector<std::string>& args);
 int RunSynth(const std::vector<std::string>& args);
 int RunRun(const std::vector<std::string>& args);
 int RunBench(const std::vector<std::string>& args);
+int RunTrace(const std::vector<std::string>& args);
 
 }  // namespace apr
 

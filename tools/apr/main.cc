@@ -20,6 +20,7 @@ struct Command {
 const Command kCommands[] = {
     {"roofline", "measure this machine's bandwidth and compute ceilings", apr::RunRoofline},
     {"profile", "per-op FLOPs, bytes and predicted time of a model's decode and prefill", apr::RunProfile},
+    {"trace", "the real forward pass, op by op and layer by layer, beside the prediction", apr::RunTrace},
     {"bench", "prompt-processing and generation tokens/s of a model", apr::RunBench},
     {"run", "evaluate a token sequence and report (or dump) the last logits", apr::RunRun},
     {"synth", "write a deterministic synthetic model of a preset's shape", apr::RunSynth},

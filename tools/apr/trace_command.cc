@@ -1,0 +1,151 @@
+// apr trace: the real forward pass timed op by op and layer by layer, beside
+// the roofline prediction.
+#include <cstdio>
+
+#include "absl/strings/str_format.h"
+#include "common/cost/model_spec.h"
+#include "common/cost/prediction.h"
+#include "common/cpu/cpu_features.h"
+#include "common/model/forward.h"
+#include "common/model/throughput.h"
+#include "common/report/profile_roofline.h"
+#include "common/report/roofline_svg.h"
+#include "common/report/trace_report.h"
+#include "common/report/units.h"
+#include "nlohmann/json.hpp"
+#include "tools/apr/command_util.h"
+#include "tools/apr/commands.h"
+
+namespace apr {
+namespace {
+
+nlohmann::json RowJson(const report::TraceRow& r) {
+  return {{"name", r.name},
+          {"measured_seconds", r.measured_seconds},
+          {"predicted_seconds", r.predicted_seconds},
+          {"percent_of_roofline", r.PercentOfRoofline()},
+          {"achieved_gbps", r.AchievedGbps()},
+          {"achieved_gops", r.AchievedGops()},
+          {"flops", r.flops},
+          {"bytes", r.bytes},
+          {"above_roof", r.AboveRoof()}};
+}
+
+nlohmann::json TraceJson(const report::TraceComparison& c) {
+  nlohmann::json j;
+  for (const report::TraceRow& r : c.ops) j["ops"].push_back(RowJson(r));
+  for (const report::TraceRow& r : c.layers) j["layers"].push_back(RowJson(r));
+  j["total"] = RowJson(c.total);
+  return j;
+}
+
+std::string LayerTable(const report::TraceComparison& c) {
+  std::string s = absl::StrFormat("  %-10s %11s %11s %8s\n", "layer", "measured", "predicted", "%roof");
+  for (const report::TraceRow& r : c.layers) {
+    absl::StrAppendFormat(&s, "  %-10s %11s %11s %7.0f%%\n", r.name, report::Duration(r.measured_seconds),
+                          report::Duration(r.predicted_seconds), r.PercentOfRoofline());
+  }
+  return s;
+}
+
+}  // namespace
+
+int RunTrace(const std::vector<std::string>& args) {
+  ArgParser parser("trace", "time the real forward pass op by op beside the roofline prediction");
+  std::string model_path, machine_file, html;
+  int64_t prompt = 91, gen = 16, threads = 0;
+  bool json = false, layers = false;
+  parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true);
+  parser.AddInt("n-prompt", &prompt, 1, 16384, "prompt tokens, prefilled in one batch (default 91)");
+  parser.AddInt("n-gen", &gen, 1, 16384, "tokens decoded after the prompt (default 16)");
+  parser.AddInt("threads", &threads, 1, 1024, "1 or the machine profile's thread count (default)");
+  parser.AddString("machine", &machine_file, "FILE", "machine profile JSON (default: cached, else measured)");
+  parser.AddFlag("layers", &layers, "also print the per-layer table");
+  parser.AddFlag("json", &json, "print one JSON object");
+  parser.AddString("html", &html, "FILE", "write an HTML report: roofline plot and per-layer chart");
+  parser.AddAlias("-p", "n-prompt");
+  parser.AddAlias("-n", "n-gen");
+  parser.AddAlias("-t", "threads");
+  int exit_code = 0;
+  if (!ParseOrExit(parser, "trace", args, &exit_code)) return exit_code;
+
+  auto machine = LoadMachine(machine_file);
+  if (!machine.ok()) return Fail("trace", machine.status());
+  const int t = threads > 0 ? static_cast<int>(threads) : machine->threads;
+  auto spec = cost::SpecFromGgufFile(model_path);
+  if (!spec.ok()) return Fail("trace", spec.status());
+  auto decode_pred = cost::PredictPhase(cost::DecodeOps(*spec, prompt + gen / 2), *machine, t, 1);
+  if (!decode_pred.ok()) return Fail("trace", decode_pred.status());
+  auto prefill_pred = cost::PredictPhase(cost::PrefillOps(*spec, prompt), *machine, t, double(prompt));
+  if (!prefill_pred.ok()) return Fail("trace", prefill_pred.status());
+
+  auto weights = model::ModelWeights::Load(model_path);
+  if (!weights.ok()) return Fail("trace", weights.status());
+  const model::ModelConfig& c = (*weights)->config();
+  parallel::ThreadPool pool(t);
+  parallel::ScopedAffinity restore;
+  parallel::PinCurrentThreadToCpu(0);
+  model::Transformer tr(**weights, pool, static_cast<int>(prompt + gen));
+  const std::vector<int32_t> tokens = model::SyntheticTokens(static_cast<int>(prompt + gen), c.vocab, 1);
+  std::vector<float> logits;
+  // Warm-up pass, then the timed ones.
+  if (auto s = tr.Prefill(absl::MakeConstSpan(tokens).subspan(0, prompt), &logits); !s.ok()) return Fail("trace", s);
+  tr.Reset();
+  model::OpTimes prefill_times(c.n_layers), decode_times(c.n_layers);
+  model::ForwardOptions options;
+  options.times = &prefill_times;
+  pool.ResetStats();
+  if (auto s = tr.Prefill(absl::MakeConstSpan(tokens).subspan(0, prompt), &logits, options); !s.ok()) {
+    return Fail("trace", s);
+  }
+  const auto prefill_dispatches = pool.AllStats();
+  options.times = &decode_times;
+  pool.ResetStats();
+  for (int64_t i = 0; i < gen; ++i) {
+    if (auto s = tr.Forward({tokens[prompt + i]}, &logits, options); !s.ok()) return Fail("trace", s);
+  }
+  const auto decode_dispatches = pool.AllStats();
+  const report::TraceComparison prefill = report::CompareTrace(prefill_times, 1, *prefill_pred, c.n_layers);
+  const report::TraceComparison decode = report::CompareTrace(decode_times, static_cast<int>(gen), *decode_pred, c.n_layers);
+
+  if (json) {
+    nlohmann::json j;
+    j["model"] = model_path;
+    j["threads"] = t;
+    j["n_prompt"] = prompt;
+    j["n_gen"] = gen;
+    j["prefill"] = TraceJson(prefill);
+    j["decode_per_token"] = TraceJson(decode);
+    for (const auto& [tag, st] : prefill_dispatches) j["prefill"]["dispatches"][tag] = st.dispatches;
+    for (const auto& [tag, st] : decode_dispatches) j["decode_per_token"]["dispatches"][tag] = double(st.dispatches) / gen;
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("%s on %s, %d thread(s)\n\n", c.name.c_str(), machine->cpu.c_str(), t);
+    std::printf("%s\n", report::TraceText(prefill, absl::StrFormat("Prefill of %d tokens, batched:", prompt)).c_str());
+    std::printf("%s", report::TraceText(decode, absl::StrFormat("Decode, per token (%d after the prompt):", gen)).c_str());
+    std::printf("  dispatches per decoded token:");
+    for (const auto& [tag, st] : decode_dispatches) std::printf(" %s %.0f;", tag.c_str(), double(st.dispatches) / gen);
+    std::printf("\n");
+    if (layers) std::printf("\nDecode per layer:\n%s", LayerTable(decode).c_str());
+  }
+  if (!html.empty()) {
+    std::vector<report::RoofPoint> points;
+    for (const report::TraceRow& r : decode.ops) {
+      if (r.flops <= 0 || r.bytes <= 0) continue;
+      points.push_back({"decode " + r.name, r.flops / r.bytes, r.flops / r.predicted_seconds / 1e9, "predicted"});
+      points.push_back({"", r.flops / r.bytes, r.AchievedGops(), "measured"});
+    }
+    std::string page = absl::StrCat(
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>apr trace</title></head>"
+        "<body style=\"font-family:sans-serif\"><h1>apr trace: ", report::XmlEscape(c.name), "</h1>",
+        report::RooflineSvg(report::CeilingsOf(*machine), points, "decode ops: predicted (hollow), measured (filled)"),
+        "<h2>Decode per layer</h2><pre>", report::XmlEscape(LayerTable(decode)), "</pre><h2>Ops</h2><pre>",
+        report::XmlEscape(report::TraceText(prefill, "Prefill") + report::TraceText(decode, "Decode, per token")),
+        "</pre></body></html>\n");
+    if (auto s = WriteTextFile(html, page); !s.ok()) return Fail("trace", s);
+    if (!json) std::printf("HTML report written to %s\n", html.c_str());
+  }
+  return 0;
+}
+
+}  // namespace apr
