@@ -6,6 +6,8 @@
 //   ./tools/bazel run //common/quant:matmul_benchmark -- --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
+#include <list>
+#include <map>
 #include <memory>
 #include <random>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "common/model/model_config.h"
 #include "common/quant/matmul.h"
 #include "common/quant/quantize.h"
+#include "common/quant/repack.h"
 #include "common/roofline/measure.h"
 
 namespace {
@@ -28,9 +31,12 @@ const roofline::MachineProfile& Machine() {
   return profile;
 }
 
+// Copies of one matrix, each repacked as the engine loads it.
 struct Weights {
-  std::vector<std::vector<uint8_t>> copies;
+  std::vector<quant::RepackedRows> copies;
+  std::vector<quant::WeightMatrix> matrices;
   quant::WeightMatrix shape;
+  std::list<std::vector<uint8_t>> plain;
 };
 
 // Enough copies of one matrix to exceed the last-level cache several times.
@@ -50,7 +56,17 @@ const Weights& WeightsFor(GgmlType type, int64_t rows, int64_t cols) {
       for (float& v : row) v = normal(rng);
       (void)quant::QuantizeRow(type, row.data(), first.data() + r * slot->shape.RowBytes(), cols);
     }
-    for (size_t c = 0; c < copies; ++c) slot->copies.push_back(first);
+    slot->shape.data = first.data();
+    for (size_t c = 0; c < copies; ++c) {
+      slot->copies.push_back(quant::RepackRows(slot->shape));
+      const quant::RepackedRows& r = slot->copies.back();
+      slot->matrices.push_back(r.storage.empty() ? slot->shape : r.matrix);
+      if (r.storage.empty()) {  // no repacked layout: keep a plain copy alive
+        slot->plain.push_back(first);
+        slot->matrices.back().data = slot->plain.back().data();
+      }
+    }
+    slot->shape.data = nullptr;
   }
   return *slot;
 }
@@ -62,12 +78,11 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
   parallel::ThreadPool pool(threads);
   parallel::PinCurrentThreadToCpu(0);
   std::vector<float> x(tokens * cols, 0.5f), y(tokens * rows);
-  quant::QuantizedActivations a(type, cols, tokens);
+  quant::QuantizedActivations a(type, cols, tokens, w.matrices.front().repacked);
   a.Quantize(x.data());
   size_t next = 0;
   for (auto _ : state) {
-    quant::WeightMatrix m = w.shape;
-    m.data = w.copies[next++ % w.copies.size()].data();
+    const quant::WeightMatrix& m = w.matrices[next++ % w.matrices.size()];
     quant::MatMulQuantized(pool, "bench", m, a, y.data(), rows);
     benchmark::DoNotOptimize(y.data());
   }
@@ -81,7 +96,8 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
     state.counters["of_dram"] = benchmark::Counter(bytes / dram, benchmark::Counter::kIsIterationInvariantRate);
     state.counters["of_int8"] = benchmark::Counter(ops / int8, benchmark::Counter::kIsIterationInvariantRate);
   }
-  state.SetLabel(quant::BestDotKernel(type).isa);
+  state.SetLabel(std::string(quant::BestDotKernel(type, w.matrices.front().repacked).isa) +
+                 (w.matrices.front().repacked ? " repacked" : ""));
 }
 
 void Register() {
@@ -89,7 +105,10 @@ void Register() {
   const struct {
     const char* name;
     int64_t rows, cols;
-  } shapes[] = {{"ffn_up", qwen.ffn, qwen.hidden}, {"ffn_down", qwen.hidden, qwen.ffn}};
+  } shapes[] = {{"ffn_up", qwen.ffn, qwen.hidden},
+                {"ffn_down", qwen.hidden, qwen.ffn},
+                // The shape llama.cpp's test-backend-ops times (a llama-3-8B ffn_down).
+                {"m4096_k14336", 4096, 14336}};
   const struct {
     const char* name;
     GgmlType type;
