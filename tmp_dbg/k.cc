@@ -5,7 +5,7 @@
 #include "common/quant/quantize.h"
 int main(int argc, char** argv) {
   using namespace quant;
-  int rows = atoi(argv[1]), cols = 1536, tokens = atoi(argv[2]);
+  int rows = atoi(argv[1]), cols = argc > 5 ? atoi(argv[5]) : 1536, tokens = atoi(argv[2]);
   bool rep = atoi(argv[3]);
   gguf::GgmlType type = gguf::GgmlType::kQ4_K;
   WeightMatrix w{type, nullptr, rows, cols};

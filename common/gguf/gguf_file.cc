@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "common/gguf/mapping_guard.h"
 
 namespace gguf {
 namespace {
@@ -192,9 +193,13 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::Open(const std::string& path
     }
     file->mapping_ = map;
     file->bytes_ = static_cast<const uint8_t*>(map);
+    file->guard_slot_ = RegisterMapping(map, file->size_);
   }
   ::close(fd);
   if (auto s = file->ParseAll(); !s.ok()) return s;
+  if (file->Changed()) {
+    return absl::DataLossError(absl::StrCat(path, ": the file shrank while it was being read"));
+  }
   return file;
 }
 
@@ -209,8 +214,13 @@ absl::StatusOr<std::unique_ptr<GgufFile>> GgufFile::Parse(std::string_view bytes
 }
 
 GgufFile::~GgufFile() {
-  if (mapping_) munmap(mapping_, size_);
+  if (mapping_) {
+    UnregisterMapping(guard_slot_);
+    munmap(mapping_, size_);
+  }
 }
+
+bool GgufFile::Changed() const { return MappingChanged(guard_slot_); }
 
 absl::Status GgufFile::ParseAll() {
   Reader r(bytes_, size_, path_);

@@ -8,6 +8,10 @@
 //   const GgufTensor* t = (*f)->FindTensor("blk.0.attn_q.weight");
 //   // t->dims[0] is the row length; t->data points at t->n_bytes bytes.
 //
+// A file that is truncated or rewritten while mapped cannot crash the
+// process: a read past its new end (SIGBUS) is caught, the page replaced by
+// zeros, and Changed() reports it; users of the data check it after use.
+//
 // Layout (little-endian): "GGUF", u32 version, u64 tensor count, u64 metadata
 // count; metadata as (string key, u32 type, value); tensor infos as (string
 // name, u32 n_dims, u64 dims[n_dims], u32 type, u64 offset); padding to the
@@ -56,6 +60,8 @@ class GgufFile {
   GgufFile& operator=(const GgufFile&) = delete;
 
   const std::string& path() const { return path_; }
+  // True once a read of the mapping found the file shorter than when opened.
+  bool Changed() const;
   uint32_t version() const { return version_; }
   uint32_t alignment() const { return alignment_; }
   uint64_t file_size() const { return size_; }
@@ -83,6 +89,7 @@ class GgufFile {
   const uint8_t* bytes_ = nullptr;
   uint64_t size_ = 0;
   void* mapping_ = nullptr;  // non-null when we own an mmap
+  int guard_slot_ = -1;      // in the SIGBUS guard's table
   uint32_t version_ = 0;
   uint32_t alignment_ = kDefaultAlignment;
   uint64_t data_offset_ = 0;

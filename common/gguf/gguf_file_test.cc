@@ -1,5 +1,7 @@
 #include "common/gguf/gguf_file.h"
 
+#include <unistd.h>
+
 #include <cstring>
 #include <filesystem>
 
@@ -88,6 +90,23 @@ TEST(GgufFile, OpensAFileByMapping) {
   EXPECT_EQ((*f)->FindTensor("c.weight")->data[0], 3);
   EXPECT_FALSE(GgufFile::Open(path + ".missing").ok());
   EXPECT_FALSE(GgufFile::Open(testing::TempDir()).ok());  // a directory
+}
+
+TEST(GgufFile, AFileTruncatedUnderneathIsReportedNotACrash) {
+  const std::string path = testing::TempDir() + "/shrinks.gguf";
+  GgufWriter w;
+  ASSERT_TRUE(w.AddTensor("big", {1024, 64}, GgmlType::kF32, Bytes(1024 * 64 * 4, 5)).ok());
+  ASSERT_TRUE(w.WriteFile(path).ok());
+  auto f = GgufFile::Open(path);
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_FALSE((*f)->Changed());
+  const GgufTensor* t = (*f)->FindTensor("big");
+  ASSERT_EQ(truncate(path.c_str(), 4096), 0);
+  // Reading every byte of the tensor now touches pages past the new end.
+  uint64_t sum = 0;
+  for (uint64_t i = 0; i < t->n_bytes; ++i) sum += t->data[i];
+  EXPECT_TRUE((*f)->Changed());
+  EXPECT_GT(sum, 0u);  // the bytes before the cut were read as they were
 }
 
 TEST(GgufFile, CustomAlignmentIsHonoured) {

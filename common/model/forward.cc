@@ -218,6 +218,9 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
       for (int64_t i = 0; i < n * h; ++i) x_[i] += attn_[i];
     }
   }
+  if (w_.file().Changed()) {
+    return absl::DataLossError(absl::StrCat(w_.file().path(), ": the model file shrank while in use"));
+  }
   position_ += static_cast<int>(n);
   const int64_t first = options.all_logits ? 0 : n - 1, count = n - first;
   {

@@ -80,6 +80,7 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
     APR_ASSIGN(w->output_, Matrix(f, "output.weight"));
   }
 #undef APR_ASSIGN
+  if (f.Changed()) return absl::DataLossError(absl::StrCat(f.path(), ": the file shrank while it was loaded"));
   if (repack) {
     auto repack_one = [&](quant::WeightMatrix& m) {
       quant::RepackedRows r = quant::RepackRows(m);
@@ -93,6 +94,7 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
     // The output head; the embedding table stays as in the file (rows are
     // dequantized from it), so a tied head gets its own repacked copy.
     repack_one(w->output_);
+    if (f.Changed()) return absl::DataLossError(absl::StrCat(f.path(), ": the file shrank while it was loaded"));
   }
   return w;
 }

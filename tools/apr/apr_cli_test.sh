@@ -40,7 +40,7 @@ expect 0 '"predicted_tps"' profile --preset llama-2-7b --type q4_k --machine "$m
 expect 2 "give a MODEL.gguf or --preset" profile --machine "$machine"
 expect 1 "unknown preset 'gpt-9'" profile --preset gpt-9 --machine "$machine"
 expect 1 "unknown quantization scheme 'q9'" profile --preset qwen2.5-0.5b --type q9 --machine "$machine"
-expect 1 "cannot open" profile /nonexistent.gguf --machine "$machine"
+expect 2 "no such file" profile /nonexistent.gguf --machine "$machine"
 expect 1 "not a GGUF file" profile "$machine" --machine "$machine"
 expect 1 "no machine profile" profile --preset qwen2.5-0.5b --machine /nonexistent.json
 expect 1 "measured for 1 and" profile --preset qwen2.5-0.5b --machine "$machine" --threads 3

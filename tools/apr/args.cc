@@ -1,5 +1,7 @@
 #include "tools/apr/args.h"
 
+#include <sys/stat.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -33,8 +35,9 @@ void ArgParser::AddAlias(const std::string& alias, const std::string& name) {
   aliases_.push_back({alias, name});
 }
 
-void ArgParser::AddPositional(const std::string& metavar, std::string* value, bool required) {
-  positionals_.push_back({metavar, value, required});
+void ArgParser::AddPositional(const std::string& metavar, std::string* value, bool required,
+                              bool existing_file) {
+  positionals_.push_back({metavar, value, required, existing_file});
 }
 
 const ArgParser::Option* ArgParser::Find(const std::string& name) const {
@@ -124,6 +127,14 @@ absl::Status ArgParser::Parse(const std::vector<std::string>& args) {
   for (size_t i = next_positional; i < positionals_.size(); ++i) {
     if (positionals_[i].required) {
       return absl::InvalidArgumentError(absl::StrCat("missing ", positionals_[i].metavar));
+    }
+  }
+  for (size_t i = 0; i < next_positional; ++i) {
+    const Positional& p = positionals_[i];
+    struct stat st;
+    if (p.existing_file && (stat(p.target->c_str(), &st) != 0 || !S_ISREG(st.st_mode))) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(p.metavar, " '", *p.target, "': no such file (or not a regular file)"));
     }
   }
   return absl::OkStatus();

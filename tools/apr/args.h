@@ -31,7 +31,9 @@ class ArgParser {
   // A short alias ("-p") for a declared long option ("--prompt").
   void AddAlias(const std::string& alias, const std::string& name);
   // Positional arguments, in order; `required` ones must be given.
-  void AddPositional(const std::string& metavar, std::string* value, bool required);
+  // `existing_file`: a given path must name a readable regular file.
+  void AddPositional(const std::string& metavar, std::string* value, bool required,
+                     bool existing_file = false);
 
   // Parses the arguments after the subcommand. "--name=value" and
   // "--name value" both work.
@@ -50,6 +52,7 @@ class ArgParser {
     std::string metavar;
     std::string* target;
     bool required;
+    bool existing_file;
   };
   const Option* Find(const std::string& name) const;
   absl::Status Assign(const Option& option, const std::string& value) const;

@@ -34,7 +34,7 @@ int RunBench(const std::vector<std::string>& args) {
   std::vector<int64_t> prompts = {512}, gens = {128}, threads_list = {cpu::AvailableCpus()};
   int64_t reps = 5;
   bool serial = false, no_fuse = false;
-  parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true);
+  parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true, /*existing_file=*/true);
   parser.AddIntList("n-prompt", &prompts, 0, 16384, "prompt sizes for pp tests (default 512; 0: none)");
   parser.AddIntList("n-gen", &gens, 0, 16384, "tokens for tg tests (default 128; 0: none)");
   parser.AddIntList("threads", &threads_list, 1, 1024, "thread counts (default: all CPUs)");

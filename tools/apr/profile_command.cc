@@ -17,7 +17,7 @@ int RunProfile(const std::vector<std::string>& args) {
   std::string model_path, machine_file, preset, scheme = "q4_k_m", svg;
   int64_t ctx = 0, batch = 512, threads = 0;
   bool json = false;
-  parser.AddPositional("[MODEL.gguf]", &model_path, /*required=*/false);
+  parser.AddPositional("MODEL.gguf", &model_path, /*required=*/false, /*existing_file=*/true);
   parser.AddInt("ctx", &ctx, 0, 1 << 20, "decode at this context depth (default 0)");
   parser.AddInt("batch", &batch, 1, 1 << 16, "prefill this many tokens (default 512)");
   parser.AddInt("threads", &threads, 1, 1024, "1 or all (default: the machine profile's threads)");

@@ -16,7 +16,7 @@ int RunRun(const std::vector<std::string>& args) {
   ArgParser parser("run", "evaluate tokens and report the last position's logits");
   std::string model_path, tokens_text, dump;
   int64_t threads = 0;
-  parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true);
+  parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true, /*existing_file=*/true);
   parser.AddString("tokens", &tokens_text, "ID,ID,...", "token ids to evaluate (required)");
   parser.AddString("dump-logits", &dump, "FILE", "write the logits as float32 little-endian");
   parser.AddInt("threads", &threads, 1, 1024, "threads (default: all CPUs)");

@@ -55,7 +55,7 @@ int RunTrace(const std::vector<std::string>& args) {
   std::string model_path, machine_file, html;
   int64_t prompt = 91, gen = 16, threads = 0;
   bool json = false, layers = false;
-  parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true);
+  parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true, /*existing_file=*/true);
   parser.AddInt("n-prompt", &prompt, 1, 16384, "prompt tokens, prefilled in one batch (default 91)");
   parser.AddInt("n-gen", &gen, 1, 16384, "tokens decoded after the prompt (default 16)");
   parser.AddInt("threads", &threads, 1, 1024, "1 or the machine profile's thread count (default)");
