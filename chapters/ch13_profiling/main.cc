@@ -80,5 +80,11 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("HTML report (roofline plot, per-layer chart, tables): %s\n", html.c_str());
+  // Under a sanitizer, timings say nothing about the code: report, don't fail.
+  const char* sanitizer = std::getenv("APR_SANITIZER");
+  if (failed > 0 && sanitizer != nullptr && *sanitizer != '\0') {
+    std::printf("(built with %s: %d measured claim(s) reported, not enforced)\n", sanitizer, failed);
+    return 0;
+  }
   return failed == 0 ? 0 : 1;
 }

@@ -82,14 +82,14 @@ class MetadataParser {
     const uint64_t at = r_->pos();
     out->type = type;
     switch (type) {
-      case ValueType::kUint8: { uint8_t v; return Assign(field, &v, out, false); }
-      case ValueType::kInt8: { int8_t v; return Assign(field, &v, out, true); }
-      case ValueType::kUint16: { uint16_t v; return Assign(field, &v, out, false); }
-      case ValueType::kInt16: { int16_t v; return Assign(field, &v, out, true); }
-      case ValueType::kUint32: { uint32_t v; return Assign(field, &v, out, false); }
-      case ValueType::kInt32: { int32_t v; return Assign(field, &v, out, true); }
-      case ValueType::kUint64: { uint64_t v; return Assign(field, &v, out, false); }
-      case ValueType::kInt64: { int64_t v; return Assign(field, &v, out, true); }
+      case ValueType::kUint8: { uint8_t v = 0; return Assign(field, &v, out, false); }
+      case ValueType::kInt8: { int8_t v = 0; return Assign(field, &v, out, true); }
+      case ValueType::kUint16: { uint16_t v = 0; return Assign(field, &v, out, false); }
+      case ValueType::kInt16: { int16_t v = 0; return Assign(field, &v, out, true); }
+      case ValueType::kUint32: { uint32_t v = 0; return Assign(field, &v, out, false); }
+      case ValueType::kInt32: { int32_t v = 0; return Assign(field, &v, out, true); }
+      case ValueType::kUint64: { uint64_t v = 0; return Assign(field, &v, out, false); }
+      case ValueType::kInt64: { int64_t v = 0; return Assign(field, &v, out, true); }
       case ValueType::kFloat32: {
         float v;
         if (auto s = r_->Read(field, &v); !s.ok()) return s;

@@ -232,8 +232,8 @@ absl::StatusOr<MachineProfile> ProfileFromJson(const std::string& text) {
   if (p.threads < 1 || p.threads > 4096) {
     return absl::InvalidArgumentError("machine profile: 'threads' out of range");
   }
-  if (p.ReadGbps("DRAM", p.threads) <= 0 || p.PeakGops("fp32_fma", p.threads) <= 0 &&
-                                                 p.PeakGops("fp32_scalar", p.threads) <= 0) {
+  const bool no_compute = p.PeakGops("fp32_fma", p.threads) <= 0 && p.PeakGops("fp32_scalar", p.threads) <= 0;
+  if (p.ReadGbps("DRAM", p.threads) <= 0 || no_compute) {
     return absl::InvalidArgumentError(
         "machine profile: no DRAM bandwidth or compute peak for all threads");
   }

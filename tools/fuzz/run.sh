@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds one fuzz target with clang's libFuzzer + AddressSanitizer and runs it
+# for SECONDS on a copy of its seed corpus (tools/fuzz/corpus/TARGET).
+#   tools/fuzz/run.sh gguf_fuzzer 600
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+target="$1"; seconds="${2:-60}"
+if ! command -v clang >/dev/null || [[ ! -d /usr/lib/llvm-14/lib/clang ]]; then
+  apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
+fi
+./tools/bazel build --config=fuzz "//tools/fuzz:$target"
+work=$(mktemp -d)
+cp -r "tools/fuzz/corpus/$target/." "$work/"
+"bazel-bin/tools/fuzz/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=5 "$work" \
+  2>&1 | tail -5
+echo "corpus after the run: $(ls "$work" | wc -l) inputs (seeds: $(ls "tools/fuzz/corpus/$target" | wc -l))"
