@@ -51,6 +51,19 @@ std::string DefaultModelPath() {
   return absl::StrCat(base, "/apr/models/ch13-default-q4_k-seed1.gguf");
 }
 
+absl::StatusOr<std::string> EnsureDefaultModel(int threads, double* seconds) {
+  const std::string path = DefaultModelPath();
+  *seconds = 0;
+  if (std::filesystem::exists(path)) return path;
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
+  parallel::ThreadPool pool(threads);
+  const Clock::time_point start = Clock::now();
+  if (auto s = model::WriteSynthModel({model::ChapterDefaultConfig(), "q4_k", 1}, path, pool); !s.ok()) return s;
+  *seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return path;
+}
+
 absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   auto progress = [&](const std::string& what) {
     if (options.progress) options.progress(what);
@@ -65,17 +78,13 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   run.threads = run.machine.threads;
 
   // The model: the built-in default, generated once.
-  run.model_path = options.model_path.empty() ? DefaultModelPath() : options.model_path;
-  if (options.model_path.empty() && !std::filesystem::exists(run.model_path)) {
-    progress("generating the default model (once)");
-    std::error_code error;
-    std::filesystem::create_directories(std::filesystem::path(run.model_path).parent_path(), error);
-    parallel::ThreadPool pool(run.threads);
-    const Clock::time_point start = Clock::now();
-    auto s = model::WriteSynthModel({model::ChapterDefaultConfig(), "q4_k", 1}, run.model_path, pool);
-    if (!s.ok()) return s;
-    run.model_generated = true;
-    run.model_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  run.model_path = options.model_path;
+  if (run.model_path.empty()) {
+    progress("the default model (generated once)");
+    auto path = EnsureDefaultModel(run.threads, &run.model_seconds);
+    if (!path.ok()) return path.status();
+    run.model_path = *path;
+    run.model_generated = run.model_seconds > 0;
   }
   auto spec = cost::SpecFromGgufFile(run.model_path);
   if (!spec.ok()) return spec.status();

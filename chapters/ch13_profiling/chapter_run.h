@@ -62,6 +62,10 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options);
 // ~/.cache/apr/models/ch13-default-q4_k-seed1.gguf (XDG_CACHE_HOME honoured).
 std::string DefaultModelPath();
 
+// The default model's path, generating it first when it is not there yet.
+// `*seconds` is the time generation took (0 when cached).
+absl::StatusOr<std::string> EnsureDefaultModel(int threads, double* seconds);
+
 }  // namespace ch13
 
 #endif  // APR_CHAPTERS_CH13_PROFILING_CHAPTER_RUN_H_

@@ -1,0 +1,19 @@
+// Metrics of contracts/batched-prefill-v1.yaml.
+#include "chapters/ch13_profiling/equivalence_metrics.h"
+#include "common/contracts/metric_registry.h"
+
+namespace contracts {
+
+void RegisterMetrics(MetricRegistry& registry) {
+  registry.Add("prefill.batched_serial_max_rel_diff",
+               "largest relative difference of batched and token-by-token prefill logits",
+               []() -> absl::StatusOr<double> {
+                 auto e = ch13::MeasureEquivalence();
+                 if (!e.ok()) return e.status();
+                 return e->batched_serial_max_rel;
+               });
+  registry.Add("prefill.speedup_91", "serial over batched prefill time of 91 tokens, default model (medians)",
+               []() { return ch13::MeasurePrefillSpeedup(3); });
+}
+
+}  // namespace contracts
