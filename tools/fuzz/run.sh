@@ -8,9 +8,12 @@ target="$1"; seconds="${2:-60}"
 if ! command -v clang >/dev/null || [[ ! -d /usr/lib/llvm-14/lib/clang ]]; then
   apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
 fi
-./tools/bazel build --config=fuzz "//tools/fuzz:$target"
+# A separate output base: the clang toolchain does not evict the gcc build's cache.
+ob="${XDG_CACHE_HOME:-$HOME/.cache}/apr/fuzz-bazel"
+./tools/bazel --output_base="$ob" build --config=fuzz "//tools/fuzz:$target"
+bin="$(./tools/bazel --output_base="$ob" info --config=fuzz bazel-bin 2>/dev/null)/tools/fuzz/$target"
 work=$(mktemp -d)
 cp -r "tools/fuzz/corpus/$target/." "$work/"
-"bazel-bin/tools/fuzz/$target" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=5 "$work" \
+"$bin" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=5 "$work" \
   2>&1 | tail -5
 echo "corpus after the run: $(ls "$work" | wc -l) inputs (seeds: $(ls "tools/fuzz/corpus/$target" | wc -l))"
