@@ -133,10 +133,12 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
     run.prefill_trace = report::CompareTrace(times, 1, run.prefill_pred, c.n_layers);
   }
 
-  progress("13.4 throughput: pp91 and tg32");
-  auto pp = model::TimePrompt(t, kPromptTokens, reps, {});
-  if (!pp.ok()) return pp.status();
-  run.pp = Summarize(kPromptTokens, *pp);
+  progress("13.4 and 13.6: prefill of 91 tokens, batched and token by token, alternating");
+  auto prefill = model::TimeBatchedAndSerial(t, kPromptTokens, reps, {});
+  if (!prefill.ok()) return prefill.status();
+  run.pp = Summarize(kPromptTokens, prefill->first);
+  run.prefill_serial = Summarize(kPromptTokens, prefill->second);
+  run.prefill_speedup = run.prefill_serial.median_seconds / run.pp.median_seconds;
 
   progress("13.5 FFN fusion: decode fused and unfused, alternating");
   // Alternating runs (fused, unfused, fused, ...) so that drift in this
@@ -162,12 +164,6 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   // Each TimeGenerate call decodes kGenTokens twice (warm-up and timed run).
   run.ffn_dispatches_fused = fused_dispatches / (2.0 * kGenTokens * reps);
   run.ffn_dispatches_unfused = unfused_dispatches / (2.0 * kGenTokens * reps);
-
-  progress("13.6 prefill of 91 tokens, token by token");
-  auto serial = model::TimePrompt(t, kPromptTokens, std::max(1, reps - 1), {}, /*serial=*/true);
-  if (!serial.ok()) return serial.status();
-  run.prefill_serial = Summarize(kPromptTokens, *serial);
-  run.prefill_speedup = run.prefill_serial.median_seconds / run.pp.median_seconds;
 
   // This machine's memory bandwidth drifts with its neighbours: the decode
   // fraction compares with a measurement taken in this run.

@@ -80,11 +80,9 @@ absl::StatusOr<double> MeasurePrefillSpeedup(int repetitions) {
   parallel::ScopedAffinity restore;
   parallel::PinCurrentThreadToCpu(0);
   model::Transformer t(**weights, pool, kPromptTokens + 1);
-  auto batched = model::TimePrompt(t, kPromptTokens, repetitions, {});
-  if (!batched.ok()) return batched.status();
-  auto serial = model::TimePrompt(t, kPromptTokens, std::max(1, repetitions - 1), {}, /*serial=*/true);
-  if (!serial.ok()) return serial.status();
-  return model::Median(*serial) / model::Median(*batched);
+  auto times = model::TimeBatchedAndSerial(t, kPromptTokens, repetitions, {});
+  if (!times.ok()) return times.status();
+  return model::Median(times->second) / model::Median(times->first);
 }
 
 }  // namespace ch13

@@ -44,6 +44,26 @@ absl::StatusOr<std::vector<double>> TimePrompt(Transformer& t, int n_prompt, int
   });
 }
 
+absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeBatchedAndSerial(
+    Transformer& t, int n_prompt, int reps, const ForwardOptions& options) {
+  const std::vector<int32_t> tokens = SyntheticTokens(n_prompt, t.weights().config().vocab, 1);
+  std::vector<float> logits;
+  std::pair<std::vector<double>, std::vector<double>> seconds;
+  for (int r = -1; r < reps; ++r) {  // r = -1: warm-up, not recorded
+    for (bool serial : {false, true}) {
+      t.Reset();
+      const Clock::time_point start = Clock::now();
+      absl::Status s = serial ? t.PrefillSerial(tokens, &logits, options) : t.Prefill(tokens, &logits, options);
+      if (!s.ok()) return s;
+      if (r >= 0) {
+        (serial ? seconds.second : seconds.first)
+            .push_back(std::chrono::duration<double>(Clock::now() - start).count());
+      }
+    }
+  }
+  return seconds;
+}
+
 absl::StatusOr<std::vector<double>> TimeGenerate(Transformer& t, int n_gen, int reps,
                                                  const ForwardOptions& options) {
   const std::vector<int32_t> tokens = SyntheticTokens(n_gen, t.weights().config().vocab, 2);

@@ -9,6 +9,7 @@
 #define APR_COMMON_MODEL_THROUGHPUT_H_
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -22,6 +23,12 @@ std::vector<int32_t> SyntheticTokens(int n, uint32_t vocab, uint64_t seed);
 // Seconds of each repetition.
 absl::StatusOr<std::vector<double>> TimePrompt(Transformer& t, int n_prompt, int reps,
                                                const ForwardOptions& options, bool serial = false);
+// Batched and token-by-token prefill of the same prompt, one warm-up each,
+// then `reps` timed runs of each, alternating, so drift in the machine's speed
+// falls on both alike. Returns {batched seconds, serial seconds}.
+absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeBatchedAndSerial(
+    Transformer& t, int n_prompt, int reps, const ForwardOptions& options);
+
 absl::StatusOr<std::vector<double>> TimeGenerate(Transformer& t, int n_gen, int reps,
                                                  const ForwardOptions& options);
 
