@@ -1,7 +1,6 @@
 #include "chapters/ch13_profiling/chapter_run.h"
 
 #include <chrono>
-#include <cstdlib>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -40,15 +39,7 @@ absl::StatusOr<model::OpTimes> TimedDecode(model::Transformer& t, const std::vec
 }  // namespace
 
 std::string DefaultModelPath() {
-  std::string base;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
-    base = xdg;
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
-    base = absl::StrCat(home, "/.cache");
-  } else {
-    base = "/tmp";
-  }
-  return absl::StrCat(base, "/apr/models/ch13-default-q4_k-seed1.gguf");
+  return absl::StrCat(roofline::AprCacheDir(), "/models/ch13-default-q4_k-seed1.gguf");
 }
 
 absl::StatusOr<std::string> EnsureDefaultModel(int threads, double* seconds) {

@@ -78,23 +78,6 @@ void MatMul(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w, 
   MatMulQuantized(pool, tag, w, a, y, w.rows);
 }
 
-void MatMulPair(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w0,
-                const WeightMatrix& w1, const QuantizedActivations& a, float* y0, float* y1,
-                int64_t y_stride) {
-  const DotRowsFn k0 = BestDotKernel(w0.type, w0.repacked).fn, k1 = BestDotKernel(w1.type, w1.repacked).fn;
-  const size_t b0 = w0.Stride(), b1 = w1.Stride();
-  const int64_t per_task = RowsPerTask(w0.rows + w1.rows, pool.num_threads());
-  const int64_t tasks0 = (w0.rows + per_task - 1) / per_task;
-  const int64_t tasks1 = (w1.rows + per_task - 1) / per_task;
-  pool.ParallelFor(tag, tasks0 + tasks1, [&](size_t task, size_t) {
-    const bool first = static_cast<int64_t>(task) < tasks0;
-    const WeightMatrix& w = first ? w0 : w1;
-    const int64_t r0 = (first ? task : task - tasks0) * per_task, r1 = std::min(w.rows, r0 + per_task);
-    (first ? k0 : k1)(w.data + r0 * (first ? b0 : b1), first ? b0 : b1, r1 - r0, a.row(0), a.row_bytes(),
-                      a.tokens(), w.cols, (first ? y0 : y1) + r0, y_stride);
-  });
-}
-
 void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<MatMulTarget>& targets,
                  const QuantizedActivations& a) {
   struct Range {

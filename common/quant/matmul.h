@@ -60,11 +60,6 @@ struct MatMulTarget {
 void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<MatMulTarget>& targets,
                  const QuantizedActivations& a);
 
-// Two matrices of one shape and type over the same input, in one dispatch.
-void MatMulPair(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w0,
-                const WeightMatrix& w1, const QuantizedActivations& a, float* y0, float* y1,
-                int64_t y_stride);
-
 // Rows per task: enough tasks to balance threads, each a run of whole rows.
 int64_t RowsPerTask(int64_t rows, size_t threads);
 

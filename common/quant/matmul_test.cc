@@ -148,7 +148,7 @@ TEST(MatMul, PairEqualsTwoProductsInOneDispatch) {
   std::vector<float> g1(400), u1(400), g2(400), u2(400);
   MatMulQuantized(pool, "gate", gate.w, a, g1.data(), 200);
   MatMulQuantized(pool, "up", up.w, a, u1.data(), 200);
-  MatMulPair(pool, "gate_up", gate.w, up.w, a, g2.data(), u2.data(), 200);
+  MatMulGroup(pool, "gate_up", {{&gate.w, g2.data()}, {&up.w, u2.data()}}, a);
   EXPECT_EQ(g1, g2);
   EXPECT_EQ(u1, u2);
   EXPECT_EQ(pool.Stats("gate_up").dispatches, 1u);

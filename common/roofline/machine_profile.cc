@@ -240,16 +240,14 @@ absl::StatusOr<MachineProfile> ProfileFromJson(const std::string& text) {
   return p;
 }
 
+std::string AprCacheDir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) return absl::StrCat(xdg, "/apr");
+  if (const char* home = std::getenv("HOME"); home && *home) return absl::StrCat(home, "/.cache/apr");
+  return "/tmp/apr";
+}
+
 std::string CachedProfilePath(int threads) {
-  std::string base;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
-    base = xdg;
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
-    base = absl::StrCat(home, "/.cache");
-  } else {
-    base = "/tmp";
-  }
-  return absl::StrCat(base, "/apr/machine-", threads, "t.json");
+  return absl::StrCat(AprCacheDir(), "/machine-", threads, "t.json");
 }
 
 absl::StatusOr<MachineProfile> LoadProfileFile(const std::string& path) {

@@ -89,7 +89,10 @@ std::string ProfileToJson(const MachineProfile& profile);
 // Reads what ProfileToJson wrote; the file is input, so every field is checked.
 absl::StatusOr<MachineProfile> ProfileFromJson(const std::string& json);
 
-// ~/.cache/apr/machine-<cpu>-<threads>t.json (XDG_CACHE_HOME honoured).
+// This project's cache folder: $XDG_CACHE_HOME/apr, else ~/.cache/apr, else /tmp/apr.
+std::string AprCacheDir();
+
+// AprCacheDir()/machine-<threads>t.json.
 std::string CachedProfilePath(int threads);
 absl::StatusOr<MachineProfile> LoadProfileFile(const std::string& path);
 absl::Status SaveProfileFile(const MachineProfile& profile, const std::string& path);
