@@ -1,6 +1,6 @@
 // Row-times-activation kernels: y[t][r] = dot(weight row r, activation row t).
 // A scalar reference for every weight type, and x86 versions (AVX2,
-// AVX-VNNI, AVX-512 VNNI) for Q8_0, Q4_K and Q6_K, each in its own
+// AVX-VNNI, AVX-512 VNNI) for every type, each instruction set in its own
 // translation unit; tests check every one against the reference.
 #ifndef APR_COMMON_QUANT_DOT_KERNELS_H_
 #define APR_COMMON_QUANT_DOT_KERNELS_H_

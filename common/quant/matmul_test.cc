@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "common/quant/dequantize.h"
@@ -48,7 +49,7 @@ TEST(DotKernels, EveryKernelMatchesTheReference) {
     const int64_t block = ActivationFor(type) == ActivationFormat::kQ8_K ? 256 : 32;
     for (int64_t cols : {block, 2 * block, 6 * block}) {
       for (int64_t rows : {1, 3, 17}) {
-        for (int64_t tokens : {1, 2, 7}) {
+        for (int64_t tokens : {1, 2, 7, 91}) {
           Problem p = Make(type, rows, cols, tokens, 1000 + rows * 31 + tokens);
           QuantizedActivations a(type, cols, tokens);
           a.Quantize(p.x.data());
@@ -74,8 +75,10 @@ TEST(DotKernels, EveryKernelMatchesTheReference) {
 // kernel (scalar included) against the plain scalar reference.
 TEST(DotKernels, RepackedLayoutsMatchTheReference) {
   for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K}) {
-    for (int64_t tokens : {1, 2, 5, 91}) {
-      const int64_t rows = 19, cols = 768;
+    // Shapes that end a register tile, a row block and a chunk of blocks early.
+    for (auto [rows, cols, tokens] : {std::tuple<int64_t, int64_t, int64_t>{19, 768, 1}, {19, 768, 2},
+                                      {19, 768, 5}, {19, 768, 91}, {131, 2816, 1}, {131, 2816, 7},
+                                      {2, 4096, 3}, {5, 512, 512}}) {
       Problem p = Make(type, rows, cols, tokens, 77 + tokens);
       QuantizedActivations plain(type, cols, tokens), inter(type, cols, tokens, /*repacked=*/true);
       plain.Quantize(p.x.data());
@@ -93,7 +96,8 @@ TEST(DotKernels, RepackedLayoutsMatchTheReference) {
              out.data(), rows);
         for (int64_t i = 0; i < rows * tokens; ++i) {
           ASSERT_NEAR(out[i], ref[i], 1e-4 * (1 + std::fabs(ref[i])))
-              << gguf::TypeInfo(type).name << " repacked " << k.isa << " tokens " << tokens << " at " << i;
+              << gguf::TypeInfo(type).name << " repacked " << k.isa << " rows " << rows << " cols " << cols
+              << " tokens " << tokens << " at " << i;
         }
       }
     }
