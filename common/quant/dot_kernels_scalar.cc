@@ -150,8 +150,8 @@ float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
   const BlockQ8_KI* v = reinterpret_cast<const BlockQ8_KI*>(a);
   float sum = 0;
   for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* qs = w + 128 * b;
-    const uint8_t* meta = w + 128 * nb + kQ4KMetaBytes * b;
+    const uint8_t* qs = w + Q4KMetaRegion(nb) + 128 * b;
+    const uint8_t* meta = w + kQ4KMetaBytes * b;
     int acc[8] = {};
     for (int k = 0; k < 8; ++k) {
       for (int i = 0; i < 8; ++i) {
@@ -181,9 +181,9 @@ float DotQ6_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
   const BlockQ8_KI* v = reinterpret_cast<const BlockQ8_KI*>(a);
   float sum = 0;
   for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* ql = w + 192 * b;
+    const uint8_t* ql = w + Q6KMetaRegion(nb) + 192 * b;
     const uint8_t* qh = ql + 128;
-    const uint8_t* meta = w + 192 * nb + kQ6KMetaBytes * b;
+    const uint8_t* meta = w + kQ6KMetaBytes * b;
     int acc[16] = {};
     for (int half = 0; half < 2; ++half) {
       for (int k = 0; k < 4; ++k) {

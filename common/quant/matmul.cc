@@ -35,7 +35,7 @@ RepackedRows RepackRows(const WeightMatrix& w) {
   const bool q4 = w.type == gguf::GgmlType::kQ4_K, q6 = w.type == gguf::GgmlType::kQ6_K;
   if (w.repacked || (!q4 && !q6)) return out;
   const int64_t nb = w.cols / kQKK;
-  const size_t stride = (w.RowBytes() + 63) / 64 * 64;
+  const size_t stride = q4 ? RepackedQ4_KRowBytes(nb) : RepackedQ6_KRowBytes(nb);
   out.storage.resize(stride * w.rows + 64);
   uint8_t* base = out.storage.data() + (64 - reinterpret_cast<uintptr_t>(out.storage.data()) % 64) % 64;
   for (int64_t r = 0; r < w.rows; ++r) {

@@ -108,7 +108,9 @@ void Register() {
   } shapes[] = {{"ffn_up", qwen.ffn, qwen.hidden},
                 {"ffn_down", qwen.hidden, qwen.ffn},
                 // The shape llama.cpp's test-backend-ops times (a llama-3-8B ffn_down).
-                {"m4096_k14336", 4096, 14336}};
+                {"m4096_k14336", 4096, 14336},
+                // llama-2-7b's ffn_up: rows of 16 blocks.
+                {"m11008_k4096", 11008, 4096}};
   const struct {
     const char* name;
     GgmlType type;

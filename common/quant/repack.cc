@@ -7,7 +7,9 @@
 namespace quant {
 
 void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst) {
-  uint8_t* meta = dst + 128 * nb;
+  uint8_t* meta = dst;
+  uint8_t* quants = dst + Q4KMetaRegion(nb);
+  std::memset(dst, 0, RepackedQ4_KRowBytes(nb));
   for (int64_t b = 0; b < nb; ++b) {
     // GGUF: chunk c of 32 bytes holds sub-block 2c (low nibbles) and 2c+1 (high).
     uint8_t q[8][32];
@@ -17,7 +19,7 @@ void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst) {
         q[2 * c + 1][l] = src[b].qs[32 * c + l] >> 4;
       }
     }
-    uint8_t* out = dst + 128 * b;
+    uint8_t* out = quants + 128 * b;
     for (int k = 0; k < 4; ++k) {
       for (int i = 0; i < 8; ++i) {
         for (int e = 0; e < 4; ++e) {
@@ -32,7 +34,9 @@ void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst) {
 }
 
 void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst) {
-  uint8_t* meta = dst + 192 * nb;
+  uint8_t* meta = dst;
+  uint8_t* quants = dst + Q6KMetaRegion(nb);
+  std::memset(dst, 0, RepackedQ6_KRowBytes(nb));
   for (int64_t b = 0; b < nb; ++b) {
     // The 256 values 0..63 in natural order.
     uint8_t q[kQKK];
@@ -47,7 +51,7 @@ void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst) {
         v[l + 96] = (ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4);
       }
     }
-    uint8_t* ql = dst + 192 * b;
+    uint8_t* ql = quants + 192 * b;
     uint8_t* qh = ql + 128;
     for (int half = 0; half < 2; ++half) {
       uint8_t V[4][32];  // V[k][4i+e] = weight 4k+e of group 8*half+i
