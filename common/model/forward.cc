@@ -91,7 +91,7 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
 void Transformer::Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& options) {
   const int64_t f = c_.ffn;
   quant::QuantizedActivations a(l.gate.type, c_.hidden, n, l.gate.repacked);
-  a.Quantize(norm_.data());
+  a.Quantize(pool_, norm_.data());
   const int layer = static_cast<int>(&l - &w_.layer(0));
   const bool same_format = l.gate.type == l.up.type && l.gate.repacked == l.up.repacked;
   if (options.fused_ffn && same_format) {
@@ -174,7 +174,7 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
       if (one_format) {
         // One activation quantization and one dispatch for all three.
         quant::QuantizedActivations a(l.q.type, c_.hidden, n, l.q.repacked);
-        a.Quantize(norm_.data());
+        a.Quantize(pool_, norm_.data());
         quant::MatMulGroup(pool_, "attn.qkv", {{&l.q, q_.data()}, {&l.k, k_.data()}, {&l.v, v_.data()}}, a);
       } else {
         quant::MatMul(pool_, "attn.q", l.q, norm_.data(), n, q_.data());

@@ -44,18 +44,24 @@ QuantizedActivations::QuantizedActivations(GgmlType weight_type, int64_t n, int6
   base_ = data_.data() + ((64 - p % 64) % 64);
 }
 
-void QuantizedActivations::Quantize(const float* x, int64_t x_stride) {
-  for (int64_t t = 0; t < tokens_; ++t) {
-    const float* src = x + t * x_stride;
-    uint8_t* dst = base_ + t * row_bytes_;
-    switch (format_) {
-      case ActivationFormat::kQ8_0: QuantizeQ8_0(src, reinterpret_cast<BlockQ8_0*>(dst), n_); break;
-      case ActivationFormat::kQ8_K: QuantizeQ8_K(src, reinterpret_cast<BlockQ8_K*>(dst), n_); break;
-      case ActivationFormat::kQ8_KI32: QuantizeQ8_KI32(src, reinterpret_cast<BlockQ8_KI*>(dst), n_); break;
-      case ActivationFormat::kQ8_KI16: QuantizeQ8_KI16(src, reinterpret_cast<BlockQ8_KI*>(dst), n_); break;
-      case ActivationFormat::kF32: std::memcpy(dst, src, n_ * sizeof(float)); break;
-    }
+void QuantizedActivations::QuantizeRow(int64_t t, const float* src) {
+  uint8_t* dst = base_ + t * row_bytes_;
+  switch (format_) {
+    case ActivationFormat::kQ8_0: QuantizeQ8_0(src, reinterpret_cast<BlockQ8_0*>(dst), n_); break;
+    case ActivationFormat::kQ8_K: QuantizeQ8_K(src, reinterpret_cast<BlockQ8_K*>(dst), n_); break;
+    case ActivationFormat::kQ8_KI32: QuantizeQ8_KI32(src, reinterpret_cast<BlockQ8_KI*>(dst), n_); break;
+    case ActivationFormat::kQ8_KI16: QuantizeQ8_KI16(src, reinterpret_cast<BlockQ8_KI*>(dst), n_); break;
+    case ActivationFormat::kF32: std::memcpy(dst, src, n_ * sizeof(float)); break;
   }
+}
+
+void QuantizedActivations::Quantize(const float* x, int64_t x_stride) {
+  for (int64_t t = 0; t < tokens_; ++t) QuantizeRow(t, x + t * x_stride);
+}
+
+void QuantizedActivations::Quantize(parallel::ThreadPool& pool, const float* x) {
+  if (tokens_ < 2 || pool.num_threads() < 2) return Quantize(x);
+  pool.ParallelFor("quantize", tokens_, [&](size_t t, size_t) { QuantizeRow(t, x + t * n_); });
 }
 
 }  // namespace quant

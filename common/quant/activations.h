@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/gguf/tensor_type.h"
+#include "common/parallel/thread_pool.h"
 
 namespace quant {
 
@@ -31,6 +32,9 @@ class QuantizedActivations {
   // Quantizes `tokens` rows of `n` floats (row stride `x_stride`).
   void Quantize(const float* x, int64_t x_stride);
   void Quantize(const float* x) { Quantize(x, n_); }
+  // The same for rows of n floats, split over `pool`'s threads when there are
+  // several rows (prefill); tagged "quantize" in the pool's counters.
+  void Quantize(parallel::ThreadPool& pool, const float* x);
 
   ActivationFormat format() const { return format_; }
   int64_t n() const { return n_; }
@@ -39,6 +43,8 @@ class QuantizedActivations {
   const uint8_t* row(int64_t t) const { return base_ + t * row_bytes_; }
 
  private:
+  void QuantizeRow(int64_t t, const float* src);
+
   ActivationFormat format_;
   int64_t n_, tokens_;
   size_t row_bytes_;

@@ -74,7 +74,7 @@ void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMa
 void MatMul(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w, const float* x,
             int64_t tokens, float* y) {
   QuantizedActivations a(w.type, w.cols, tokens, w.repacked);
-  a.Quantize(x);
+  a.Quantize(pool, x);
   MatMulQuantized(pool, tag, w, a, y, w.rows);
 }
 
