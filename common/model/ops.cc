@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/simd/float_ops.h"
+
 namespace model {
 
 void RmsNorm(const float* x, const float* weight, float eps, int64_t n, float* y) {
@@ -22,19 +24,10 @@ void Rope(float* head, const float* cos, const float* sin, int64_t head_dim, boo
   }
 }
 
-void Softmax(float* x, int64_t n) {
-  const float max = *std::max_element(x, x + n);
-  float sum = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    x[i] = std::exp(x[i] - max);
-    sum += x[i];
-  }
-  const float inv = 1.0f / sum;
-  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
-}
+void Softmax(float* x, int64_t n) { simd::BestFloatOps().softmax(x, n); }
 
 void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
-  for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+  simd::BestFloatOps().silu_mul(gate, up, out, n);
 }
 
 }  // namespace model

@@ -16,6 +16,10 @@ struct FloatOps {
   const char* isa;
   float (*dot)(const float* a, const float* b, int64_t n);
   void (*axpy)(float a, const float* x, float* y, int64_t n);
+  // out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + e^-g).
+  void (*silu_mul)(const float* gate, const float* up, float* out, int64_t n);
+  // x = softmax(x), in place; n >= 1.
+  void (*softmax)(float* x, int64_t n);
 };
 
 const FloatOps& ScalarFloatOps();

@@ -1,3 +1,6 @@
+#include <algorithm>
+#include <cmath>
+
 #include "common/cpu/cpu_features.h"
 #include "common/simd/float_ops.h"
 
@@ -14,10 +17,25 @@ void Axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+void SiluMul(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
+}
+
+void Softmax(float* x, int64_t n) {
+  const float max = *std::max_element(x, x + n);
+  float sum = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - max);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+}
+
 }  // namespace
 
 const FloatOps& ScalarFloatOps() {
-  static const FloatOps ops = {"scalar", Dot, Axpy};
+  static const FloatOps ops = {"scalar", Dot, Axpy, SiluMul, Softmax};
   return ops;
 }
 
