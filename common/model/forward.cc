@@ -80,11 +80,8 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
     const int64_t seen = pos0 + t + 1;  // causal: keys 0..pos0+t
     const float* q = q_.data() + t * q_dim + h * hd;
     float* scores = scores_.data() + thread * size_t(max_context_);
-    for (int64_t j = 0; j < seen; ++j) scores[j] = ops.dot(q, keys + j * kv_dim + kvh * hd, hd) * scale;
-    Softmax(scores, seen);
-    float* out = attn_.data() + t * q_dim + h * hd;
-    std::fill(out, out + hd, 0.0f);
-    for (int64_t j = 0; j < seen; ++j) ops.axpy(scores[j], values + j * kv_dim + kvh * hd, out, hd);
+    ops.attend(q, keys + kvh * hd, values + kvh * hd, kv_dim, seen, hd, scale, scores,
+               attn_.data() + t * q_dim + h * hd);
   });
 }
 

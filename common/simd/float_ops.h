@@ -20,6 +20,11 @@ struct FloatOps {
   void (*silu_mul)(const float* gate, const float* up, float* out, int64_t n);
   // x = softmax(x), in place; n >= 1.
   void (*softmax)(float* x, int64_t n);
+  // One attention head over `seen` cached positions: scores[j] =
+  // scale * dot(q, key j), softmax, out = sum_j scores[j] * value j. Key and
+  // value j start at keys + j * stride and values + j * stride; hd values each.
+  void (*attend)(const float* q, const float* keys, const float* values, int64_t stride, int64_t seen,
+                 int64_t hd, float scale, float* scores, float* out);
 };
 
 const FloatOps& ScalarFloatOps();

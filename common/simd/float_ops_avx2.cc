@@ -86,10 +86,54 @@ void Softmax(float* x, int64_t n) {
   for (; i < n; ++i) x[i] *= 1.0f / sum;
 }
 
+// Horizontal sums of 4 vectors at once: lane j of the result is the sum of v[j].
+__m128 Hsum4(const __m256* v) {
+  const __m256 s01 = _mm256_hadd_ps(v[0], v[1]), s23 = _mm256_hadd_ps(v[2], v[3]);
+  const __m256 s = _mm256_hadd_ps(s01, s23);  // per 128-bit half: v0 v1 v2 v3
+  return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+}
+
+// Scores 4 keys at a time (one reduction for 4 dot products); the weighted
+// sum of values 64 outputs at a time, kept in registers across all keys.
+void Attend(const float* q, const float* keys, const float* values, int64_t stride, int64_t seen, int64_t hd,
+            float scale, float* scores, float* out) {
+  if (hd % 8 != 0) {
+    ScalarFloatOps().attend(q, keys, values, stride, seen, hd, scale, scores, out);
+    return;
+  }
+  int64_t j = 0;
+  for (; j + 4 <= seen; j += 4) {
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t i = 0; i < hd; i += 8) {
+      const __m256 qv = _mm256_loadu_ps(q + i);
+      for (int k = 0; k < 4; ++k) acc[k] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(keys + (j + k) * stride + i), acc[k]);
+    }
+    _mm_storeu_ps(scores + j, _mm_mul_ps(Hsum4(acc), _mm_set1_ps(scale)));
+  }
+  for (; j < seen; ++j) scores[j] = Dot(q, keys + j * stride, hd) * scale;
+  Softmax(scores, seen);
+  for (int64_t i0 = 0; i0 < hd; i0 += 64) {
+    const int64_t width = std::min<int64_t>(64, hd - i0);  // a multiple of 8
+    __m256 acc[8];
+    for (int k = 0; k < 8; ++k) acc[k] = _mm256_setzero_ps();
+    for (int64_t s = 0; s < seen; ++s) {
+      const __m256 p = _mm256_set1_ps(scores[s]);
+      const float* v = values + s * stride + i0;
+      if (width == 64) {
+#pragma GCC unroll 8
+        for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 8 * k), acc[k]);
+      } else {
+        for (int k = 0; k < width / 8; ++k) acc[k] = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 8 * k), acc[k]);
+      }
+    }
+    for (int k = 0; k < width / 8; ++k) _mm256_storeu_ps(out + i0 + 8 * k, acc[k]);
+  }
+}
+
 }  // namespace
 
 const FloatOps& Avx2FloatOps() {
-  static const FloatOps ops = {"avx2", Dot, Axpy, SiluMul, Softmax};
+  static const FloatOps ops = {"avx2", Dot, Axpy, SiluMul, Softmax, Attend};
   return ops;
 }
 

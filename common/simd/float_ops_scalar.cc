@@ -32,10 +32,18 @@ void Softmax(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] *= inv;
 }
 
+void Attend(const float* q, const float* keys, const float* values, int64_t stride, int64_t seen, int64_t hd,
+            float scale, float* scores, float* out) {
+  for (int64_t j = 0; j < seen; ++j) scores[j] = Dot(q, keys + j * stride, hd) * scale;
+  Softmax(scores, seen);
+  for (int64_t i = 0; i < hd; ++i) out[i] = 0;
+  for (int64_t j = 0; j < seen; ++j) Axpy(scores[j], values + j * stride, out, hd);
+}
+
 }  // namespace
 
 const FloatOps& ScalarFloatOps() {
-  static const FloatOps ops = {"scalar", Dot, Axpy, SiluMul, Softmax};
+  static const FloatOps ops = {"scalar", Dot, Axpy, SiluMul, Softmax, Attend};
   return ops;
 }
 

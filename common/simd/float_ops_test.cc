@@ -62,5 +62,41 @@ TEST(FloatOps, SiluMulAndSoftmaxMatchTheReference) {
   }
 }
 
+TEST(FloatOps, AttendMatchesTheReference) {
+  std::vector<const FloatOps*> all = {&ScalarFloatOps()};
+  if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal(0, 1);
+  for (int64_t hd : {6, 8, 64, 80, 128}) {
+    for (int64_t seen : {1, 3, 4, 9, 130}) {
+      const int64_t stride = 3 * hd + 8;  // heads of other positions in between
+      std::vector<float> q(hd), keys(seen * stride), values(seen * stride);
+      for (float& v : q) v = normal(rng);
+      for (float& v : keys) v = normal(rng);
+      for (float& v : values) v = normal(rng);
+      const float scale = 1.0f / std::sqrt(float(hd));
+      // Plain double-precision attention.
+      std::vector<double> p(seen), expect(hd, 0.0);
+      double mx = -1e300, total = 0;
+      for (int64_t j = 0; j < seen; ++j) {
+        double d = 0;
+        for (int64_t i = 0; i < hd; ++i) d += double(q[i]) * keys[j * stride + i];
+        mx = std::max(mx, p[j] = d * scale);
+      }
+      for (double& v : p) total += (v = std::exp(v - mx));
+      for (int64_t j = 0; j < seen; ++j) {
+        for (int64_t i = 0; i < hd; ++i) expect[i] += p[j] / total * values[j * stride + i];
+      }
+      for (const FloatOps* ops : all) {
+        std::vector<float> scores(seen), out(hd, NAN);
+        ops->attend(q.data(), keys.data(), values.data(), stride, seen, hd, scale, scores.data(), out.data());
+        for (int64_t i = 0; i < hd; ++i) {
+          ASSERT_NEAR(out[i], expect[i], 1e-5) << ops->isa << " hd " << hd << " seen " << seen << " at " << i;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace simd
