@@ -1,10 +1,11 @@
 // Float vector primitives for the non-matrix parts of a forward pass
-// (attention over the KV cache), with a scalar reference and an AVX2+FMA
-// version chosen at run time.
+// (attention over the KV cache, the FFN's SiLU), with a scalar reference and
+// an AVX2+FMA version chosen at run time.
 //
 //   const FloatOps& ops = BestFloatOps();
 //   float s = ops.dot(q, k, 128);
 //   ops.axpy(p, v, out, 128);   // out += p * v
+//   ops.silu_mul(gate, up, out, n);
 #ifndef APR_COMMON_SIMD_FLOAT_OPS_H_
 #define APR_COMMON_SIMD_FLOAT_OPS_H_
 
