@@ -1,6 +1,5 @@
 #include "common/model/ops.h"
 
-#include <algorithm>
 #include <cmath>
 
 #include "common/simd/float_ops.h"
@@ -29,8 +28,6 @@ void Rope(float* head, const float* cos, const float* sin, int64_t head_dim, boo
     head[b] = x0 * sin[i] + x1 * cos[i];
   }
 }
-
-void Softmax(float* x, int64_t n) { simd::BestFloatOps().softmax(x, n); }
 
 void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
   simd::BestFloatOps().silu_mul(gate, up, out, n);

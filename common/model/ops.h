@@ -14,9 +14,6 @@ void RmsNorm(const float* x, const float* weight, float eps, int64_t n, float* y
 // pairs element i with i + head_dim/2 (qwen2); otherwise 2i with 2i+1 (llama).
 void Rope(float* head, const float* cos, const float* sin, int64_t head_dim, bool neox);
 
-// In place over n scores.
-void Softmax(float* x, int64_t n);
-
 // out = silu(gate) * up = gate / (1 + exp(-gate)) * up.
 void SiluMul(const float* gate, const float* up, int64_t n, float* out);
 

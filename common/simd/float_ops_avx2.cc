@@ -81,9 +81,9 @@ void Softmax(float* x, int64_t n) {
   h = _mm_add_ss(h, _mm_movehdup_ps(h));
   float sum = _mm_cvtss_f32(h);
   for (; i < n; ++i) sum += (x[i] = std::exp(x[i] - max));
-  const __m256 inv = _mm256_set1_ps(1.0f / sum);
-  for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), inv));
-  for (; i < n; ++i) x[i] *= 1.0f / sum;
+  const float inv = 1.0f / sum;
+  for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(inv)));
+  for (; i < n; ++i) x[i] *= inv;
 }
 
 // Horizontal sums of 4 vectors at once: lane j of the result is the sum of v[j].
