@@ -20,4 +20,6 @@ AVX512_COPTS = AVX2_COPTS + [
     "-mavx512vnni",
 ]
 
+AVX512BF16_COPTS = AVX512_COPTS + ["-mavx512bf16"]
+
 AVXVNNI_COPTS = AVX2_COPTS + ["-mavxvnni"]

@@ -62,6 +62,7 @@ CpuFeatures Detect() {
     f.avx512vnni = os_avx512 && (c & (1u << 11));
     __cpuid_count(7, 1, a, b, c, d);
     f.avxvnni = os_avx && (a & (1u << 4));
+    f.avx512bf16 = os_avx512 && (a & (1u << 5));
   }
 #endif
   return f;

@@ -1,7 +1,8 @@
 // Row-times-activation kernels: y[t][r] = dot(weight row r, activation row t).
 // A scalar reference for every weight type, and x86 versions (AVX2,
-// AVX-VNNI, AVX-512 VNNI) for every type, each instruction set in its own
-// translation unit; tests check every one against the reference.
+// AVX-VNNI, AVX-512 VNNI) for every type, plus AVX512-BF16 for BF16 weights,
+// each instruction set in its own translation unit; tests check every one
+// against the reference.
 #ifndef APR_COMMON_QUANT_DOT_KERNELS_H_
 #define APR_COMMON_QUANT_DOT_KERNELS_H_
 
@@ -22,8 +23,12 @@ using DotRowsFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t rows, con
                            int64_t y_stride);
 
 struct DotKernel {
-  const char* isa;  // "scalar", "avx2", "avxvnni", "avx512vnni"
+  const char* isa;  // "scalar", "avx2", "avxvnni", "avx512vnni", "avx512bf16"
   DotRowsFn fn;
+  // The kernel rounds float activations to bf16 before multiplying (the
+  // BF16 dot-product instruction's operands), so it differs from the
+  // reference by up to 2^-9 of each product's magnitude.
+  bool bf16_activations = false;
 };
 
 // `repacked` selects repack.h's layouts of Q4_K and Q6_K.
@@ -38,6 +43,7 @@ namespace internal {
 DotRowsFn Avx2DotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn AvxVnniDotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn Avx512VnniDotKernel(gguf::GgmlType type, bool repacked);
+DotRowsFn Avx512Bf16DotKernel(gguf::GgmlType type, bool repacked);  // BF16 only
 }  // namespace internal
 
 }  // namespace quant

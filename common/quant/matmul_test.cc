@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/quant/dequantize.h"
+#include "common/quant/fp16.h"
 #include "common/quant/quantize.h"
 #include "gtest/gtest.h"
 
@@ -47,7 +48,9 @@ Problem Make(GgmlType type, int64_t rows, int64_t cols, int64_t tokens, uint32_t
 TEST(DotKernels, EveryKernelMatchesTheReference) {
   for (GgmlType type : kTypes) {
     const int64_t block = ActivationFor(type) == ActivationFormat::kQ8_K ? 256 : 32;
-    for (int64_t cols : {block, 2 * block, 6 * block}) {
+    // Float-activation formats take any length: 109 ends inside every vector width.
+    const int64_t odd = ActivationFor(type) == ActivationFormat::kF32 ? 109 : block;
+    for (int64_t cols : {block, 2 * block, 6 * block, odd}) {
       for (int64_t rows : {1, 3, 17}) {
         for (int64_t tokens : {1, 2, 7, 91}) {
           Problem p = Make(type, rows, cols, tokens, 1000 + rows * 31 + tokens);
@@ -56,11 +59,21 @@ TEST(DotKernels, EveryKernelMatchesTheReference) {
           std::vector<float> ref(rows * tokens), out(rows * tokens);
           ScalarDotKernel(type)(p.w.data, p.w.RowBytes(), rows, a.row(0), a.row_bytes(), tokens, cols,
                                 ref.data(), rows);
+          // A kernel that rounds activations to bf16 computes what the
+          // reference does with rounded activations (bf16 x bf16 products
+          // are exact in float).
+          std::vector<float> rounded(p.x.size()), ref_bf16(rows * tokens);
+          for (size_t i = 0; i < p.x.size(); ++i) rounded[i] = Bf16ToF32(F32ToBf16(p.x[i]));
+          QuantizedActivations ra(type, cols, tokens);
+          ra.Quantize(rounded.data());
+          ScalarDotKernel(type)(p.w.data, p.w.RowBytes(), rows, ra.row(0), ra.row_bytes(), tokens, cols,
+                                ref_bf16.data(), rows);
           for (const DotKernel& k : AvailableDotKernels(type)) {
             std::fill(out.begin(), out.end(), NAN);
             k.fn(p.w.data, p.w.RowBytes(), rows, a.row(0), a.row_bytes(), tokens, cols, out.data(), rows);
+            const std::vector<float>& want = k.bf16_activations ? ref_bf16 : ref;
             for (int64_t i = 0; i < rows * tokens; ++i) {
-              ASSERT_NEAR(out[i], ref[i], 1e-4 * (1 + std::fabs(ref[i])))
+              ASSERT_NEAR(out[i], want[i], 1e-4 * (1 + std::fabs(want[i])))
                   << gguf::TypeInfo(type).name << " " << k.isa << " rows " << rows << " cols " << cols
                   << " tokens " << tokens << " at " << i;
             }
