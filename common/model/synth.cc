@@ -1,5 +1,7 @@
 #include "common/model/synth.h"
 
+#include <map>
+
 #include <cmath>
 #include <fstream>
 
@@ -73,6 +75,16 @@ ModelConfig ChapterDefaultConfig() {
   return c;
 }
 
+uint32_t LlamaFileType(const std::string& scheme) {
+  // llama.cpp's llama_ftype numbers; an all-Q4_K file is closest to its
+  // Q4_K_S ("small") mix, which llama.cpp reports as the type for such files.
+  static const std::map<std::string, uint32_t> kTypes = {
+      {"f32", 0}, {"f16", 1}, {"q4_0", 2}, {"q8_0", 7}, {"q5_0", 8},
+      {"q4_k", 14}, {"q4_k_m", 15}, {"q6_k", 18}, {"bf16", 32}};
+  const auto it = kTypes.find(scheme);
+  return it == kTypes.end() ? 1024 : it->second;  // 1024: "guessed", as llama.cpp writes when unknown
+}
+
 absl::Status WriteSynthModel(const SynthOptions& options, const std::string& path,
                              parallel::ThreadPool& pool, const SynthProgress& progress) {
   const ModelConfig& c = options.config;
@@ -81,7 +93,7 @@ absl::Status WriteSynthModel(const SynthOptions& options, const std::string& pat
   if (!layout.ok()) return layout.status();
   gguf::GgufWriter writer;
   AddConfigMetadata(c, &writer);
-  writer.SetUint32("general.file_type", 15);  // informational (llama.cpp: 15 = Q4_K_M)
+  writer.SetUint32("general.file_type", LlamaFileType(options.scheme));
   uint64_t total = 0, done = 0;
   for (const TensorSpec& t : *layout) total += t.n_bytes;
   for (const TensorSpec& t : *layout) {
