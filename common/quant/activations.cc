@@ -13,6 +13,7 @@ using gguf::GgmlType;
 ActivationFormat ActivationFor(GgmlType weight_type, bool repacked) {
   if (repacked && weight_type == GgmlType::kQ4_K) return ActivationFormat::kQ8_KI32;
   if (repacked && weight_type == GgmlType::kQ6_K) return ActivationFormat::kQ8_KI16;
+  if (repacked && (weight_type == GgmlType::kQ8_0 || weight_type == GgmlType::kQ4_0)) return ActivationFormat::kQ8_0S;
   switch (weight_type) {
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
@@ -26,6 +27,7 @@ ActivationFormat ActivationFor(GgmlType weight_type, bool repacked) {
 size_t ActivationRowBytes(ActivationFormat format, int64_t n) {
   switch (format) {
     case ActivationFormat::kQ8_0: return n / kQK * sizeof(BlockQ8_0);
+    case ActivationFormat::kQ8_0S: return n / kQK * sizeof(BlockQ8_0S);
     case ActivationFormat::kQ8_K: return n / kQKK * sizeof(BlockQ8_K);
     case ActivationFormat::kQ8_KI32:
     case ActivationFormat::kQ8_KI16: return n / kQKK * sizeof(BlockQ8_KI);
@@ -48,6 +50,7 @@ void QuantizedActivations::QuantizeRow(int64_t t, const float* src) {
   uint8_t* dst = base_ + t * row_bytes_;
   switch (format_) {
     case ActivationFormat::kQ8_0: QuantizeQ8_0(src, reinterpret_cast<BlockQ8_0*>(dst), n_); break;
+    case ActivationFormat::kQ8_0S: QuantizeQ8_0S(src, reinterpret_cast<BlockQ8_0S*>(dst), n_); break;
     case ActivationFormat::kQ8_K: QuantizeQ8_K(src, reinterpret_cast<BlockQ8_K*>(dst), n_); break;
     case ActivationFormat::kQ8_KI32: QuantizeQ8_KI32(src, reinterpret_cast<BlockQ8_KI*>(dst), n_); break;
     case ActivationFormat::kQ8_KI16: QuantizeQ8_KI16(src, reinterpret_cast<BlockQ8_KI*>(dst), n_); break;

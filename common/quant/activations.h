@@ -1,6 +1,7 @@
 // Activations quantized the way a weight type's dot product pairs with them:
-// Q8_0 blocks for Q8_0/Q4_0/Q5_0 weights, Q8_K blocks for Q4_K/Q6_K (Q8_KI,
-// interleaved, for their repacked layouts), and plain floats for
+// Q8_0 blocks for Q8_0/Q4_0/Q5_0 weights (Q8_0S, with sums, for Q8_0/Q4_0 in
+// groups of 8 rows), Q8_K blocks for Q4_K/Q6_K (Q8_KI, interleaved, for their
+// repacked layouts), and plain floats for
 // F32/F16/BF16 weights.
 //
 //   QuantizedActivations a(GgmlType::kQ4_K, /*n=*/1536, /*tokens=*/91);
@@ -17,9 +18,9 @@
 
 namespace quant {
 
-enum class ActivationFormat { kF32, kQ8_0, kQ8_K, kQ8_KI32, kQ8_KI16 };
+enum class ActivationFormat { kF32, kQ8_0, kQ8_0S, kQ8_K, kQ8_KI32, kQ8_KI16 };
 
-// `repacked`: the weights are in repack.h's layout (Q4_K, Q6_K only).
+// `repacked`: the weights are in one of repack.h's layouts.
 ActivationFormat ActivationFor(gguf::GgmlType weight_type, bool repacked = false);
 // Bytes of one activation row of n values.
 size_t ActivationRowBytes(ActivationFormat format, int64_t n);

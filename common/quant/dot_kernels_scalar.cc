@@ -204,6 +204,37 @@ float DotQ6_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
   return sum;
 }
 
+// R8 groups (repack.h): weight 4k+e of row i, unsigned, for block quants q.
+inline int Q8_0R8Weight(const uint8_t* q, int i, int j) { return q[32 * (j / 4) + 4 * i + j % 4]; }
+inline int Q4_0R8Weight(const uint8_t* q, int i, int j) {
+  const uint8_t byte = q[32 * (j % 16 / 4) + 4 * i + j % 4];
+  return j < 16 ? byte & 0xF : byte >> 4;
+}
+
+template <int (*Weight)(const uint8_t*, int, int), int kQuantBytes, int kOffset>
+void RowsR8(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
+            int64_t tokens, int64_t n, float* y, int64_t y_stride) {
+  const int64_t nb = n / kQK;
+  const size_t group_bytes = row_bytes * 8;
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t* group = w + (r / 8) * group_bytes;
+    const int i = static_cast<int>(r % 8);
+    for (int64_t t = 0; t < tokens; ++t) {
+      const BlockQ8_0S* a = reinterpret_cast<const BlockQ8_0S*>(act + t * act_row_bytes);
+      float sum = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const uint8_t* q = group + R8MetaRegion(nb) + kQuantBytes * b;
+        int isum = 0;
+        for (int j = 0; j < kQK; ++j) isum += (Weight(q, i, j) - kOffset) * a[b].qs[j];
+        uint16_t d16;
+        std::memcpy(&d16, group + 16 * b + 2 * i, 2);
+        sum += F16ToF32(d16) * a[b].d * isum;
+      }
+      y[t * y_stride + r] = sum;
+    }
+  }
+}
+
 #define APR_SCALAR_KERNEL(Name, Dot)                                                            \
   void Name(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act,               \
             size_t act_row_bytes, int64_t tokens, int64_t n, float* y, int64_t y_stride) {      \
@@ -225,7 +256,13 @@ APR_SCALAR_KERNEL(RowsQ6_KR, DotQ6_KR)
 
 DotRowsFn ScalarDotKernel(GgmlType type, bool repacked) {
   if (repacked) {
-    return type == GgmlType::kQ4_K ? RowsQ4_KR : type == GgmlType::kQ6_K ? RowsQ6_KR : nullptr;
+    switch (type) {
+      case GgmlType::kQ4_K: return RowsQ4_KR;
+      case GgmlType::kQ6_K: return RowsQ6_KR;
+      case GgmlType::kQ8_0: return RowsR8<Q8_0R8Weight, kQ8_0R8QuantBytes, 128>;
+      case GgmlType::kQ4_0: return RowsR8<Q4_0R8Weight, kQ4_0R8QuantBytes, 8>;
+      default: return nullptr;
+    }
   }
   switch (type) {
     case GgmlType::kF32: return RowsF32;

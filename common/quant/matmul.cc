@@ -1,6 +1,7 @@
 #include "common/quant/matmul.h"
 
 #include <algorithm>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "common/quant/repack.h"
@@ -21,7 +22,9 @@ absl::Status CheckMatrix(const WeightMatrix& w) {
     return absl::UnimplementedError(absl::StrCat("no repacked layout for tensor type ", info.name));
   }
   const ActivationFormat format = ActivationFor(w.type, w.repacked);
-  const int64_t block = format == ActivationFormat::kQ8_0 ? 32 : format == ActivationFormat::kF32 ? 1 : 256;
+  const int64_t block = format == ActivationFormat::kQ8_0 || format == ActivationFormat::kQ8_0S ? 32
+                        : format == ActivationFormat::kF32                                       ? 1
+                                                                                                 : 256;
   if (w.cols <= 0 || w.rows <= 0 || w.cols % block != 0 || w.cols % info.block_size != 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("a ", info.name, " matrix of ", w.rows, " x ", w.cols, " is not whole blocks"));
@@ -29,11 +32,44 @@ absl::Status CheckMatrix(const WeightMatrix& w) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Q8_0 and Q4_0 in groups of 8 rows, when a SIMD kernel for that layout runs
+// here (the scalar one is only a reference).
+RepackedRows RepackGroups(const WeightMatrix& w) {
+  RepackedRows out;
+  out.matrix = w;
+  if (std::string(BestDotKernel(w.type, /*repacked=*/true).isa) == "scalar") return out;
+  const bool q8 = w.type == gguf::GgmlType::kQ8_0;
+  const int64_t nb = w.cols / kQK;
+  const size_t group = RepackedR8GroupBytes(nb, q8 ? kQ8_0R8QuantBytes : kQ4_0R8QuantBytes);
+  const int64_t groups = (w.rows + 7) / 8;
+  out.storage.resize(group * groups + 64);
+  uint8_t* base = out.storage.data() + (64 - reinterpret_cast<uintptr_t>(out.storage.data()) % 64) % 64;
+  for (int64_t g = 0; g < groups; ++g) {
+    const int count = static_cast<int>(std::min<int64_t>(8, w.rows - 8 * g));
+    const uint8_t* src = w.data + 8 * g * w.Stride();
+    if (q8) {
+      RepackQ8_0Group(src, w.Stride(), count, nb, base + g * group);
+    } else {
+      RepackQ4_0Group(src, w.Stride(), count, nb, base + g * group);
+    }
+  }
+  out.matrix.data = base;
+  out.matrix.repacked = true;
+  out.matrix.stride = group / 8;
+  return out;
+}
+
+}  // namespace
+
 RepackedRows RepackRows(const WeightMatrix& w) {
   RepackedRows out;
   out.matrix = w;
+  if (w.repacked) return out;
+  if (w.type == gguf::GgmlType::kQ8_0 || w.type == gguf::GgmlType::kQ4_0) return RepackGroups(w);
   const bool q4 = w.type == gguf::GgmlType::kQ4_K, q6 = w.type == gguf::GgmlType::kQ6_K;
-  if (w.repacked || (!q4 && !q6)) return out;
+  if (!q4 && !q6) return out;
   const int64_t nb = w.cols / kQKK;
   const size_t stride = q4 ? RepackedQ4_KRowBytes(nb) : RepackedQ6_KRowBytes(nb);
   out.storage.resize(stride * w.rows + 64);
@@ -54,8 +90,10 @@ RepackedRows RepackRows(const WeightMatrix& w) {
 
 int64_t RowsPerTask(int64_t rows, size_t threads) {
   if (threads <= 1) return rows;
-  // About 8 tasks a thread for balance, but at least 16 rows each.
-  return std::max<int64_t>(16, (rows + threads * 8 - 1) / (threads * 8));
+  // About 8 tasks a thread for balance, but at least 16 rows each, and a
+  // multiple of 8 so that every task starts on a group of repack.h's R8 layout.
+  const int64_t per_task = std::max<int64_t>(16, (rows + threads * 8 - 1) / (threads * 8));
+  return (per_task + 7) / 8 * 8;
 }
 
 void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w,

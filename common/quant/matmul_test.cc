@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -84,10 +85,18 @@ TEST(DotKernels, EveryKernelMatchesTheReference) {
   }
 }
 
-// Repacked Q4_K/Q6_K compute what the GGUF layout does: every repacked
-// kernel (scalar included) against the plain scalar reference.
+// Repacked Q4_K/Q6_K (and Q8_0/Q4_0 in groups of 8 rows) compute what the
+// GGUF layout does: every repacked kernel (scalar included) against the
+// plain scalar reference.
 TEST(DotKernels, RepackedLayoutsMatchTheReference) {
-  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0, GgmlType::kQ4_0}) {
+    const bool grouped = type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0;
+    if (grouped && std::string(BestDotKernel(type, true).isa) == "scalar") {
+      // No SIMD kernel for groups here: RepackRows keeps the GGUF layout.
+      const Problem p = Make(type, 16, 256, 1, 5);
+      EXPECT_FALSE(RepackRows(p.w).matrix.repacked);
+      continue;
+    }
     // Shapes that end a register tile, a row block and a chunk of blocks early.
     for (auto [rows, cols, tokens] : {std::tuple<int64_t, int64_t, int64_t>{19, 768, 1}, {19, 768, 2},
                                       {19, 768, 5}, {19, 768, 91}, {131, 2816, 1}, {131, 2816, 7},
@@ -101,7 +110,7 @@ TEST(DotKernels, RepackedLayoutsMatchTheReference) {
                             ref.data(), rows);
       const RepackedRows repacked = RepackRows(p.w);
       ASSERT_TRUE(repacked.matrix.repacked);
-      ASSERT_EQ(repacked.matrix.Stride() % 64, 0u);
+      ASSERT_EQ(repacked.matrix.Stride() * (grouped ? 8 : 1) % 64, 0u);
       ASSERT_EQ(reinterpret_cast<uintptr_t>(repacked.matrix.data) % 64, 0u);
       for (const DotKernel& k : AvailableDotKernels(type, /*repacked=*/true)) {
         std::fill(out.begin(), out.end(), NAN);
@@ -153,6 +162,23 @@ TEST(MatMul, ThreadedEqualsSingleThreadedAndCountsOneDispatch) {
       MatMul(two, "test.mm", p.w, p.x.data(), tokens, y2.data());
       EXPECT_EQ(y1, y2);
       EXPECT_EQ(two.Stats("test.mm").dispatches, 1u);
+    }
+  }
+}
+
+// Tasks start on groups of 8 rows (301 rows: the last group has 5).
+TEST(MatMul, GroupedRowsSplitAcrossThreadsAsThePlainLayout) {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0}) {
+    for (int64_t tokens : {1, 91}) {
+      Problem p = Make(type, 301, 512, tokens, 4);
+      const RepackedRows grouped = RepackRows(p.w);
+      parallel::ThreadPool one(1), two(2);
+      std::vector<float> plain(301 * tokens), y1(301 * tokens), y2(301 * tokens);
+      MatMul(two, "test.plain", p.w, p.x.data(), tokens, plain.data());
+      MatMul(one, "test.grouped", grouped.matrix, p.x.data(), tokens, y1.data());
+      MatMul(two, "test.grouped", grouped.matrix, p.x.data(), tokens, y2.data());
+      EXPECT_EQ(y1, y2);
+      for (size_t i = 0; i < plain.size(); ++i) ASSERT_NEAR(y2[i], plain[i], 1e-4 * (1 + std::fabs(plain[i])));
     }
   }
 }

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "common/quant/fp16.h"
 #include "common/quant/quantize.h"
 
 namespace quant {
@@ -109,5 +110,51 @@ void QuantizeInterleaved(const float* x, BlockQ8_KI* y, int64_t n, int group) {
 
 void QuantizeQ8_KI32(const float* x, BlockQ8_KI* y, int64_t n) { QuantizeInterleaved(x, y, n, 32); }
 void QuantizeQ8_KI16(const float* x, BlockQ8_KI* y, int64_t n) { QuantizeInterleaved(x, y, n, 16); }
+
+namespace {
+
+// Each row's block scales into the meta region, its quants via `write`.
+template <class Block, class WriteQuants>
+void RepackGroup(const uint8_t* src, size_t src_stride, int count, int64_t nb, int quant_bytes, uint8_t* dst,
+                 WriteQuants write) {
+  std::memset(dst, 0, RepackedR8GroupBytes(nb, quant_bytes));
+  uint8_t* quants = dst + R8MetaRegion(nb);
+  for (int i = 0; i < count; ++i) {
+    const Block* row = reinterpret_cast<const Block*>(src + i * src_stride);
+    for (int64_t b = 0; b < nb; ++b) {
+      std::memcpy(dst + 16 * b + 2 * i, &row[b].d, 2);
+      write(row[b], i, quants + quant_bytes * b);
+    }
+  }
+}
+
+}  // namespace
+
+void RepackQ8_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst) {
+  RepackGroup<BlockQ8_0>(src, src_stride, count, nb, kQ8_0R8QuantBytes, dst,
+                         [](const BlockQ8_0& x, int i, uint8_t* q) {
+                           for (int j = 0; j < kQK; ++j) q[32 * (j / 4) + 4 * i + j % 4] = uint8_t(x.qs[j] + 128);
+                         });
+}
+
+void RepackQ4_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst) {
+  RepackGroup<BlockQ4_0>(src, src_stride, count, nb, kQ4_0R8QuantBytes, dst,
+                         [](const BlockQ4_0& x, int i, uint8_t* q) {
+                           for (int k = 0; k < 4; ++k) std::memcpy(q + 32 * k + 4 * i, x.qs + 4 * k, 4);
+                         });
+}
+
+void QuantizeQ8_0S(const float* x, BlockQ8_0S* y, int64_t n) {
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    BlockQ8_0 plain;
+    QuantizeQ8_0(x + b * kQK, &plain, kQK);
+    y[b].d = F16ToF32(plain.d);
+    y[b].sum = 0;
+    for (int i = 0; i < kQK; ++i) {
+      y[b].qs[i] = plain.qs[i];
+      y[b].sum += plain.qs[i];
+    }
+  }
+}
 
 }  // namespace quant
