@@ -13,7 +13,9 @@ using gguf::GgmlType;
 ActivationFormat ActivationFor(GgmlType weight_type, bool repacked) {
   if (repacked && weight_type == GgmlType::kQ4_K) return ActivationFormat::kQ8_KI32;
   if (repacked && weight_type == GgmlType::kQ6_K) return ActivationFormat::kQ8_KI16;
-  if (repacked && (weight_type == GgmlType::kQ8_0 || weight_type == GgmlType::kQ4_0)) return ActivationFormat::kQ8_0S;
+  const bool grouped =
+      weight_type == GgmlType::kQ8_0 || weight_type == GgmlType::kQ4_0 || weight_type == GgmlType::kQ5_0;
+  if (repacked && grouped) return ActivationFormat::kQ8_0S;
   switch (weight_type) {
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:

@@ -24,14 +24,14 @@ struct WeightMatrix {
   gguf::GgmlType type = gguf::GgmlType::kF32;
   const uint8_t* data = nullptr;
   int64_t rows = 0, cols = 0;
-  bool repacked = false;  // data in one of repack.h's layouts (Q4_K, Q6_K; Q8_0, Q4_0 in groups of 8 rows)
+  bool repacked = false;  // data in one of repack.h's layouts (Q4_K, Q6_K; Q8_0, Q4_0, Q5_0 in groups of 8 rows)
   size_t stride = 0;      // bytes from one row to the next (groups of 8: a group's bytes / 8); 0: RowBytes()
   size_t RowBytes() const;
   size_t Stride() const { return stride ? stride : RowBytes(); }
 };
 
 // `w`'s rows in repack.h's layout, each row (or group of 8 rows) on a 64-byte
-// boundary. Q8_0 and Q4_0 are grouped only where a SIMD kernel for groups
+// boundary. Q8_0, Q4_0 and Q5_0 are grouped only where a SIMD kernel for groups
 // runs (vpdpbusd: AVX-VNNI or AVX-512 VNNI).
 struct RepackedRows {
   std::vector<uint8_t> storage;

@@ -85,12 +85,13 @@ TEST(DotKernels, EveryKernelMatchesTheReference) {
   }
 }
 
-// Repacked Q4_K/Q6_K (and Q8_0/Q4_0 in groups of 8 rows) compute what the
+// Repacked Q4_K/Q6_K (and Q8_0/Q4_0/Q5_0 in groups of 8 rows) compute what the
 // GGUF layout does: every repacked kernel (scalar included) against the
 // plain scalar reference.
 TEST(DotKernels, RepackedLayoutsMatchTheReference) {
-  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0, GgmlType::kQ4_0}) {
-    const bool grouped = type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0;
+  for (GgmlType type :
+       {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0}) {
+    const bool grouped = type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ5_0;
     if (grouped && std::string(BestDotKernel(type, true).isa) == "scalar") {
       // No SIMD kernel for groups here: RepackRows keeps the GGUF layout.
       const Problem p = Make(type, 16, 256, 1, 5);
@@ -168,7 +169,7 @@ TEST(MatMul, ThreadedEqualsSingleThreadedAndCountsOneDispatch) {
 
 // Tasks start on groups of 8 rows (301 rows: the last group has 5).
 TEST(MatMul, GroupedRowsSplitAcrossThreadsAsThePlainLayout) {
-  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0}) {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0}) {
     for (int64_t tokens : {1, 91}) {
       Problem p = Make(type, 301, 512, tokens, 4);
       const RepackedRows grouped = RepackRows(p.w);

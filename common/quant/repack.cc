@@ -144,6 +144,19 @@ void RepackQ4_0Group(const uint8_t* src, size_t src_stride, int count, int64_t n
                          });
 }
 
+void RepackQ5_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst) {
+  RepackGroup<BlockQ5_0>(src, src_stride, count, nb, kQ5_0R8QuantBytes, dst,
+                         [](const BlockQ5_0& x, int i, uint8_t* q) {
+                           for (int k = 0; k < 4; ++k) std::memcpy(q + 32 * k + 4 * i, x.qs + 4 * k, 4);
+                           uint32_t qh;
+                           std::memcpy(&qh, x.qh, 4);
+                           for (int j = 0; j < kQK; ++j) {
+                             const int k = j < 16 ? j / 4 : 4 + (j - 16) / 4;
+                             q[128 + 4 * i + j % 4] |= uint8_t(((qh >> j) & 1) << k);
+                           }
+                         });
+}
+
 void QuantizeQ8_0S(const float* x, BlockQ8_0S* y, int64_t n) {
   for (int64_t b = 0; b < n / kQK; ++b) {
     BlockQ8_0 plain;

@@ -54,7 +54,7 @@ inline constexpr int64_t Q6KMetaRegion(int64_t nb) { return (kQ6KMetaBytes * nb 
 inline constexpr int64_t RepackedQ4_KRowBytes(int64_t nb) { return Q4KMetaRegion(nb) + (128 * nb + 63) / 64 * 64; }
 inline constexpr int64_t RepackedQ6_KRowBytes(int64_t nb) { return Q6KMetaRegion(nb) + (192 * nb + 63) / 64 * 64; }
 
-// Q8_0 and Q4_0 in groups of 8 rows ("R8"). In each 32-byte vector, 4-byte
+// Q8_0, Q4_0 and Q5_0 in groups of 8 rows ("R8"). In each 32-byte vector, 4-byte
 // lane i holds 4 consecutive weights of row i, so a vpdpbusd against 4
 // activation bytes broadcast to every lane advances all 8 rows, and each
 // block's 8 row scales apply as one 8-lane multiply. A group holds first
@@ -64,19 +64,23 @@ inline constexpr int64_t RepackedQ6_KRowBytes(int64_t nb) { return Q6KMetaRegion
 //     128 (so unsigned: vpdpbusd's unsigned operand)
 //   Q4_0: per block P_0..P_3, byte 4i+e of P_k = GGUF qs byte 4k+e of row i
 //     (low nibble: weight 4k+e, high: weight 16+4k+e, each plus 8)
+//   Q5_0: per block P_0..P_3 as Q4_0's (the low 4 bits), then H, whose byte
+//     4i+e holds in bit k the fifth bit of the weight vector k's byte 4i+e
+//     takes (weight 4k+e for k < 4, 16+4(k-4)+e after); each plus 16
 //
-// The kernels subtract the offset (128 or 8) times each activation block's
+// The kernels subtract the offset (128, 8 or 16) times each activation block's
 // sum. Rows past the matrix's end are zero. A matrix in groups has
 // Stride() = group bytes / 8, so a row range that starts at a multiple of 8
 // starts on a group.
 inline constexpr int64_t R8MetaRegion(int64_t nb) { return (16 * nb + 63) / 64 * 64; }
-inline constexpr int kQ8_0R8QuantBytes = 256, kQ4_0R8QuantBytes = 128;  // per block of a group
+inline constexpr int kQ8_0R8QuantBytes = 256, kQ4_0R8QuantBytes = 128, kQ5_0R8QuantBytes = 160;  // per block of a group
 inline constexpr int64_t RepackedR8GroupBytes(int64_t nb, int quant_bytes) {
   return R8MetaRegion(nb) + quant_bytes * nb;
 }
 // `count` (1 to 8) rows of nb blocks, `src_stride` bytes apart, into one group.
 void RepackQ8_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst);
 void RepackQ4_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst);
+void RepackQ5_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst);
 
 // Activations for R8 groups: Q8_0 values (the same as for the GGUF layout)
 // with the scale as a float and the sum of the 32 values.
