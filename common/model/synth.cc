@@ -1,9 +1,8 @@
 #include "common/model/synth.h"
 
-#include <map>
-
 #include <cmath>
 #include <fstream>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/gguf/gguf_writer.h"

@@ -13,9 +13,7 @@ using gguf::GgmlType;
 ActivationFormat ActivationFor(GgmlType weight_type, bool repacked) {
   if (repacked && weight_type == GgmlType::kQ4_K) return ActivationFormat::kQ8_KI32;
   if (repacked && weight_type == GgmlType::kQ6_K) return ActivationFormat::kQ8_KI16;
-  const bool grouped =
-      weight_type == GgmlType::kQ8_0 || weight_type == GgmlType::kQ4_0 || weight_type == GgmlType::kQ5_0;
-  if (repacked && grouped) return ActivationFormat::kQ8_0S;
+  if (repacked && R8QuantBytes(weight_type) > 0) return ActivationFormat::kQ8_0S;
   switch (weight_type) {
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:

@@ -41,21 +41,13 @@ RepackedRows RepackGroups(const WeightMatrix& w) {
   out.matrix = w;
   if (std::string(BestDotKernel(w.type, /*repacked=*/true).isa) == "scalar") return out;
   const int64_t nb = w.cols / kQK;
-  const int quant_bytes = w.type == gguf::GgmlType::kQ8_0   ? kQ8_0R8QuantBytes
-                          : w.type == gguf::GgmlType::kQ4_0 ? kQ4_0R8QuantBytes
-                                                            : kQ5_0R8QuantBytes;
-  const size_t group = RepackedR8GroupBytes(nb, quant_bytes);
+  const size_t group = RepackedR8GroupBytes(nb, R8QuantBytes(w.type));
   const int64_t groups = (w.rows + 7) / 8;
   out.storage.resize(group * groups + 64);
   uint8_t* base = out.storage.data() + (64 - reinterpret_cast<uintptr_t>(out.storage.data()) % 64) % 64;
   for (int64_t g = 0; g < groups; ++g) {
     const int count = static_cast<int>(std::min<int64_t>(8, w.rows - 8 * g));
-    const uint8_t* src = w.data + 8 * g * w.Stride();
-    switch (w.type) {
-      case gguf::GgmlType::kQ8_0: RepackQ8_0Group(src, w.Stride(), count, nb, base + g * group); break;
-      case gguf::GgmlType::kQ4_0: RepackQ4_0Group(src, w.Stride(), count, nb, base + g * group); break;
-      default: RepackQ5_0Group(src, w.Stride(), count, nb, base + g * group); break;
-    }
+    RepackR8Group(w.type, w.data + 8 * g * w.Stride(), w.Stride(), count, nb, base + g * group);
   }
   out.matrix.data = base;
   out.matrix.repacked = true;
@@ -69,9 +61,7 @@ RepackedRows RepackRows(const WeightMatrix& w) {
   RepackedRows out;
   out.matrix = w;
   if (w.repacked) return out;
-  if (w.type == gguf::GgmlType::kQ8_0 || w.type == gguf::GgmlType::kQ4_0 || w.type == gguf::GgmlType::kQ5_0) {
-    return RepackGroups(w);
-  }
+  if (R8QuantBytes(w.type) > 0) return RepackGroups(w);
   const bool q4 = w.type == gguf::GgmlType::kQ4_K, q6 = w.type == gguf::GgmlType::kQ6_K;
   if (!q4 && !q6) return out;
   const int64_t nb = w.cols / kQKK;

@@ -9,6 +9,7 @@
 #include "common/quant/dequantize.h"
 #include "common/quant/fp16.h"
 #include "common/quant/quantize.h"
+#include "common/quant/repack.h"
 #include "gtest/gtest.h"
 
 namespace quant {
@@ -91,7 +92,7 @@ TEST(DotKernels, EveryKernelMatchesTheReference) {
 TEST(DotKernels, RepackedLayoutsMatchTheReference) {
   for (GgmlType type :
        {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0}) {
-    const bool grouped = type == GgmlType::kQ8_0 || type == GgmlType::kQ4_0 || type == GgmlType::kQ5_0;
+    const bool grouped = R8QuantBytes(type) > 0;
     if (grouped && std::string(BestDotKernel(type, true).isa) == "scalar") {
       // No SIMD kernel for groups here: RepackRows keeps the GGUF layout.
       const Problem p = Make(type, 16, 256, 1, 5);

@@ -128,8 +128,6 @@ void RepackGroup(const uint8_t* src, size_t src_stride, int count, int64_t nb, i
   }
 }
 
-}  // namespace
-
 void RepackQ8_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst) {
   RepackGroup<BlockQ8_0>(src, src_stride, count, nb, kQ8_0R8QuantBytes, dst,
                          [](const BlockQ8_0& x, int i, uint8_t* q) {
@@ -155,6 +153,17 @@ void RepackQ5_0Group(const uint8_t* src, size_t src_stride, int count, int64_t n
                              q[128 + 4 * i + j % 4] |= uint8_t(((qh >> j) & 1) << k);
                            }
                          });
+}
+
+}  // namespace
+
+void RepackR8Group(gguf::GgmlType type, const uint8_t* src, size_t src_stride, int count, int64_t nb,
+                   uint8_t* dst) {
+  switch (type) {
+    case gguf::GgmlType::kQ8_0: return RepackQ8_0Group(src, src_stride, count, nb, dst);
+    case gguf::GgmlType::kQ4_0: return RepackQ4_0Group(src, src_stride, count, nb, dst);
+    default: return RepackQ5_0Group(src, src_stride, count, nb, dst);
+  }
 }
 
 void QuantizeQ8_0S(const float* x, BlockQ8_0S* y, int64_t n) {

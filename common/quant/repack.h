@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/gguf/tensor_type.h"
 #include "common/quant/blocks.h"
 
 namespace quant {
@@ -74,13 +75,20 @@ inline constexpr int64_t RepackedQ6_KRowBytes(int64_t nb) { return Q6KMetaRegion
 // starts on a group.
 inline constexpr int64_t R8MetaRegion(int64_t nb) { return (16 * nb + 63) / 64 * 64; }
 inline constexpr int kQ8_0R8QuantBytes = 256, kQ4_0R8QuantBytes = 128, kQ5_0R8QuantBytes = 160;  // per block of a group
+// The quant bytes of one block of a group of `type`; 0 for a type without groups.
+inline constexpr int R8QuantBytes(gguf::GgmlType type) {
+  return type == gguf::GgmlType::kQ8_0   ? kQ8_0R8QuantBytes
+         : type == gguf::GgmlType::kQ4_0 ? kQ4_0R8QuantBytes
+         : type == gguf::GgmlType::kQ5_0 ? kQ5_0R8QuantBytes
+                                         : 0;
+}
 inline constexpr int64_t RepackedR8GroupBytes(int64_t nb, int quant_bytes) {
   return R8MetaRegion(nb) + quant_bytes * nb;
 }
-// `count` (1 to 8) rows of nb blocks, `src_stride` bytes apart, into one group.
-void RepackQ8_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst);
-void RepackQ4_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst);
-void RepackQ5_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst);
+// `count` (1 to 8) GGUF rows of nb blocks of `type` (one with groups),
+// `src_stride` bytes apart, into one group.
+void RepackR8Group(gguf::GgmlType type, const uint8_t* src, size_t src_stride, int count, int64_t nb,
+                   uint8_t* dst);
 
 // Activations for R8 groups: Q8_0 values (the same as for the GGUF layout)
 // with the scale as a float and the sum of the 32 values.
