@@ -1,5 +1,7 @@
 #include "common/model/weights.h"
 
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
 #include "common/model/gguf_config.h"
 #include "common/quant/dequantize.h"
@@ -82,18 +84,24 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
 #undef APR_ASSIGN
   if (f.Changed()) return absl::DataLossError(absl::StrCat(f.path(), ": the file shrank while it was loaded"));
   if (repack) {
-    auto repack_one = [&](quant::WeightMatrix& m) {
+    auto copy_one = [&](quant::WeightMatrix& m) {
       quant::RepackedRows r = quant::RepackRows(m);
-      if (r.storage.empty()) return;
+      if (r.storage.empty()) {  // no layout of its own: the same bytes, on huge pages
+        quant::WeightBuffer copy(m.Stride() * m.rows);
+        std::memcpy(copy.data(), m.data, copy.size());
+        m.data = copy.data();
+        w->copies_.push_back(std::move(copy));
+        return;
+      }
       m = r.matrix;  // points into r.storage, whose buffer the move keeps
-      w->repacked_.push_back(std::move(r.storage));
+      w->copies_.push_back(std::move(r.storage));
     };
     for (LayerWeights& l : w->layers_) {
-      for (quant::WeightMatrix* m : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) repack_one(*m);
+      for (quant::WeightMatrix* m : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) copy_one(*m);
     }
     // The output head; the embedding table stays as in the file (rows are
-    // dequantized from it), so a tied head gets its own repacked copy.
-    repack_one(w->output_);
+    // dequantized from it), so a tied head gets its own copy.
+    copy_one(w->output_);
     if (f.Changed()) return absl::DataLossError(absl::StrCat(f.path(), ": the file shrank while it was loaded"));
   }
   return w;

@@ -1,6 +1,9 @@
 // A model's weights from a memory-mapped GGUF file: every matrix a
-// quant::WeightMatrix over the file's bytes (Q4_K and Q6_K repacked once into
-// the kernels' layout, same size), norms and biases converted to float once. Loading checks the whole model first: metadata,
+// quant::WeightMatrix, by default copied once into the engine's own memory
+// (quant::WeightBuffer: huge pages where granted, which decode streams faster
+// than the file's 4 KiB pages) and repacked there into the kernels' layout
+// where one exists; norms and biases converted to float once. The embedding
+// table is read in place. Loading checks the whole model first: metadata,
 // every required tensor present with the shape its config implies, a type the
 // kernels run, and data inside the file.
 //
@@ -29,8 +32,8 @@ struct LayerWeights {
 
 class ModelWeights {
  public:
-  // `repack`: copy Q4_K and Q6_K matrices into the kernels' interleaved
-  // layout (quant/repack.h) once; otherwise use the file's bytes in place.
+  // `repack`: copy every matrix once into a WeightBuffer, in repack.h's
+  // layout where its type has one; otherwise use the file's bytes in place.
   static absl::StatusOr<std::unique_ptr<ModelWeights>> Load(const std::string& path, bool repack = true);
   // Takes ownership of an already opened file.
   static absl::StatusOr<std::unique_ptr<ModelWeights>> FromFile(std::unique_ptr<gguf::GgufFile> file,
@@ -55,7 +58,7 @@ class ModelWeights {
   std::vector<LayerWeights> layers_;
   std::vector<float> output_norm_;
   quant::WeightMatrix output_, token_embd_;
-  std::vector<std::vector<uint8_t>> repacked_;  // storage of repacked matrices
+  std::vector<quant::WeightBuffer> copies_;  // the matrices copied at load
 };
 
 }  // namespace model

@@ -43,8 +43,8 @@ RepackedRows RepackGroups(const WeightMatrix& w) {
   const int64_t nb = w.cols / kQK;
   const size_t group = RepackedR8GroupBytes(nb, R8QuantBytes(w.type));
   const int64_t groups = (w.rows + 7) / 8;
-  out.storage.resize(group * groups + 64);
-  uint8_t* base = out.storage.data() + (64 - reinterpret_cast<uintptr_t>(out.storage.data()) % 64) % 64;
+  out.storage = WeightBuffer(group * groups);
+  uint8_t* base = out.storage.data();
   for (int64_t g = 0; g < groups; ++g) {
     const int count = static_cast<int>(std::min<int64_t>(8, w.rows - 8 * g));
     RepackR8Group(w.type, w.data + 8 * g * w.Stride(), w.Stride(), count, nb, base + g * group);
@@ -66,8 +66,8 @@ RepackedRows RepackRows(const WeightMatrix& w) {
   if (!q4 && !q6) return out;
   const int64_t nb = w.cols / kQKK;
   const size_t stride = q4 ? RepackedQ4_KRowBytes(nb) : RepackedQ6_KRowBytes(nb);
-  out.storage.resize(stride * w.rows + 64);
-  uint8_t* base = out.storage.data() + (64 - reinterpret_cast<uintptr_t>(out.storage.data()) % 64) % 64;
+  out.storage = WeightBuffer(stride * w.rows);
+  uint8_t* base = out.storage.data();
   for (int64_t r = 0; r < w.rows; ++r) {
     const uint8_t* src = w.data + r * w.Stride();
     if (q4) {

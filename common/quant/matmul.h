@@ -17,6 +17,7 @@
 #include "common/parallel/thread_pool.h"
 #include "common/quant/activations.h"
 #include "common/quant/dot_kernels.h"
+#include "common/quant/weight_buffer.h"
 
 namespace quant {
 
@@ -31,10 +32,10 @@ struct WeightMatrix {
 };
 
 // `w`'s rows in repack.h's layout, each row (or group of 8 rows) on a 64-byte
-// boundary. Q8_0, Q4_0 and Q5_0 are grouped only where a SIMD kernel for groups
+// boundary, in a WeightBuffer (huge pages where the kernel grants them). Q8_0, Q4_0 and Q5_0 are grouped only where a SIMD kernel for groups
 // runs (vpdpbusd: AVX-VNNI or AVX-512 VNNI).
 struct RepackedRows {
-  std::vector<uint8_t> storage;
+  WeightBuffer storage;
   WeightMatrix matrix;  // points into storage
 };
 // Empty storage (and `w` unchanged) when its type has no repacked layout.

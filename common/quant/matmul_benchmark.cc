@@ -6,7 +6,7 @@
 //   ./tools/bazel run //common/quant:matmul_benchmark -- --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
-#include <list>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <random>
@@ -31,12 +31,13 @@ const roofline::MachineProfile& Machine() {
   return profile;
 }
 
-// Copies of one matrix, each repacked as the engine loads it.
+// Copies of one matrix, each as the engine loads it: repacked, or copied
+// as it is, into a WeightBuffer.
 struct Weights {
   std::vector<quant::RepackedRows> copies;
   std::vector<quant::WeightMatrix> matrices;
   quant::WeightMatrix shape;
-  std::list<std::vector<uint8_t>> plain;
+  std::vector<quant::WeightBuffer> plain;
 };
 
 // Enough copies of one matrix to exceed the last-level cache several times.
@@ -61,8 +62,9 @@ const Weights& WeightsFor(GgmlType type, int64_t rows, int64_t cols) {
       slot->copies.push_back(quant::RepackRows(slot->shape));
       const quant::RepackedRows& r = slot->copies.back();
       slot->matrices.push_back(r.storage.empty() ? slot->shape : r.matrix);
-      if (r.storage.empty()) {  // no repacked layout: keep a plain copy alive
-        slot->plain.push_back(first);
+      if (r.storage.empty()) {  // no repacked layout: a plain copy
+        slot->plain.emplace_back(bytes);
+        std::memcpy(slot->plain.back().data(), first.data(), bytes);
         slot->matrices.back().data = slot->plain.back().data();
       }
     }
