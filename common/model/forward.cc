@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "common/model/ops.h"
@@ -166,18 +167,24 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
     }
     {
       OpTimer timer(options.times, layer, Op::kQkv);
-      const bool one_format = l.q.type == l.k.type && l.q.type == l.v.type && l.q.repacked == l.k.repacked &&
-                              l.q.repacked == l.v.repacked;
-      if (one_format) {
-        // One activation quantization and one dispatch for all three.
-        quant::QuantizedActivations a(l.q.type, c_.hidden, n, l.q.repacked);
-        a.Quantize(pool_, norm_.data());
-        quant::MatMulGroup(pool_, "attn.qkv", {{&l.q, q_.data()}, {&l.k, k_.data()}, {&l.v, v_.data()}}, a);
-      } else {
-        quant::MatMul(pool_, "attn.q", l.q, norm_.data(), n, q_.data());
-        quant::MatMul(pool_, "attn.k", l.k, norm_.data(), n, k_.data());
-        quant::MatMul(pool_, "attn.v", l.v, norm_.data(), n, v_.data());
+      // One dispatch for all three, the input quantized once for each
+      // activation format they need (a Q4_K_M file mixes Q4_K and Q6_K here).
+      const auto format = [](const quant::WeightMatrix& m) { return quant::ActivationFor(m.type, m.repacked); };
+      quant::QuantizedActivations aq(l.q.type, c_.hidden, n, l.q.repacked);
+      aq.Quantize(pool_, norm_.data());
+      std::optional<quant::QuantizedActivations> ak, av;
+      const quant::QuantizedActivations* k_in = &aq;
+      if (format(l.k) != aq.format()) {
+        k_in = &ak.emplace(l.k.type, c_.hidden, n, l.k.repacked);
+        ak->Quantize(pool_, norm_.data());
       }
+      const quant::QuantizedActivations* v_in = format(l.v) == aq.format() ? &aq : ak && format(l.v) == ak->format() ? &*ak : nullptr;
+      if (v_in == nullptr) {
+        v_in = &av.emplace(l.v.type, c_.hidden, n, l.v.repacked);
+        av->Quantize(pool_, norm_.data());
+      }
+      quant::MatMulGroup(pool_, "attn.qkv", {{&l.q, q_.data()}, {&l.k, k_.data(), k_in}, {&l.v, v_.data(), v_in}},
+                         aq);
       AddBias(q_.data(), l.q_bias, n, q_dim);
       AddBias(k_.data(), l.k_bias, n, kv_dim);
       AddBias(v_.data(), l.v_bias, n, kv_dim);

@@ -1,6 +1,8 @@
 #include "common/quant/matmul.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -114,6 +116,7 @@ void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<
                  const QuantizedActivations& a) {
   struct Range {
     const MatMulTarget* target;
+    const QuantizedActivations* a;
     DotRowsFn kernel;
     int64_t r0, r1;
   };
@@ -122,16 +125,23 @@ void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<
   const int64_t per_task = RowsPerTask(total_rows, pool.num_threads());
   std::vector<Range> ranges;
   for (const MatMulTarget& t : targets) {
+    const QuantizedActivations* in = t.a != nullptr ? t.a : &a;
+    if (in->format() != ActivationFor(t.w->type, t.w->repacked) || in->n() != t.w->cols ||
+        in->tokens() != a.tokens()) {
+      std::fprintf(stderr, "MatMulGroup(%s): activations do not pair with a %lld x %lld matrix\n", tag,
+                   static_cast<long long>(t.w->rows), static_cast<long long>(t.w->cols));
+      std::abort();  // a programmer's error: the caller quantized for another format
+    }
     const DotRowsFn kernel = BestDotKernel(t.w->type, t.w->repacked).fn;
     for (int64_t r = 0; r < t.w->rows; r += per_task) {
-      ranges.push_back({&t, kernel, r, std::min(t.w->rows, r + per_task)});
+      ranges.push_back({&t, in, kernel, r, std::min(t.w->rows, r + per_task)});
     }
   }
   pool.ParallelFor(tag, ranges.size(), [&](size_t task, size_t) {
     const Range& g = ranges[task];
     const WeightMatrix& w = *g.target->w;
-    g.kernel(w.data + g.r0 * w.Stride(), w.Stride(), g.r1 - g.r0, a.row(0), a.row_bytes(), a.tokens(), w.cols,
-             g.target->y + g.r0, w.rows);
+    g.kernel(w.data + g.r0 * w.Stride(), w.Stride(), g.r1 - g.r0, g.a->row(0), g.a->row_bytes(), g.a->tokens(),
+             w.cols, g.target->y + g.r0, w.rows);
   });
 }
 

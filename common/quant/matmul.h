@@ -53,12 +53,15 @@ void MatMul(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w, 
 void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w,
                      const QuantizedActivations& a, float* y, int64_t y_stride);
 
-// Several matrices of one format and width over the same input, in one
-// dispatch (attention's q, k and v; the FFN's gate and up). Matrix i's
-// results go to outputs[i][t * rows_i + r].
+// Several matrices of one width over the same input, in one dispatch
+// (attention's q, k and v; the FFN's gate and up). Matrix i's results go to
+// targets[i].y[t * rows_i + r]. A target whose format pairs with other
+// activations than `a` (a Q4_K_M file's Q6_K v beside Q4_K q and k) brings
+// its own, the same input quantized for it.
 struct MatMulTarget {
   const WeightMatrix* w;
   float* y;
+  const QuantizedActivations* a = nullptr;  // nullptr: the group's
 };
 void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<MatMulTarget>& targets,
                  const QuantizedActivations& a);

@@ -217,6 +217,39 @@ TEST(MatMul, GroupEqualsSeparateProductsInOneDispatch) {
   EXPECT_EQ(pool.Stats("qkv").dispatches, 1u);
 }
 
+TEST(MatMul, GroupOfMixedFormatsTakesEachTargetsActivations) {
+  // As in a Q4_K_M file: q and k Q4_K, v Q6_K (each repacked: their activation
+  // formats differ), one input, one dispatch.
+  Problem q = Make(GgmlType::kQ4_K, 64, 512, 5, 31), k = Make(GgmlType::kQ4_K, 16, 512, 5, 32),
+          v = Make(GgmlType::kQ6_K, 24, 512, 5, 33);
+  const RepackedRows rq = RepackRows(q.w), rk = RepackRows(k.w), rv = RepackRows(v.w);
+  parallel::ThreadPool pool(2);
+  std::vector<float> yq(320), yk(80), yv(120), gq(320), gk(80), gv(120);
+  MatMul(pool, "q", rq.matrix, q.x.data(), 5, yq.data());
+  MatMul(pool, "k", rk.matrix, q.x.data(), 5, yk.data());
+  MatMul(pool, "v", rv.matrix, q.x.data(), 5, yv.data());
+  QuantizedActivations a4(GgmlType::kQ4_K, 512, 5, true), a6(GgmlType::kQ6_K, 512, 5, true);
+  a4.Quantize(q.x.data());
+  a6.Quantize(q.x.data());
+  ASSERT_NE(a4.format(), a6.format());
+  MatMulGroup(pool, "qkv", {{&rq.matrix, gq.data()}, {&rk.matrix, gk.data()}, {&rv.matrix, gv.data(), &a6}}, a4);
+  EXPECT_EQ(yq, gq);
+  EXPECT_EQ(yk, gk);
+  EXPECT_EQ(yv, gv);
+  EXPECT_EQ(pool.Stats("qkv").dispatches, 1u);
+}
+
+TEST(MatMulDeathTest, GroupRefusesActivationsOfAnotherFormat) {
+  Problem q = Make(GgmlType::kQ4_K, 16, 256, 1, 41), v = Make(GgmlType::kQ6_K, 16, 256, 1, 42);
+  const RepackedRows rq = RepackRows(q.w), rv = RepackRows(v.w);
+  parallel::ThreadPool pool(1);
+  QuantizedActivations a4(GgmlType::kQ4_K, 256, 1, true);
+  a4.Quantize(q.x.data());
+  std::vector<float> y(32);
+  EXPECT_DEATH(MatMulGroup(pool, "qkv", {{&rq.matrix, y.data()}, {&rv.matrix, y.data() + 16}}, a4),
+               "activations do not pair");
+}
+
 TEST(MatMul, CheckMatrixRejectsWhatItCannotRun) {
   EXPECT_FALSE(CheckMatrix({GgmlType::kQ2_K, nullptr, 4, 256}).ok());
   EXPECT_FALSE(CheckMatrix({GgmlType::kQ4_K, nullptr, 4, 100}).ok());
