@@ -71,20 +71,16 @@ int RunBench(const std::vector<std::string>& args) {
     for (int64_t p : prompts) {
       if (p == 0) continue;
       for (bool ser : serial ? std::vector<bool>{false, true} : std::vector<bool>{false}) {
-        Row row{static_cast<int>(p), 0, static_cast<int>(threads), ser};
         auto s = model::TimePrompt(t, static_cast<int>(p), static_cast<int>(reps), options, ser);
         if (!s.ok()) return Fail("bench", s.status());
-        row.seconds = *s;
-        rows.push_back(row);
+        rows.push_back(Row{static_cast<int>(p), 0, static_cast<int>(threads), ser, *s});
       }
     }
     for (int64_t n : gens) {
       if (n == 0) continue;
-      Row row{0, static_cast<int>(n), static_cast<int>(threads), false};
       auto s = model::TimeGenerate(t, static_cast<int>(n), static_cast<int>(reps), options);
       if (!s.ok()) return Fail("bench", s.status());
-      row.seconds = *s;
-      rows.push_back(row);
+      rows.push_back(Row{0, static_cast<int>(n), static_cast<int>(threads), false, *s});
     }
   }
 
