@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "common/cpu/cpu_features.h"
+#include "common/quant/activations_avx2.h"
 #include "common/quant/blocks.h"
 #include "common/quant/quantize.h"
 #include "common/quant/repack.h"
@@ -9,6 +11,15 @@
 namespace quant {
 
 using gguf::GgmlType;
+
+namespace {
+
+bool UseAvx2() {
+  static const bool avx2 = cpu::GetCpuFeatures().HasAvx2Fma();
+  return avx2;
+}
+
+}  // namespace
 
 ActivationFormat ActivationFor(GgmlType weight_type, bool repacked) {
   if (repacked && weight_type == GgmlType::kQ4_K) return ActivationFormat::kQ8_KI32;
@@ -49,11 +60,34 @@ QuantizedActivations::QuantizedActivations(GgmlType weight_type, int64_t n, int6
 void QuantizedActivations::QuantizeRow(int64_t t, const float* src) {
   uint8_t* dst = base_ + t * row_bytes_;
   switch (format_) {
-    case ActivationFormat::kQ8_0: QuantizeQ8_0(src, reinterpret_cast<BlockQ8_0*>(dst), n_); break;
-    case ActivationFormat::kQ8_0S: QuantizeQ8_0S(src, reinterpret_cast<BlockQ8_0S*>(dst), n_); break;
+    case ActivationFormat::kQ8_0:
+      if (UseAvx2()) {
+        internal::QuantizeQ8_0Avx2(src, reinterpret_cast<BlockQ8_0*>(dst), n_);
+      } else {
+        QuantizeQ8_0(src, reinterpret_cast<BlockQ8_0*>(dst), n_);
+      }
+      break;
+    case ActivationFormat::kQ8_0S:
+      if (UseAvx2()) {
+        internal::QuantizeQ8_0SAvx2(src, reinterpret_cast<BlockQ8_0S*>(dst), n_);
+      } else {
+        QuantizeQ8_0S(src, reinterpret_cast<BlockQ8_0S*>(dst), n_);
+      }
+      break;
     case ActivationFormat::kQ8_K: QuantizeQ8_K(src, reinterpret_cast<BlockQ8_K*>(dst), n_); break;
-    case ActivationFormat::kQ8_KI32: QuantizeQ8_KI32(src, reinterpret_cast<BlockQ8_KI*>(dst), n_); break;
-    case ActivationFormat::kQ8_KI16: QuantizeQ8_KI16(src, reinterpret_cast<BlockQ8_KI*>(dst), n_); break;
+    case ActivationFormat::kQ8_KI32:
+    case ActivationFormat::kQ8_KI16: {
+      BlockQ8_KI* out = reinterpret_cast<BlockQ8_KI*>(dst);
+      const int group = format_ == ActivationFormat::kQ8_KI32 ? 32 : 16;
+      if (UseAvx2()) {
+        internal::QuantizeQ8_KIAvx2(src, out, n_, group);
+      } else if (group == 32) {
+        QuantizeQ8_KI32(src, out, n_);
+      } else {
+        QuantizeQ8_KI16(src, out, n_);
+      }
+      break;
+    }
     case ActivationFormat::kF32: std::memcpy(dst, src, n_ * sizeof(float)); break;
   }
 }
