@@ -14,9 +14,28 @@ using gguf::GgmlType;
 
 namespace {
 
-bool UseAvx2() {
-  static const bool avx2 = cpu::GetCpuFeatures().HasAvx2Fma();
-  return avx2;
+// The quantizers for the formats the engine's kernels take, the AVX2 ones
+// where the CPU has it (byte for byte the same output).
+struct Quantizers {
+  void (*q8_0)(const float*, BlockQ8_0*, int64_t);
+  void (*q8_0s)(const float*, BlockQ8_0S*, int64_t);
+  void (*q8_ki)(const float*, BlockQ8_KI*, int64_t, int group);
+};
+
+void QuantizeQ8_KIScalar(const float* x, BlockQ8_KI* y, int64_t n, int group) {
+  if (group == 32) {
+    QuantizeQ8_KI32(x, y, n);
+  } else {
+    QuantizeQ8_KI16(x, y, n);
+  }
+}
+
+const Quantizers& BestQuantizers() {
+  static const Quantizers q = cpu::GetCpuFeatures().HasAvx2Fma()
+                                  ? Quantizers{internal::QuantizeQ8_0Avx2, internal::QuantizeQ8_0SAvx2,
+                                               internal::QuantizeQ8_KIAvx2}
+                                  : Quantizers{QuantizeQ8_0, QuantizeQ8_0S, QuantizeQ8_KIScalar};
+  return q;
 }
 
 }  // namespace
@@ -60,34 +79,11 @@ QuantizedActivations::QuantizedActivations(GgmlType weight_type, int64_t n, int6
 void QuantizedActivations::QuantizeRow(int64_t t, const float* src) {
   uint8_t* dst = base_ + t * row_bytes_;
   switch (format_) {
-    case ActivationFormat::kQ8_0:
-      if (UseAvx2()) {
-        internal::QuantizeQ8_0Avx2(src, reinterpret_cast<BlockQ8_0*>(dst), n_);
-      } else {
-        QuantizeQ8_0(src, reinterpret_cast<BlockQ8_0*>(dst), n_);
-      }
-      break;
-    case ActivationFormat::kQ8_0S:
-      if (UseAvx2()) {
-        internal::QuantizeQ8_0SAvx2(src, reinterpret_cast<BlockQ8_0S*>(dst), n_);
-      } else {
-        QuantizeQ8_0S(src, reinterpret_cast<BlockQ8_0S*>(dst), n_);
-      }
-      break;
+    case ActivationFormat::kQ8_0: BestQuantizers().q8_0(src, reinterpret_cast<BlockQ8_0*>(dst), n_); break;
+    case ActivationFormat::kQ8_0S: BestQuantizers().q8_0s(src, reinterpret_cast<BlockQ8_0S*>(dst), n_); break;
     case ActivationFormat::kQ8_K: QuantizeQ8_K(src, reinterpret_cast<BlockQ8_K*>(dst), n_); break;
-    case ActivationFormat::kQ8_KI32:
-    case ActivationFormat::kQ8_KI16: {
-      BlockQ8_KI* out = reinterpret_cast<BlockQ8_KI*>(dst);
-      const int group = format_ == ActivationFormat::kQ8_KI32 ? 32 : 16;
-      if (UseAvx2()) {
-        internal::QuantizeQ8_KIAvx2(src, out, n_, group);
-      } else if (group == 32) {
-        QuantizeQ8_KI32(src, out, n_);
-      } else {
-        QuantizeQ8_KI16(src, out, n_);
-      }
-      break;
-    }
+    case ActivationFormat::kQ8_KI32: BestQuantizers().q8_ki(src, reinterpret_cast<BlockQ8_KI*>(dst), n_, 32); break;
+    case ActivationFormat::kQ8_KI16: BestQuantizers().q8_ki(src, reinterpret_cast<BlockQ8_KI*>(dst), n_, 16); break;
     case ActivationFormat::kF32: std::memcpy(dst, src, n_ * sizeof(float)); break;
   }
 }
