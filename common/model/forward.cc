@@ -79,6 +79,17 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
   pool_.ParallelFor("attention", units, [&](size_t unit, size_t thread) {
     const int64_t t = unit / c_.n_heads, h = unit % c_.n_heads, kvh = h / group;
     const int64_t seen = pos0 + t + 1;  // causal: keys 0..pos0+t
+    if (n == 1 && h % group == 0) {
+      // Decode: the weights streamed since this layer's cache was last read
+      // have evicted it; ask for all of this KV head's keys and values at
+      // once rather than a few rows at a time as the loops reach them.
+      for (int64_t s = 0; s < seen; ++s) {
+        for (int64_t i = 0; i < hd; i += 16) {
+          __builtin_prefetch(keys + s * kv_dim + kvh * hd + i, 0, 2);
+          __builtin_prefetch(values + s * kv_dim + kvh * hd + i, 0, 2);
+        }
+      }
+    }
     const float* q = q_.data() + t * q_dim + h * hd;
     float* scores = scores_.data() + thread * size_t(max_context_);
     ops.attend(q, keys + kvh * hd, values + kvh * hd, kv_dim, seen, hd, scale, scores,
