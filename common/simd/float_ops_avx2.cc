@@ -102,6 +102,19 @@ void Attend(const float* q, const float* keys, const float* values, int64_t stri
     return;
   }
   int64_t j = 0;
+  // 8 keys at a time: 8 independent chains of multiply-adds, enough to hide
+  // their latency (4 leave the loop waiting on it).
+  for (; j + 8 <= seen; j += 8) {
+    __m256 acc[8];
+    for (int k = 0; k < 8; ++k) acc[k] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < hd; i += 8) {
+      const __m256 qv = _mm256_loadu_ps(q + i);
+#pragma GCC unroll 8
+      for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(keys + (j + k) * stride + i), acc[k]);
+    }
+    _mm_storeu_ps(scores + j, _mm_mul_ps(Hsum4(acc), _mm_set1_ps(scale)));
+    _mm_storeu_ps(scores + j + 4, _mm_mul_ps(Hsum4(acc + 4), _mm_set1_ps(scale)));
+  }
   for (; j + 4 <= seen; j += 4) {
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     for (int64_t i = 0; i < hd; i += 8) {

@@ -68,7 +68,7 @@ TEST(FloatOps, AttendMatchesTheReference) {
   std::mt19937 rng(9);
   std::normal_distribution<float> normal(0, 1);
   for (int64_t hd : {6, 8, 64, 80, 128}) {
-    for (int64_t seen : {1, 3, 4, 9, 130}) {
+    for (int64_t seen : {1, 3, 4, 9, 12, 15, 130}) {
       const int64_t stride = 3 * hd + 8;  // heads of other positions in between
       std::vector<float> q(hd), keys(seen * stride), values(seen * stride);
       for (float& v : q) v = normal(rng);
