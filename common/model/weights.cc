@@ -1,5 +1,7 @@
 #include "common/model/weights.h"
 
+#include <unistd.h>
+
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -84,10 +86,17 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
 #undef APR_ASSIGN
   if (f.Changed()) return absl::DataLossError(absl::StrCat(f.path(), ": the file shrank while it was loaded"));
   if (repack) {
+    // Plain copies only buy speed, so they stop at half the machine's memory:
+    // a model too large for that is read in place from the file, as before.
+    const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    size_t copy_budget = pages > 0 && page > 0 ? size_t(pages) * size_t(page) / 2 : 0;
     auto copy_one = [&](quant::WeightMatrix& m) {
       quant::RepackedRows r = quant::RepackRows(m);
       if (r.storage.empty()) {  // no layout of its own: the same bytes, on huge pages
-        quant::WeightBuffer copy(m.Stride() * m.rows);
+        const size_t bytes = m.Stride() * m.rows;
+        if (bytes > copy_budget) return;
+        copy_budget -= bytes;
+        quant::WeightBuffer copy(bytes);
         std::memcpy(copy.data(), m.data, copy.size());
         m.data = copy.data();
         w->copies_.push_back(std::move(copy));

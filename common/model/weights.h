@@ -33,7 +33,9 @@ struct LayerWeights {
 class ModelWeights {
  public:
   // `repack`: copy every matrix once into a WeightBuffer, in repack.h's
-  // layout where its type has one; otherwise use the file's bytes in place.
+  // layout where its type has one (matrices without one are copied while
+  // their total stays under half the machine's memory, and read in place
+  // past that); otherwise use the file's bytes in place.
   static absl::StatusOr<std::unique_ptr<ModelWeights>> Load(const std::string& path, bool repack = true);
   // Takes ownership of an already opened file.
   static absl::StatusOr<std::unique_ptr<ModelWeights>> FromFile(std::unique_ptr<gguf::GgufFile> file,
