@@ -65,7 +65,7 @@ Transformer::Transformer(const ModelWeights& weights, parallel::ThreadPool& pool
   }
   k_cache_.assign(c_.n_layers, std::vector<float>(size_t(max_context) * c_.KvDim()));
   v_cache_.assign(c_.n_layers, std::vector<float>(size_t(max_context) * c_.KvDim()));
-  scores_.resize(pool.num_threads() * size_t(max_context));
+  scores_.resize(pool.num_threads() * size_t(c_.n_heads / c_.n_kv_heads) * size_t(max_context));
 }
 
 void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
@@ -74,12 +74,22 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const float* keys = k_cache_[layer].data();
   const float* values = v_cache_[layer].data();
-  const int64_t units = n * c_.n_heads;
+  // A unit is a run of query heads that share one KV head, so each key and
+  // value loaded serves all of them; a group is split only when there are
+  // too few groups to keep every thread busy (decode of a model with few KV heads).
+  const int64_t groups = n * c_.n_kv_heads;
+  const int64_t splits =
+      std::clamp<int64_t>((2 * int64_t(pool_.num_threads()) + groups - 1) / groups, 1, group);
+  const int64_t per_unit = (group + splits - 1) / splits;
+  const int64_t units = groups * splits;
   const simd::FloatOps& ops = simd::BestFloatOps();
   pool_.ParallelFor("attention", units, [&](size_t unit, size_t thread) {
-    const int64_t t = unit / c_.n_heads, h = unit % c_.n_heads, kvh = h / group;
+    const int64_t t = unit / (c_.n_kv_heads * splits), kvh = unit / splits % c_.n_kv_heads;
+    const int64_t h0 = kvh * group + int64_t(unit % splits) * per_unit;
+    const int64_t heads = std::min(per_unit, (kvh + 1) * group - h0);
+    if (heads <= 0) return;
     const int64_t seen = pos0 + t + 1;  // causal: keys 0..pos0+t
-    if (n == 1 && h % group == 0) {
+    if (n == 1 && h0 == kvh * group) {
       // Decode: the weights streamed since this layer's cache was last read
       // have evicted it; ask for all of this KV head's keys and values at
       // once rather than a few rows at a time as the loops reach them.
@@ -90,10 +100,9 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
         }
       }
     }
-    const float* q = q_.data() + t * q_dim + h * hd;
-    float* scores = scores_.data() + thread * size_t(max_context_);
-    ops.attend(q, keys + kvh * hd, values + kvh * hd, kv_dim, seen, hd, scale, scores,
-               attn_.data() + t * q_dim + h * hd);
+    float* scores = scores_.data() + thread * size_t(group) * size_t(max_context_);
+    ops.attend_group(q_.data() + t * q_dim + h0 * hd, heads, keys + kvh * hd, values + kvh * hd, kv_dim, seen, hd,
+                     scale, scores, attn_.data() + t * q_dim + h0 * hd);
   });
 }
 

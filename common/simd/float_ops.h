@@ -26,6 +26,11 @@ struct FloatOps {
   // value j start at keys + j * stride and values + j * stride; hd values each.
   void (*attend)(const float* q, const float* keys, const float* values, int64_t stride, int64_t seen,
                  int64_t hd, float scale, float* scores, float* out);
+  // `heads` heads that share one KV head (grouped-query attention), as
+  // `attend` for each: query h at q + h * hd, its scores at scores + h * seen,
+  // its output at out + h * hd.
+  void (*attend_group)(const float* q, int64_t heads, const float* keys, const float* values, int64_t stride,
+                       int64_t seen, int64_t hd, float scale, float* scores, float* out);
 };
 
 const FloatOps& ScalarFloatOps();

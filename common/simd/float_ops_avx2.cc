@@ -93,17 +93,11 @@ __m128 Hsum4(const __m256* v) {
   return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
 }
 
-// Scores 4 keys at a time (one reduction for 4 dot products); the weighted
-// sum of values 64 outputs at a time, kept in registers across all keys.
-void Attend(const float* q, const float* keys, const float* values, int64_t stride, int64_t seen, int64_t hd,
-            float scale, float* scores, float* out) {
-  if (hd % 8 != 0) {
-    ScalarFloatOps().attend(q, keys, values, stride, seen, hd, scale, scores, out);
-    return;
-  }
+// scores[j] = scale * dot(q, key j): 8 keys at a time (8 independent chains
+// of multiply-adds, enough to hide their latency), then 4, then 1.
+void Scores(const float* q, const float* keys, int64_t stride, int64_t seen, int64_t hd, float scale,
+            float* scores) {
   int64_t j = 0;
-  // 8 keys at a time: 8 independent chains of multiply-adds, enough to hide
-  // their latency (4 leave the loop waiting on it).
   for (; j + 8 <= seen; j += 8) {
     __m256 acc[8];
     for (int k = 0; k < 8; ++k) acc[k] = _mm256_setzero_ps();
@@ -124,29 +118,120 @@ void Attend(const float* q, const float* keys, const float* values, int64_t stri
     _mm_storeu_ps(scores + j, _mm_mul_ps(Hsum4(acc), _mm_set1_ps(scale)));
   }
   for (; j < seen; ++j) scores[j] = Dot(q, keys + j * stride, hd) * scale;
-  Softmax(scores, seen);
+}
+
+// The same for two queries against the same keys: each key vector loaded
+// once serves both (grouped-query attention's heads share their keys).
+void ScoresPair(const float* q0, const float* q1, const float* keys, int64_t stride, int64_t seen, int64_t hd,
+                float scale, float* s0, float* s1) {
+  int64_t j = 0;
+  for (; j + 4 <= seen; j += 4) {
+    __m256 a0[4], a1[4];
+    for (int k = 0; k < 4; ++k) a0[k] = a1[k] = _mm256_setzero_ps();
+    for (int64_t i = 0; i < hd; i += 8) {
+      const __m256 x0 = _mm256_loadu_ps(q0 + i), x1 = _mm256_loadu_ps(q1 + i);
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        const __m256 kv = _mm256_loadu_ps(keys + (j + k) * stride + i);
+        a0[k] = _mm256_fmadd_ps(x0, kv, a0[k]);
+        a1[k] = _mm256_fmadd_ps(x1, kv, a1[k]);
+      }
+    }
+    _mm_storeu_ps(s0 + j, _mm_mul_ps(Hsum4(a0), _mm_set1_ps(scale)));
+    _mm_storeu_ps(s1 + j, _mm_mul_ps(Hsum4(a1), _mm_set1_ps(scale)));
+  }
+  for (; j < seen; ++j) {
+    s0[j] = Dot(q0, keys + j * stride, hd) * scale;
+    s1[j] = Dot(q1, keys + j * stride, hd) * scale;
+  }
+}
+
+// out = sum_s p[s] * value s, 64 outputs at a time kept in registers across
+// all positions.
+void WeightedSum(const float* p, const float* values, int64_t stride, int64_t seen, int64_t hd, float* out) {
   for (int64_t i0 = 0; i0 < hd; i0 += 64) {
     const int64_t width = std::min<int64_t>(64, hd - i0);  // a multiple of 8
     __m256 acc[8];
     for (int k = 0; k < 8; ++k) acc[k] = _mm256_setzero_ps();
     for (int64_t s = 0; s < seen; ++s) {
-      const __m256 p = _mm256_set1_ps(scores[s]);
+      const __m256 ps = _mm256_set1_ps(p[s]);
       const float* v = values + s * stride + i0;
       if (width == 64) {
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 8 * k), acc[k]);
+        for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(ps, _mm256_loadu_ps(v + 8 * k), acc[k]);
       } else {
-        for (int k = 0; k < width / 8; ++k) acc[k] = _mm256_fmadd_ps(p, _mm256_loadu_ps(v + 8 * k), acc[k]);
+        for (int k = 0; k < width / 8; ++k) acc[k] = _mm256_fmadd_ps(ps, _mm256_loadu_ps(v + 8 * k), acc[k]);
       }
     }
     for (int k = 0; k < width / 8; ++k) _mm256_storeu_ps(out + i0 + 8 * k, acc[k]);
   }
 }
 
+// The same for two weightings of the same values, 32 outputs at a time.
+void WeightedSumPair(const float* p0, const float* p1, const float* values, int64_t stride, int64_t seen, int64_t hd,
+                     float* out0, float* out1) {
+  for (int64_t i0 = 0; i0 < hd; i0 += 32) {
+    const int64_t vectors = std::min<int64_t>(32, hd - i0) / 8;
+    __m256 a0[4], a1[4];
+    for (int k = 0; k < 4; ++k) a0[k] = a1[k] = _mm256_setzero_ps();
+    for (int64_t s = 0; s < seen; ++s) {
+      const __m256 w0 = _mm256_set1_ps(p0[s]), w1 = _mm256_set1_ps(p1[s]);
+      const float* v = values + s * stride + i0;
+      if (vectors == 4) {
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) {
+          const __m256 x = _mm256_loadu_ps(v + 8 * k);
+          a0[k] = _mm256_fmadd_ps(w0, x, a0[k]);
+          a1[k] = _mm256_fmadd_ps(w1, x, a1[k]);
+        }
+      } else {
+        for (int k = 0; k < vectors; ++k) {
+          const __m256 x = _mm256_loadu_ps(v + 8 * k);
+          a0[k] = _mm256_fmadd_ps(w0, x, a0[k]);
+          a1[k] = _mm256_fmadd_ps(w1, x, a1[k]);
+        }
+      }
+    }
+    for (int k = 0; k < vectors; ++k) {
+      _mm256_storeu_ps(out0 + i0 + 8 * k, a0[k]);
+      _mm256_storeu_ps(out1 + i0 + 8 * k, a1[k]);
+    }
+  }
+}
+
+void Attend(const float* q, const float* keys, const float* values, int64_t stride, int64_t seen, int64_t hd,
+            float scale, float* scores, float* out) {
+  if (hd % 8 != 0) {
+    ScalarFloatOps().attend(q, keys, values, stride, seen, hd, scale, scores, out);
+    return;
+  }
+  Scores(q, keys, stride, seen, hd, scale, scores);
+  Softmax(scores, seen);
+  WeightedSum(scores, values, stride, seen, hd, out);
+}
+
+// Heads two at a time, so each key and value vector loaded serves both.
+void AttendGroup(const float* q, int64_t heads, const float* keys, const float* values, int64_t stride,
+                 int64_t seen, int64_t hd, float scale, float* scores, float* out) {
+  if (hd % 8 != 0) {
+    ScalarFloatOps().attend_group(q, heads, keys, values, stride, seen, hd, scale, scores, out);
+    return;
+  }
+  int64_t h = 0;
+  for (; h + 2 <= heads; h += 2) {
+    float *s0 = scores + h * seen, *s1 = s0 + seen;
+    ScoresPair(q + h * hd, q + (h + 1) * hd, keys, stride, seen, hd, scale, s0, s1);
+    Softmax(s0, seen);
+    Softmax(s1, seen);
+    WeightedSumPair(s0, s1, values, stride, seen, hd, out + h * hd, out + (h + 1) * hd);
+  }
+  if (h < heads) Attend(q + h * hd, keys, values, stride, seen, hd, scale, scores + h * seen, out + h * hd);
+}
+
 }  // namespace
 
 const FloatOps& Avx2FloatOps() {
-  static const FloatOps ops = {"avx2", Dot, Axpy, SiluMul, Softmax, Attend};
+  static const FloatOps ops = {"avx2", Dot, Axpy, SiluMul, Softmax, Attend, AttendGroup};
   return ops;
 }
 

@@ -40,10 +40,17 @@ void Attend(const float* q, const float* keys, const float* values, int64_t stri
   for (int64_t j = 0; j < seen; ++j) Axpy(scores[j], values + j * stride, out, hd);
 }
 
+void AttendGroup(const float* q, int64_t heads, const float* keys, const float* values, int64_t stride,
+                 int64_t seen, int64_t hd, float scale, float* scores, float* out) {
+  for (int64_t h = 0; h < heads; ++h) {
+    Attend(q + h * hd, keys, values, stride, seen, hd, scale, scores + h * seen, out + h * hd);
+  }
+}
+
 }  // namespace
 
 const FloatOps& ScalarFloatOps() {
-  static const FloatOps ops = {"scalar", Dot, Axpy, SiluMul, Softmax, Attend};
+  static const FloatOps ops = {"scalar", Dot, Axpy, SiluMul, Softmax, Attend, AttendGroup};
   return ops;
 }
 

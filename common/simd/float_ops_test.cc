@@ -62,6 +62,23 @@ TEST(FloatOps, SiluMulAndSoftmaxMatchTheReference) {
   }
 }
 
+// Plain double-precision attention of one head.
+std::vector<double> ReferenceAttention(const float* q, const float* keys, const float* values, int64_t stride,
+                                       int64_t seen, int64_t hd, float scale) {
+  std::vector<double> p(seen), out(hd, 0.0);
+  double mx = -1e300, total = 0;
+  for (int64_t j = 0; j < seen; ++j) {
+    double d = 0;
+    for (int64_t i = 0; i < hd; ++i) d += double(q[i]) * keys[j * stride + i];
+    mx = std::max(mx, p[j] = d * scale);
+  }
+  for (double& v : p) total += (v = std::exp(v - mx));
+  for (int64_t j = 0; j < seen; ++j) {
+    for (int64_t i = 0; i < hd; ++i) out[i] += p[j] / total * values[j * stride + i];
+  }
+  return out;
+}
+
 TEST(FloatOps, AttendMatchesTheReference) {
   std::vector<const FloatOps*> all = {&ScalarFloatOps()};
   if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
@@ -75,23 +92,44 @@ TEST(FloatOps, AttendMatchesTheReference) {
       for (float& v : keys) v = normal(rng);
       for (float& v : values) v = normal(rng);
       const float scale = 1.0f / std::sqrt(float(hd));
-      // Plain double-precision attention.
-      std::vector<double> p(seen), expect(hd, 0.0);
-      double mx = -1e300, total = 0;
-      for (int64_t j = 0; j < seen; ++j) {
-        double d = 0;
-        for (int64_t i = 0; i < hd; ++i) d += double(q[i]) * keys[j * stride + i];
-        mx = std::max(mx, p[j] = d * scale);
-      }
-      for (double& v : p) total += (v = std::exp(v - mx));
-      for (int64_t j = 0; j < seen; ++j) {
-        for (int64_t i = 0; i < hd; ++i) expect[i] += p[j] / total * values[j * stride + i];
-      }
+      const std::vector<double> expect = ReferenceAttention(q.data(), keys.data(), values.data(), stride, seen, hd, scale);
       for (const FloatOps* ops : all) {
         std::vector<float> scores(seen), out(hd, NAN);
         ops->attend(q.data(), keys.data(), values.data(), stride, seen, hd, scale, scores.data(), out.data());
         for (int64_t i = 0; i < hd; ++i) {
           ASSERT_NEAR(out[i], expect[i], 1e-5) << ops->isa << " hd " << hd << " seen " << seen << " at " << i;
+        }
+      }
+    }
+  }
+}
+
+TEST(FloatOps, AttendGroupIsEachHeadsAttention) {
+  std::vector<const FloatOps*> all = {&ScalarFloatOps()};
+  if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  std::mt19937 rng(10);
+  std::normal_distribution<float> normal(0, 1);
+  for (int64_t hd : {6, 8, 40, 64, 128}) {  // 40: a last chunk of fewer than 32 outputs
+    for (int64_t heads : {1, 2, 3, 6}) {  // odd counts: one head alone at the end
+      for (int64_t seen : {1, 5, 8, 130}) {
+        const int64_t stride = 2 * hd + 8;
+        std::vector<float> q(heads * hd), keys(seen * stride), values(seen * stride);
+        for (float& v : q) v = normal(rng);
+        for (float& v : keys) v = normal(rng);
+        for (float& v : values) v = normal(rng);
+        const float scale = 1.0f / std::sqrt(float(hd));
+        for (const FloatOps* ops : all) {
+          std::vector<float> scores(heads * seen), out(heads * hd, NAN);
+          ops->attend_group(q.data(), heads, keys.data(), values.data(), stride, seen, hd, scale, scores.data(),
+                            out.data());
+          for (int64_t h = 0; h < heads; ++h) {
+            const std::vector<double> expect =
+                ReferenceAttention(q.data() + h * hd, keys.data(), values.data(), stride, seen, hd, scale);
+            for (int64_t i = 0; i < hd; ++i) {
+              ASSERT_NEAR(out[h * hd + i], expect[i], 1e-5)
+                  << ops->isa << " hd " << hd << " heads " << heads << " seen " << seen << " head " << h;
+            }
+          }
         }
       }
     }
