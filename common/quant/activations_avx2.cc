@@ -72,8 +72,8 @@ void QuantizeQ8_KIAvx2(const float* x, BlockQ8_KI* y, int64_t n, int group) {
         out.sums[c] = d * static_cast<float>(HorizontalSum(
                               _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]))));
       } else {
-        out.sums[2 * c] = d * static_cast<float>(HorizontalSum(_mm256_add_epi32(q[0], q[1])));
-        out.sums[2 * c + 1] = d * static_cast<float>(HorizontalSum(_mm256_add_epi32(q[2], q[3])));
+        out.q6_offsets[2 * c] = -32 * HorizontalSum(_mm256_add_epi32(q[0], q[1]));
+        out.q6_offsets[2 * c + 1] = -32 * HorizontalSum(_mm256_add_epi32(q[2], q[3]));
       }
     }
     out.d = d;

@@ -199,7 +199,7 @@ float DotQ6_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
     std::memcpy(&d16, meta + 16, 2);
     const float d = F16ToF32(d16);
     const int8_t* scales = reinterpret_cast<const int8_t*>(meta);
-    for (int g = 0; g < 16; ++g) sum += d * scales[g] * (v[b].d * acc[g] - 32 * v[b].sums[g]);
+    for (int g = 0; g < 16; ++g) sum += d * scales[g] * v[b].d * (acc[g] + v[b].q6_offsets[g]);
   }
   return sum;
 }

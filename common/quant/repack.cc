@@ -90,7 +90,11 @@ void QuantizeInterleaved(const float* x, BlockQ8_KI* y, int64_t n, int group) {
     for (int g = 0; g < kQKK / group; ++g) {
       int sum = 0;
       for (int l = 0; l < group; ++l) sum += plain.qs[group * g + l];
-      out.sums[g] = plain.d * sum;
+      if (group == 32) {
+        out.sums[g] = plain.d * sum;
+      } else {
+        out.q6_offsets[g] = -32 * sum;
+      }
     }
     // 8 groups share a 32-byte vector; each vector takes 4 values of each.
     const int per_set = 8 * group;  // values covered by one set of 8 groups

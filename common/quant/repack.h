@@ -24,8 +24,9 @@
 //       bits of V_{h,0..3} at bits 0, 2, 4, 6 (ql[128] then qh[64])
 //
 // Activations pair with them as Q8_KI blocks: the same 8-bit values laid
-// out to match (lane i = sub-block or group i), with the scale and the
-// per-sub-block sums (times the scale) as floats.
+// out to match (lane i = sub-block or group i), with the scale and, for
+// Q4_K, the per-sub-block sums times the scale, for Q6_K the per-group
+// integer offsets.
 #ifndef APR_COMMON_QUANT_REPACK_H_
 #define APR_COMMON_QUANT_REPACK_H_
 
@@ -43,7 +44,11 @@ namespace quant {
 struct alignas(64) BlockQ8_KI {
   int8_t qs[kQKK];
   float d;
-  float sums[16];  // Q4_K: d x sum of each 32 (8 used); Q6_K: d x sum of each 16
+  union {
+    float sums[16];           // for Q4_K: d x the sum of each 32 (8 used), for its mins
+    int32_t q6_offsets[16];   // for Q6_K: -32 x the sum of each 16, its weights' offset of 32,
+                              // exact, where the kernels start each group's integer sum
+  };
 };
 static_assert(sizeof(BlockQ8_KI) == 384);
 
