@@ -189,22 +189,20 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
       OpTimer timer(options.times, layer, Op::kQkv);
       // One dispatch for all three, the input quantized once for each
       // activation format they need (a Q4_K_M file mixes Q4_K and Q6_K here).
-      const auto format = [](const quant::WeightMatrix& m) { return quant::ActivationFor(m.type, m.repacked); };
-      quant::QuantizedActivations aq(l.q.type, c_.hidden, n, l.q.repacked);
-      aq.Quantize(pool_, norm_.data());
-      std::optional<quant::QuantizedActivations> ak, av;
-      const quant::QuantizedActivations* k_in = &aq;
-      if (format(l.k) != aq.format()) {
-        k_in = &ak.emplace(l.k.type, c_.hidden, n, l.k.repacked);
-        ak->Quantize(pool_, norm_.data());
-      }
-      const quant::QuantizedActivations* v_in = format(l.v) == aq.format() ? &aq : ak && format(l.v) == ak->format() ? &*ak : nullptr;
-      if (v_in == nullptr) {
-        v_in = &av.emplace(l.v.type, c_.hidden, n, l.v.repacked);
-        av->Quantize(pool_, norm_.data());
-      }
+      std::optional<quant::QuantizedActivations> quantized[3];
+      auto input_for = [&](const quant::WeightMatrix& m) {
+        const quant::ActivationFormat format = quant::ActivationFor(m.type, m.repacked);
+        std::optional<quant::QuantizedActivations>* slot = quantized;
+        while (*slot && (*slot)->format() != format) ++slot;  // three matrices, three slots
+        if (!*slot) {
+          slot->emplace(m.type, c_.hidden, n, m.repacked);
+          (*slot)->Quantize(pool_, norm_.data());
+        }
+        return &**slot;
+      };
+      const quant::QuantizedActivations *q_in = input_for(l.q), *k_in = input_for(l.k), *v_in = input_for(l.v);
       quant::MatMulGroup(pool_, "attn.qkv", {{&l.q, q_.data()}, {&l.k, k_.data(), k_in}, {&l.v, v_.data(), v_in}},
-                         aq);
+                         *q_in);
       AddBias(q_.data(), l.q_bias, n, q_dim);
       AddBias(k_.data(), l.k_bias, n, kv_dim);
       AddBias(v_.data(), l.v_bias, n, kv_dim);
