@@ -77,15 +77,7 @@ void QuantizeQ8_KIAvx2(const float* x, BlockQ8_KI* y, int64_t n, int group) {
       }
     }
     out.d = d;
-    // Lane i of each 32-byte vector takes 4 values of group i (repack.h).
-    const int per_set = 8 * group;
-    for (int set = 0; set < kQKK / per_set; ++set) {
-      for (int k = 0; k < group / 4; ++k) {
-        for (int i = 0; i < 8; ++i) {
-          std::memcpy(out.qs + set * per_set + 32 * k + 4 * i, plain + set * per_set + group * i + 4 * k, 4);
-        }
-      }
-    }
+    InterleaveQ8_KI(plain, group, out.qs);
   }
 }
 

@@ -32,8 +32,9 @@ struct WeightMatrix {
 };
 
 // `w`'s rows in repack.h's layout, each row (or group of 8 rows) on a 64-byte
-// boundary, in a WeightBuffer (huge pages where the kernel grants them). Q8_0, Q4_0 and Q5_0 are grouped only where a SIMD kernel for groups
-// runs (vpdpbusd: AVX-VNNI or AVX-512 VNNI).
+// boundary, in a WeightBuffer (huge pages where the kernel grants them).
+// Q8_0, Q4_0 and Q5_0 are grouped only where a SIMD kernel for groups runs
+// (vpdpbusd: AVX-VNNI or AVX-512 VNNI).
 struct RepackedRows {
   WeightBuffer storage;
   WeightMatrix matrix;  // points into storage

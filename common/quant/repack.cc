@@ -76,6 +76,18 @@ void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst) {
   }
 }
 
+void InterleaveQ8_KI(const int8_t* plain, int group, int8_t* qs) {
+  // 8 groups share a 32-byte vector; each vector takes 4 values of each.
+  const int per_set = 8 * group;  // values covered by one set of 8 groups
+  for (int set = 0; set < kQKK / per_set; ++set) {
+    for (int k = 0; k < group / 4; ++k) {
+      for (int i = 0; i < 8; ++i) {
+        std::memcpy(qs + set * per_set + 32 * k + 4 * i, plain + set * per_set + group * i + 4 * k, 4);
+      }
+    }
+  }
+}
+
 namespace {
 
 // Quantizes like Q8_K, then lays the values out with `group` values per lane
@@ -96,17 +108,7 @@ void QuantizeInterleaved(const float* x, BlockQ8_KI* y, int64_t n, int group) {
         out.q6_offsets[g] = -32 * sum;
       }
     }
-    // 8 groups share a 32-byte vector; each vector takes 4 values of each.
-    const int per_set = 8 * group;  // values covered by one set of 8 groups
-    for (int set = 0; set < kQKK / per_set; ++set) {
-      for (int k = 0; k < group / 4; ++k) {
-        for (int i = 0; i < 8; ++i) {
-          for (int e = 0; e < 4; ++e) {
-            out.qs[set * per_set + 32 * k + 4 * i + e] = plain.qs[set * per_set + group * i + 4 * k + e];
-          }
-        }
-      }
-    }
+    InterleaveQ8_KI(plain.qs, group, out.qs);
   }
 }
 

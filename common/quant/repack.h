@@ -113,6 +113,9 @@ void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst);
 // Activations in the interleaved order of each repacked type.
 void QuantizeQ8_KI32(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q4_K
 void QuantizeQ8_KI16(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q6_K
+// A block's 256 values, in order, to Q8_KI's order for groups of `group`
+// (32 or 16): lane i of each 32-byte vector takes 4 values of group i.
+void InterleaveQ8_KI(const int8_t* plain, int group, int8_t* qs);
 
 }  // namespace quant
 
