@@ -147,55 +147,59 @@ void ScoresPair(const float* q0, const float* q1, const float* keys, int64_t str
 }
 
 // out = sum_s p[s] * value s, 64 outputs at a time kept in registers across
-// all positions.
+// all positions, then any rest 8 at a time. (Each loop's accumulators are
+// indexed by constants only: a variable index puts them on the stack.)
 void WeightedSum(const float* p, const float* values, int64_t stride, int64_t seen, int64_t hd, float* out) {
-  for (int64_t i0 = 0; i0 < hd; i0 += 64) {
-    const int64_t width = std::min<int64_t>(64, hd - i0);  // a multiple of 8
+  int64_t i0 = 0;
+  for (; i0 + 64 <= hd; i0 += 64) {
     __m256 acc[8];
     for (int k = 0; k < 8; ++k) acc[k] = _mm256_setzero_ps();
     for (int64_t s = 0; s < seen; ++s) {
       const __m256 ps = _mm256_set1_ps(p[s]);
       const float* v = values + s * stride + i0;
-      if (width == 64) {
 #pragma GCC unroll 8
-        for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(ps, _mm256_loadu_ps(v + 8 * k), acc[k]);
-      } else {
-        for (int k = 0; k < width / 8; ++k) acc[k] = _mm256_fmadd_ps(ps, _mm256_loadu_ps(v + 8 * k), acc[k]);
-      }
+      for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(ps, _mm256_loadu_ps(v + 8 * k), acc[k]);
     }
-    for (int k = 0; k < width / 8; ++k) _mm256_storeu_ps(out + i0 + 8 * k, acc[k]);
+    for (int k = 0; k < 8; ++k) _mm256_storeu_ps(out + i0 + 8 * k, acc[k]);
+  }
+  for (; i0 < hd; i0 += 8) {  // hd is a multiple of 8
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t s = 0; s < seen; ++s) acc = _mm256_fmadd_ps(_mm256_set1_ps(p[s]), _mm256_loadu_ps(values + s * stride + i0), acc);
+    _mm256_storeu_ps(out + i0, acc);
   }
 }
 
 // The same for two weightings of the same values, 32 outputs at a time.
 void WeightedSumPair(const float* p0, const float* p1, const float* values, int64_t stride, int64_t seen, int64_t hd,
                      float* out0, float* out1) {
-  for (int64_t i0 = 0; i0 < hd; i0 += 32) {
-    const int64_t vectors = std::min<int64_t>(32, hd - i0) / 8;
+  int64_t i0 = 0;
+  for (; i0 + 32 <= hd; i0 += 32) {
     __m256 a0[4], a1[4];
     for (int k = 0; k < 4; ++k) a0[k] = a1[k] = _mm256_setzero_ps();
     for (int64_t s = 0; s < seen; ++s) {
       const __m256 w0 = _mm256_set1_ps(p0[s]), w1 = _mm256_set1_ps(p1[s]);
       const float* v = values + s * stride + i0;
-      if (vectors == 4) {
 #pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) {
-          const __m256 x = _mm256_loadu_ps(v + 8 * k);
-          a0[k] = _mm256_fmadd_ps(w0, x, a0[k]);
-          a1[k] = _mm256_fmadd_ps(w1, x, a1[k]);
-        }
-      } else {
-        for (int k = 0; k < vectors; ++k) {
-          const __m256 x = _mm256_loadu_ps(v + 8 * k);
-          a0[k] = _mm256_fmadd_ps(w0, x, a0[k]);
-          a1[k] = _mm256_fmadd_ps(w1, x, a1[k]);
-        }
+      for (int k = 0; k < 4; ++k) {
+        const __m256 x = _mm256_loadu_ps(v + 8 * k);
+        a0[k] = _mm256_fmadd_ps(w0, x, a0[k]);
+        a1[k] = _mm256_fmadd_ps(w1, x, a1[k]);
       }
     }
-    for (int k = 0; k < vectors; ++k) {
+    for (int k = 0; k < 4; ++k) {
       _mm256_storeu_ps(out0 + i0 + 8 * k, a0[k]);
       _mm256_storeu_ps(out1 + i0 + 8 * k, a1[k]);
     }
+  }
+  for (; i0 < hd; i0 += 8) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    for (int64_t s = 0; s < seen; ++s) {
+      const __m256 x = _mm256_loadu_ps(values + s * stride + i0);
+      a0 = _mm256_fmadd_ps(_mm256_set1_ps(p0[s]), x, a0);
+      a1 = _mm256_fmadd_ps(_mm256_set1_ps(p1[s]), x, a1);
+    }
+    _mm256_storeu_ps(out0 + i0, a0);
+    _mm256_storeu_ps(out1 + i0, a1);
   }
 }
 
