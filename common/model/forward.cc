@@ -33,12 +33,12 @@ class OpTimer {
   Clock::time_point start_;
 };
 
-void AddBias(float* y, const std::vector<float>& bias, int64_t n_tokens, int64_t dim) {
+void AddBias(float* y, const std::vector<float>& bias, int64_t dim) {
   if (bias.empty()) return;
-  for (int64_t t = 0; t < n_tokens; ++t) {
-    for (int64_t i = 0; i < dim; ++i) y[t * dim + i] += bias[i];
-  }
+  for (int64_t i = 0; i < dim; ++i) y[i] += bias[i];
 }
+
+void Add(float* x, const float* y, int64_t n) { simd::BestFloatOps().axpy(1.0f, y, x, n); }
 
 }  // namespace
 
@@ -66,6 +66,18 @@ Transformer::Transformer(const ModelWeights& weights, parallel::ThreadPool& pool
   k_cache_.assign(c_.n_layers, std::vector<float>(size_t(max_context) * c_.KvDim()));
   v_cache_.assign(c_.n_layers, std::vector<float>(size_t(max_context) * c_.KvDim()));
   scores_.resize(pool.num_threads() * size_t(c_.n_heads / c_.n_kv_heads) * size_t(max_context));
+}
+
+void Transformer::ForTokens(const char* tag, int64_t n, const std::function<void(int64_t)>& fn) {
+  if (n == 1) {
+    fn(0);
+    return;
+  }
+  // One run of tokens per thread: a token's work is a microsecond or two.
+  const int64_t tasks = std::min<int64_t>(n, static_cast<int64_t>(pool_.num_threads()));
+  pool_.ParallelFor(tag, static_cast<size_t>(tasks), [&](size_t task, size_t) {
+    for (int64_t t = n * int64_t(task) / tasks; t < n * int64_t(task + 1) / tasks; ++t) fn(t);
+  });
 }
 
 void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
@@ -183,7 +195,9 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
     const LayerWeights& l = w_.layer(layer);
     {
       OpTimer timer(options.times, layer, Op::kAttnNorm);
-      for (int64_t t = 0; t < n; ++t) RmsNorm(x_.data() + t * h, l.attn_norm.data(), c_.norm_eps, h, norm_.data() + t * h);
+      ForTokens("attn_norm", n, [&](int64_t t) {
+        RmsNorm(x_.data() + t * h, l.attn_norm.data(), c_.norm_eps, h, norm_.data() + t * h);
+      });
     }
     {
       OpTimer timer(options.times, layer, Op::kQkv);
@@ -203,20 +217,24 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
       const quant::QuantizedActivations *q_in = input_for(l.q), *k_in = input_for(l.k), *v_in = input_for(l.v);
       quant::MatMulGroup(pool_, "attn.qkv", {{&l.q, q_.data()}, {&l.k, k_.data(), k_in}, {&l.v, v_.data(), v_in}},
                          *q_in);
-      AddBias(q_.data(), l.q_bias, n, q_dim);
-      AddBias(k_.data(), l.k_bias, n, kv_dim);
-      AddBias(v_.data(), l.v_bias, n, kv_dim);
+      ForTokens("attn.bias", n, [&](int64_t t) {
+        AddBias(q_.data() + t * q_dim, l.q_bias, q_dim);
+        AddBias(k_.data() + t * kv_dim, l.k_bias, kv_dim);
+        AddBias(v_.data() + t * kv_dim, l.v_bias, kv_dim);
+      });
     }
     {
       OpTimer timer(options.times, layer, Op::kRope);
-      for (int64_t t = 0; t < n; ++t) {
+      ForTokens("rope", n, [&](int64_t t) {
         const float* cs = cos_.data() + t * half;
         const float* sn = sin_.data() + t * half;
-        for (uint32_t hh = 0; hh < c_.n_heads; ++hh) Rope(q_.data() + t * q_dim + hh * c_.head_dim, cs, sn, c_.head_dim, neox);
-        for (uint32_t hh = 0; hh < c_.n_kv_heads; ++hh) Rope(k_.data() + t * kv_dim + hh * c_.head_dim, cs, sn, c_.head_dim, neox);
-      }
-      std::copy(k_.begin(), k_.begin() + n * kv_dim, k_cache_[layer].begin() + pos0 * kv_dim);
-      std::copy(v_.begin(), v_.begin() + n * kv_dim, v_cache_[layer].begin() + pos0 * kv_dim);
+        float* q = q_.data() + t * q_dim;
+        float* k = k_.data() + t * kv_dim;
+        for (uint32_t hh = 0; hh < c_.n_heads; ++hh) Rope(q + hh * c_.head_dim, cs, sn, c_.head_dim, neox);
+        for (uint32_t hh = 0; hh < c_.n_kv_heads; ++hh) Rope(k + hh * c_.head_dim, cs, sn, c_.head_dim, neox);
+        std::copy(k, k + kv_dim, k_cache_[layer].begin() + (pos0 + t) * kv_dim);
+        std::copy(v_.data() + t * kv_dim, v_.data() + (t + 1) * kv_dim, v_cache_[layer].begin() + (pos0 + t) * kv_dim);
+      });
     }
     {
       OpTimer timer(options.times, layer, Op::kAttention);
@@ -228,16 +246,18 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
     }
     {
       OpTimer timer(options.times, layer, Op::kResidual);
-      for (int64_t i = 0; i < n * h; ++i) x_[i] += norm_[i];
+      ForTokens("residual", n, [&](int64_t t) { Add(x_.data() + t * h, norm_.data() + t * h, h); });
     }
     {
       OpTimer timer(options.times, layer, Op::kFfnNorm);
-      for (int64_t t = 0; t < n; ++t) RmsNorm(x_.data() + t * h, l.ffn_norm.data(), c_.norm_eps, h, norm_.data() + t * h);
+      ForTokens("ffn_norm", n, [&](int64_t t) {
+        RmsNorm(x_.data() + t * h, l.ffn_norm.data(), c_.norm_eps, h, norm_.data() + t * h);
+      });
     }
     Ffn(l, n, options);
     {
       OpTimer timer(options.times, layer, Op::kResidual);
-      for (int64_t i = 0; i < n * h; ++i) x_[i] += attn_[i];
+      ForTokens("residual", n, [&](int64_t t) { Add(x_.data() + t * h, attn_.data() + t * h, h); });
     }
   }
   if (w_.file().Changed()) {

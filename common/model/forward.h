@@ -16,6 +16,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,8 @@ class Transformer {
 
  private:
   void Attention(int layer, int64_t n, int64_t pos0);
+  // fn(t) for each of n tokens: in the pool for a prompt, inline for one.
+  void ForTokens(const char* tag, int64_t n, const std::function<void(int64_t)>& fn);
   void Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& options);
 
   const ModelWeights& w_;

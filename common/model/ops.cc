@@ -7,16 +7,7 @@
 namespace model {
 
 void RmsNorm(const float* x, const float* weight, float eps, int64_t n, float* y) {
-  // Four independent sums: one chain would wait on the add latency per value.
-  double s[4] = {0, 0, 0, 0};
-  int64_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    for (int k = 0; k < 4; ++k) s[k] += double(x[i + k]) * x[i + k];
-  }
-  for (; i < n; ++i) s[0] += double(x[i]) * x[i];
-  const double sum = (s[0] + s[1]) + (s[2] + s[3]);
-  const float scale = 1.0f / std::sqrt(static_cast<float>(sum / n) + eps);
-  for (i = 0; i < n; ++i) y[i] = x[i] * scale * weight[i];
+  simd::BestFloatOps().rms_norm(x, weight, eps, n, y);
 }
 
 void Rope(float* head, const float* cos, const float* sin, int64_t head_dim, bool neox) {

@@ -19,6 +19,9 @@ struct FloatOps {
   void (*axpy)(float a, const float* x, float* y, int64_t n);
   // out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + e^-g).
   void (*silu_mul)(const float* gate, const float* up, float* out, int64_t n);
+  // y = x / sqrt(mean(x^2) + eps) * weight over n values, the squares
+  // summed in double.
+  void (*rms_norm)(const float* x, const float* weight, float eps, int64_t n, float* y);
   // x = softmax(x), in place; n >= 1.
   void (*softmax)(float* x, int64_t n);
   // One attention head over `seen` cached positions: scores[j] =

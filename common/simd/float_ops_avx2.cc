@@ -66,6 +66,26 @@ void SiluMul(const float* gate, const float* up, float* out, int64_t n) {
   for (; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+void RmsNorm(const float* x, const float* weight, float eps, int64_t n, float* y) {
+  __m256d s0 = _mm256_setzero_pd(), s1 = s0;
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256d lo = _mm256_cvtps_pd(_mm_loadu_ps(x + i)), hi = _mm256_cvtps_pd(_mm_loadu_ps(x + i + 4));
+    s0 = _mm256_fmadd_pd(lo, lo, s0);
+    s1 = _mm256_fmadd_pd(hi, hi, s1);
+  }
+  const __m256d s = _mm256_add_pd(s0, s1);
+  __m128d h = _mm_add_pd(_mm256_castpd256_pd128(s), _mm256_extractf128_pd(s, 1));
+  double sum = _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+  for (; i < n; ++i) sum += double(x[i]) * x[i];
+  const float scale = 1.0f / std::sqrt(static_cast<float>(sum / n) + eps);
+  const __m256 vs = _mm256_set1_ps(scale);
+  for (i = 0; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(y + i, _mm256_mul_ps(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), _mm256_loadu_ps(weight + i)));
+  }
+  for (; i < n; ++i) y[i] = x[i] * scale * weight[i];
+}
+
 void Softmax(float* x, int64_t n) {
   const float max = *std::max_element(x, x + n);
   const __m256 vmax = _mm256_set1_ps(max);
@@ -235,7 +255,7 @@ void AttendGroup(const float* q, int64_t heads, const float* keys, const float* 
 }  // namespace
 
 const FloatOps& Avx2FloatOps() {
-  static const FloatOps ops = {"avx2", Dot, Axpy, SiluMul, Softmax, Attend, AttendGroup};
+  static const FloatOps ops = {"avx2", Dot, Axpy, SiluMul, RmsNorm, Softmax, Attend, AttendGroup};
   return ops;
 }
 

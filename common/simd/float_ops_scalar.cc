@@ -17,6 +17,19 @@ void Axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+void RmsNorm(const float* x, const float* weight, float eps, int64_t n, float* y) {
+  // Four independent sums: one chain would wait on the add latency per value.
+  double s[4] = {0, 0, 0, 0};
+  int64_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (int k = 0; k < 4; ++k) s[k] += double(x[i + k]) * x[i + k];
+  }
+  for (; i < n; ++i) s[0] += double(x[i]) * x[i];
+  const double sum = (s[0] + s[1]) + (s[2] + s[3]);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(sum / n) + eps);
+  for (i = 0; i < n; ++i) y[i] = x[i] * scale * weight[i];
+}
+
 void SiluMul(const float* gate, const float* up, float* out, int64_t n) {
   for (int64_t i = 0; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
@@ -50,7 +63,7 @@ void AttendGroup(const float* q, int64_t heads, const float* keys, const float* 
 }  // namespace
 
 const FloatOps& ScalarFloatOps() {
-  static const FloatOps ops = {"scalar", Dot, Axpy, SiluMul, Softmax, Attend, AttendGroup};
+  static const FloatOps ops = {"scalar", Dot, Axpy, SiluMul, RmsNorm, Softmax, Attend, AttendGroup};
   return ops;
 }
 

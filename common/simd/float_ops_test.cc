@@ -62,6 +62,29 @@ TEST(FloatOps, SiluMulAndSoftmaxMatchTheReference) {
   }
 }
 
+TEST(FloatOps, RmsNormMatchesTheDefinition) {
+  std::vector<const FloatOps*> all = {&ScalarFloatOps()};
+  if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  std::mt19937 rng(11);
+  for (float range : {1e-3f, 1.0f, 300.0f}) {
+    std::uniform_real_distribution<float> u(-range, range);
+    for (int64_t n : {1, 7, 8, 9, 64, 1536, 1539}) {
+      std::vector<float> x(n), w(n), y(n);
+      double squares = 0;
+      for (int64_t i = 0; i < n; ++i) x[i] = u(rng), w[i] = u(rng) / range, squares += double(x[i]) * x[i];
+      const float eps = 1e-6f;
+      const double scale = 1.0 / std::sqrt(squares / n + eps);
+      for (const FloatOps* ops : all) {
+        ops->rms_norm(x.data(), w.data(), eps, n, y.data());
+        for (int64_t i = 0; i < n; ++i) {
+          const double expect = x[i] * scale * w[i];
+          ASSERT_NEAR(y[i], expect, 1e-6 * std::fabs(expect) + 1e-30) << ops->isa << " n " << n << " at " << i;
+        }
+      }
+    }
+  }
+}
+
 // Plain double-precision attention of one head.
 std::vector<double> ReferenceAttention(const float* q, const float* keys, const float* values, int64_t stride,
                                        int64_t seen, int64_t hd, float scale) {
