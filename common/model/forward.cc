@@ -88,10 +88,12 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
   const float* values = v_cache_[layer].data();
   // A unit is a run of query heads that share one KV head, so each key and
   // value loaded serves all of them; a group is split only when there are
-  // too few groups to keep every thread busy (decode of a model with few KV heads).
+  // fewer groups than threads (decode of a model with one KV head). Two
+  // threads splitting the same group would wait on the same cache misses
+  // while the other group's keys sit in DRAM.
   const int64_t groups = n * c_.n_kv_heads;
   const int64_t splits =
-      std::clamp<int64_t>((2 * int64_t(pool_.num_threads()) + groups - 1) / groups, 1, group);
+      std::clamp<int64_t>((int64_t(pool_.num_threads()) + groups - 1) / groups, 1, group);
   const int64_t per_unit = (group + splits - 1) / splits;
   const int64_t units = groups * splits;
   const simd::FloatOps& ops = simd::BestFloatOps();
