@@ -53,13 +53,15 @@ expect 1 "measured for 1 and" profile --preset qwen2.5-0.5b --machine "$machine"
 model="${TEST_TMPDIR:-/tmp}/tiny.gguf"
 expect 0 "wrote" synth --preset qwen2.5-0.5b --type q8_0 -o "$model" --seed 3
 expect 2 "--preset and -o are required" synth --type q8_0
-expect 1 "unknown preset" synth --preset nope -o "$model.x"
+expect 1 "also ch13-default" synth --preset nope -o "$model.x"
 expect 0 "argmax" run "$model" --tokens 1,2,3
 expect 2 "is not a token id" run "$model" --tokens 1,x
 expect 1 "outside the vocabulary" run "$model" --tokens 1,999999
+expect 1 "cannot write /nonexistent/x.bin: No such file" run "$model" --tokens 1 --dump-logits /nonexistent/x.bin
 expect 0 "| pp8 |" bench "$model" -p 8 -n 2 -r 1 -t 1
 expect 0 '"avg_ts"' bench "$model" -p 8 -n 0 -r 1 -t 1 -o json
 expect 2 "-o must be md, json or csv" bench "$model" -o xml
+expect 2 "nothing to measure" bench "$model" -p 0 -n 0
 expect 0 "Decode, per token" trace "$model" -p 8 -n 2 --machine "$machine"
 expect 0 '"decode_per_token"' trace "$model" -p 8 -n 2 --machine "$machine" --json
 exit $((fails > 0))

@@ -1,5 +1,6 @@
 // apr bench: prompt-processing (pp) and token-generation (tg) tokens/s, the
 // way llama-bench reports them.
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 
@@ -51,6 +52,11 @@ int RunBench(const std::vector<std::string>& args) {
   if (!ParseOrExit(parser, "bench", args, &exit_code)) return exit_code;
   if (output != "md" && output != "json" && output != "csv") {
     std::fprintf(stderr, "apr bench: -o must be md, json or csv\n%s", parser.Usage().c_str());
+    return 2;
+  }
+  if (std::all_of(prompts.begin(), prompts.end(), [](int64_t p) { return p == 0; }) &&
+      std::all_of(gens.begin(), gens.end(), [](int64_t n) { return n == 0; })) {
+    std::fprintf(stderr, "apr bench: nothing to measure: every -p and -n is 0\n%s", parser.Usage().c_str());
     return 2;
   }
   auto weights = model::ModelWeights::Load(model_path);

@@ -1,9 +1,12 @@
 // apr run: evaluate a token sequence and print (or dump) the last logits.
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/cpu/cpu_features.h"
 #include "common/model/forward.h"
@@ -51,7 +54,7 @@ int RunRun(const std::vector<std::string>& args) {
   if (!dump.empty()) {
     std::ofstream out(dump, std::ios::binary);
     out.write(reinterpret_cast<const char*>(logits.data()), logits.size() * sizeof(float));
-    if (!out) return Fail("run", absl::UnavailableError("cannot write " + dump));
+    if (!out) return Fail("run", absl::UnavailableError(absl::StrCat("cannot write ", dump, ": ", std::strerror(errno))));
     std::printf("logits (%zu float32) written to %s\n", logits.size(), dump.c_str());
   }
   return 0;

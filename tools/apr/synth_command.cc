@@ -1,6 +1,7 @@
 // apr synth: write a deterministic synthetic model of a preset's shape.
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/cpu/cpu_features.h"
 #include "common/model/synth.h"
@@ -31,7 +32,9 @@ int RunSynth(const std::vector<std::string>& args) {
     config = model::ChapterDefaultConfig();
   } else {
     auto found = model::FindPreset(preset);
-    if (!found.ok()) return Fail("synth", found.status());
+    if (!found.ok()) {
+      return Fail("synth", absl::NotFoundError(absl::StrCat(found.status().message(), "; also ch13-default")));
+    }
     config = *found;
   }
   parallel::ThreadPool pool(cpu::AvailableCpus());
