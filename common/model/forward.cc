@@ -81,7 +81,7 @@ void Transformer::ForTokens(const char* tag, int64_t n, const std::function<void
 }
 
 void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
-  const int64_t hd = c_.head_dim, q_dim = c_.QDim(), kv_dim = c_.KvDim();
+  const int64_t hd = c_.head_dim, q_dim = c_.QDim(), head_stride = int64_t(max_context_) * hd;
   const int64_t group = c_.n_heads / c_.n_kv_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
   const float* keys = k_cache_[layer].data();
@@ -107,16 +107,14 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
       // Decode: the weights streamed since this layer's cache was last read
       // have evicted it; ask for all of this KV head's keys and values at
       // once rather than a few rows at a time as the loops reach them.
-      for (int64_t s = 0; s < seen; ++s) {
-        for (int64_t i = 0; i < hd; i += 16) {
-          __builtin_prefetch(keys + s * kv_dim + kvh * hd + i, 0, 2);
-          __builtin_prefetch(values + s * kv_dim + kvh * hd + i, 0, 2);
-        }
+      for (int64_t i = 0; i < seen * hd; i += 16) {
+        __builtin_prefetch(keys + kvh * head_stride + i, 0, 2);
+        __builtin_prefetch(values + kvh * head_stride + i, 0, 2);
       }
     }
     float* scores = scores_.data() + thread * size_t(group) * size_t(max_context_);
-    ops.attend_group(q_.data() + t * q_dim + h0 * hd, heads, keys + kvh * hd, values + kvh * hd, kv_dim, seen, hd,
-                     scale, scores, attn_.data() + t * q_dim + h0 * hd);
+    ops.attend_group(q_.data() + t * q_dim + h0 * hd, heads, keys + kvh * head_stride, values + kvh * head_stride, hd,
+                     seen, hd, scale, scores, attn_.data() + t * q_dim + h0 * hd);
   });
 }
 
@@ -234,8 +232,12 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
         float* k = k_.data() + t * kv_dim;
         for (uint32_t hh = 0; hh < c_.n_heads; ++hh) Rope(q + hh * c_.head_dim, cs, sn, c_.head_dim, neox);
         for (uint32_t hh = 0; hh < c_.n_kv_heads; ++hh) Rope(k + hh * c_.head_dim, cs, sn, c_.head_dim, neox);
-        std::copy(k, k + kv_dim, k_cache_[layer].begin() + (pos0 + t) * kv_dim);
-        std::copy(v_.data() + t * kv_dim, v_.data() + (t + 1) * kv_dim, v_cache_[layer].begin() + (pos0 + t) * kv_dim);
+        const float* v = v_.data() + t * kv_dim;
+        for (uint32_t hh = 0; hh < c_.n_kv_heads; ++hh) {
+          const int64_t at = (int64_t(hh) * max_context_ + pos0 + t) * c_.head_dim;
+          std::copy(k + hh * c_.head_dim, k + (hh + 1) * c_.head_dim, k_cache_[layer].begin() + at);
+          std::copy(v + hh * c_.head_dim, v + (hh + 1) * c_.head_dim, v_cache_[layer].begin() + at);
+        }
       });
     }
     {

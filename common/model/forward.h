@@ -82,7 +82,9 @@ class Transformer {
   int max_context_;
   int position_ = 0;
   std::vector<float> inv_freq_;               // head_dim / 2 rope frequencies
-  std::vector<std::vector<float>> k_cache_, v_cache_;  // per layer, max_context x kv_dim
+  // Per layer, n_kv_heads x max_context x head_dim: each KV head's keys (and
+  // values) are one contiguous run, which attention reads front to back.
+  std::vector<std::vector<float>> k_cache_, v_cache_;
   // Scratch, sized for the current batch.
   std::vector<float> x_, norm_, q_, k_, v_, attn_, gate_, up_, hidden_, cos_, sin_, scores_;
 };
