@@ -48,6 +48,8 @@ void RegisterChapterMetrics(contracts::MetricRegistry& registry,
       [](const ChapterRun& r) { return r.tg.median_seconds; });
   add("ffn.unfused_decode_seconds", "median time of 32 decode steps, unfused FFN",
       [](const ChapterRun& r) { return r.tg_unfused.median_seconds; });
+  add("ffn.fused_over_unfused", "fused over unfused decode time, median over alternating pairs",
+      [](const ChapterRun& r) { return r.fused_over_unfused; });
   add("prefill.speedup_91", "serial over batched prefill time of a 91-token prompt (medians)",
       [](const ChapterRun& r) { return r.prefill_speedup; });
   // The roof is the best DRAM read this machine has shown: the cached

@@ -133,12 +133,16 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
 
   progress("13.5 FFN fusion: decode fused and unfused, alternating");
   // Alternating runs (fused, unfused, fused, ...) so that drift in this
-  // machine's speed falls on both alike; the pool counts the dispatches.
+  // machine's speed falls on both alike, compared pair by pair: its memory
+  // bandwidth can change by half between one second and the next, which
+  // moves the median of a few runs of one mode more than fusion does. The
+  // pool counts the dispatches.
   model::ForwardOptions unfused;
   unfused.fused_ffn = false;
-  std::vector<double> fused_s, unfused_s;
+  std::vector<double> fused_s, unfused_s, ratios;
   double fused_dispatches = 0, unfused_dispatches = 0;
-  for (int r = 0; r < reps; ++r) {
+  const int pairs = 2 * reps;
+  for (int r = 0; r < pairs; ++r) {
     pool.ResetStats();
     auto f = model::TimeGenerate(t, kGenTokens, 1, {});
     if (!f.ok()) return f.status();
@@ -149,12 +153,14 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
     if (!u.ok()) return u.status();
     unfused_s.push_back(u->front());
     unfused_dispatches += pool.Stats("ffn.gate").dispatches + pool.Stats("ffn.up").dispatches;
+    ratios.push_back(fused_s.back() / unfused_s.back());
   }
   run.tg = Summarize(kGenTokens, fused_s);
   run.tg_unfused = Summarize(kGenTokens, unfused_s);
+  run.fused_over_unfused = model::Median(ratios);
   // Each TimeGenerate call decodes kGenTokens twice (warm-up and timed run).
-  run.ffn_dispatches_fused = fused_dispatches / (2.0 * kGenTokens * reps);
-  run.ffn_dispatches_unfused = unfused_dispatches / (2.0 * kGenTokens * reps);
+  run.ffn_dispatches_fused = fused_dispatches / (2.0 * kGenTokens * pairs);
+  run.ffn_dispatches_unfused = unfused_dispatches / (2.0 * kGenTokens * pairs);
 
   // This machine's memory bandwidth drifts with its neighbours: the decode
   // fraction compares with a measurement taken in this run.

@@ -46,6 +46,7 @@ struct ChapterRun {
 
   Throughput pp, tg;                      // pp91, tg32 (fused FFN)
   Throughput tg_unfused;                  // tg32 with gate and up as two dispatches
+  double fused_over_unfused = 0;          // median over alternating pairs of fused / unfused time
   double ffn_dispatches_fused = 0;        // per decoded token, all layers
   double ffn_dispatches_unfused = 0;
   Throughput prefill_serial;              // the 91 tokens one at a time
