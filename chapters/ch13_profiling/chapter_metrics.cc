@@ -50,7 +50,7 @@ void RegisterChapterMetrics(contracts::MetricRegistry& registry,
       [](const ChapterRun& r) { return r.tg_unfused.median_seconds; });
   add("ffn.fused_over_unfused", "fused over unfused decode time, median over alternating pairs",
       [](const ChapterRun& r) { return r.fused_over_unfused; });
-  add("prefill.speedup_91", "serial over batched prefill time of a 91-token prompt (medians)",
+  add("prefill.speedup_91", "serial over batched prefill time of a 91-token prompt (median over alternating pairs)",
       [](const ChapterRun& r) { return r.prefill_speedup; });
   // The roof is the best DRAM read this machine has shown: the cached
   // roofline's or the one measured right after the decode, whichever is higher

@@ -129,7 +129,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   if (!prefill.ok()) return prefill.status();
   run.pp = Summarize(kPromptTokens, prefill->first);
   run.prefill_serial = Summarize(kPromptTokens, prefill->second);
-  run.prefill_speedup = run.prefill_serial.median_seconds / run.pp.median_seconds;
+  run.prefill_speedup = model::MedianRatio(prefill->second, prefill->first);
 
   progress("13.5 FFN fusion: decode fused and unfused, alternating");
   // Alternating runs (fused, unfused, fused, ...) so that drift in this
@@ -139,7 +139,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   // pool counts the dispatches.
   model::ForwardOptions unfused;
   unfused.fused_ffn = false;
-  std::vector<double> fused_s, unfused_s, ratios;
+  std::vector<double> fused_s, unfused_s;
   double fused_dispatches = 0, unfused_dispatches = 0;
   const int pairs = 2 * reps;
   for (int r = 0; r < pairs; ++r) {
@@ -153,11 +153,10 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
     if (!u.ok()) return u.status();
     unfused_s.push_back(u->front());
     unfused_dispatches += pool.Stats("ffn.gate").dispatches + pool.Stats("ffn.up").dispatches;
-    ratios.push_back(fused_s.back() / unfused_s.back());
   }
   run.tg = Summarize(kGenTokens, fused_s);
   run.tg_unfused = Summarize(kGenTokens, unfused_s);
-  run.fused_over_unfused = model::Median(ratios);
+  run.fused_over_unfused = model::MedianRatio(fused_s, unfused_s);
   // Each TimeGenerate call decodes kGenTokens twice (warm-up and timed run).
   run.ffn_dispatches_fused = fused_dispatches / (2.0 * kGenTokens * pairs);
   run.ffn_dispatches_unfused = unfused_dispatches / (2.0 * kGenTokens * pairs);

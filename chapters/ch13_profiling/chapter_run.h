@@ -50,7 +50,7 @@ struct ChapterRun {
   double ffn_dispatches_fused = 0;        // per decoded token, all layers
   double ffn_dispatches_unfused = 0;
   Throughput prefill_serial;              // the 91 tokens one at a time
-  double prefill_speedup = 0;             // serial / batched, medians
+  double prefill_speedup = 0;             // serial / batched, median over alternating pairs
 
   double decode_bytes_per_token = 0;      // weights read per decode token
   double decode_achieved_gbps = 0;        // bytes per token x tg tok/s

@@ -82,7 +82,7 @@ absl::StatusOr<double> MeasurePrefillSpeedup(int repetitions) {
   model::Transformer t(**weights, pool, kPromptTokens + 1);
   auto times = model::TimeBatchedAndSerial(t, kPromptTokens, repetitions, {});
   if (!times.ok()) return times.status();
-  return model::Median(times->second) / model::Median(times->first);
+  return model::MedianRatio(times->second, times->first);
 }
 
 }  // namespace ch13
