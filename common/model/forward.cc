@@ -268,6 +268,10 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
     return absl::DataLossError(absl::StrCat(w_.file().path(), ": the model file shrank while in use"));
   }
   position_ += static_cast<int>(n);
+  if (options.no_logits) {
+    logits->clear();
+    return absl::OkStatus();
+  }
   const int64_t first = options.all_logits ? 0 : n - 1, count = n - first;
   {
     OpTimer timer(options.times, -1, Op::kOutputNorm);
@@ -284,9 +288,14 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
 absl::Status Transformer::Prefill(absl::Span<const int32_t> tokens, std::vector<float>* logits,
                                   const ForwardOptions& options, int micro_batch) {
   if (tokens.empty()) return absl::InvalidArgumentError("no tokens to evaluate");
+  // Only the prompt's last token's logits are read: earlier micro-batches
+  // (and, token by token, earlier tokens) skip the output head.
+  ForwardOptions inner = options;
+  inner.no_logits = !options.all_logits;
   for (size_t start = 0; start < tokens.size(); start += micro_batch) {
     const size_t count = std::min(tokens.size() - start, static_cast<size_t>(micro_batch));
-    if (auto s = Forward(tokens.subspan(start, count), logits, options); !s.ok()) return s;
+    const bool last = start + count == tokens.size();
+    if (auto s = Forward(tokens.subspan(start, count), logits, last ? options : inner); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -294,8 +303,10 @@ absl::Status Transformer::Prefill(absl::Span<const int32_t> tokens, std::vector<
 absl::Status Transformer::PrefillSerial(absl::Span<const int32_t> tokens, std::vector<float>* logits,
                                         const ForwardOptions& options) {
   if (tokens.empty()) return absl::InvalidArgumentError("no tokens to evaluate");
+  ForwardOptions inner = options;
+  inner.no_logits = !options.all_logits;
   for (size_t i = 0; i < tokens.size(); ++i) {
-    if (auto s = Forward(tokens.subspan(i, 1), logits, options); !s.ok()) return s;
+    if (auto s = Forward(tokens.subspan(i, 1), logits, i + 1 == tokens.size() ? options : inner); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -45,6 +45,7 @@ struct OpTimes {
 struct ForwardOptions {
   bool fused_ffn = true;
   bool all_logits = false;     // logits of every token, not only the last
+  bool no_logits = false;      // skip the final norm and output head (a prompt's tokens before its last)
   OpTimes* times = nullptr;    // accumulate per-op wall time when set
 };
 

@@ -227,6 +227,26 @@ TEST(Forward, BatchedEqualsSerialAndMicroBatched) {
   }
 }
 
+TEST(Forward, OnlyThePromptsLastTokenReadsTheOutputHead) {
+  auto w = Synth(Tiny("qwen2"), "q8_0");
+  parallel::ThreadPool pool(2);
+  Transformer serial(*w, pool, 64), micro(*w, pool, 64);
+  std::vector<float> a, b;
+  pool.ResetStats();
+  ASSERT_TRUE(serial.PrefillSerial(kPrompt, &a).ok());
+  EXPECT_EQ(pool.Stats("output").dispatches, 1u);
+  pool.ResetStats();
+  ASSERT_TRUE(micro.Prefill(kPrompt, &b, {}, /*micro_batch=*/4).ok());
+  EXPECT_EQ(pool.Stats("output").dispatches, 1u);
+  EXPECT_EQ(a.size(), static_cast<size_t>(w->config().vocab));
+  EXPECT_EQ(b.size(), a.size());
+  ForwardOptions skip;
+  skip.no_logits = true;
+  ASSERT_TRUE(serial.Forward({7}, &a, skip).ok());
+  EXPECT_TRUE(a.empty());
+  EXPECT_EQ(serial.position(), static_cast<int>(kPrompt.size()) + 1);
+}
+
 TEST(Forward, FusedFfnEqualsUnfusedWithHalfTheDispatches) {
   auto w = Synth(Tiny("llama"), "q4_k_m");
   parallel::ThreadPool pool(2);
