@@ -195,7 +195,7 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
     const LayerWeights& l = w_.layer(layer);
     {
       OpTimer timer(options.times, layer, Op::kAttnNorm);
-      ForTokens("attn_norm", n, [&](int64_t t) {
+      ForTokens("attn.norm", n, [&](int64_t t) {
         RmsNorm(x_.data() + t * h, l.attn_norm.data(), c_.norm_eps, h, norm_.data() + t * h);
       });
     }
@@ -225,7 +225,7 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
     }
     {
       OpTimer timer(options.times, layer, Op::kRope);
-      ForTokens("rope", n, [&](int64_t t) {
+      ForTokens("attn.rope", n, [&](int64_t t) {
         const float* cs = cos_.data() + t * half;
         const float* sn = sin_.data() + t * half;
         float* q = q_.data() + t * q_dim;
@@ -254,7 +254,7 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
     }
     {
       OpTimer timer(options.times, layer, Op::kFfnNorm);
-      ForTokens("ffn_norm", n, [&](int64_t t) {
+      ForTokens("ffn.norm", n, [&](int64_t t) {
         RmsNorm(x_.data() + t * h, l.ffn_norm.data(), c_.norm_eps, h, norm_.data() + t * h);
       });
     }

@@ -1,7 +1,5 @@
 #include "common/model/ops.h"
 
-#include <cmath>
-
 #include "common/simd/float_ops.h"
 
 namespace model {
