@@ -289,7 +289,7 @@ absl::Status Transformer::Prefill(absl::Span<const int32_t> tokens, std::vector<
                                   const ForwardOptions& options, int micro_batch) {
   if (tokens.empty()) return absl::InvalidArgumentError("no tokens to evaluate");
   // Only the prompt's last token's logits are read: earlier micro-batches
-  // (and, token by token, earlier tokens) skip the output head.
+  // (token by token, earlier tokens) skip the output head.
   ForwardOptions inner = options;
   inner.no_logits = !options.all_logits;
   for (size_t start = 0; start < tokens.size(); start += micro_batch) {
@@ -302,13 +302,7 @@ absl::Status Transformer::Prefill(absl::Span<const int32_t> tokens, std::vector<
 
 absl::Status Transformer::PrefillSerial(absl::Span<const int32_t> tokens, std::vector<float>* logits,
                                         const ForwardOptions& options) {
-  if (tokens.empty()) return absl::InvalidArgumentError("no tokens to evaluate");
-  ForwardOptions inner = options;
-  inner.no_logits = !options.all_logits;
-  for (size_t i = 0; i < tokens.size(); ++i) {
-    if (auto s = Forward(tokens.subspan(i, 1), logits, i + 1 == tokens.size() ? options : inner); !s.ok()) return s;
-  }
-  return absl::OkStatus();
+  return Prefill(tokens, logits, options, /*micro_batch=*/1);
 }
 
 }  // namespace model

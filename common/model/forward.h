@@ -61,7 +61,7 @@ class Transformer {
   // token's logits.
   absl::Status Prefill(absl::Span<const int32_t> tokens, std::vector<float>* logits,
                        const ForwardOptions& options = {}, int micro_batch = 256);
-  // Token by token: the serial baseline.
+  // Token by token (micro-batches of one): the serial baseline.
   absl::Status PrefillSerial(absl::Span<const int32_t> tokens, std::vector<float>* logits,
                              const ForwardOptions& options = {});
 
