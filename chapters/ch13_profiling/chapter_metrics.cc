@@ -53,8 +53,8 @@ void RegisterChapterMetrics(contracts::MetricRegistry& registry,
   add("prefill.speedup_91", "serial over batched prefill time of a 91-token prompt (median over alternating pairs)",
       [](const ChapterRun& r) { return r.prefill_speedup; });
   // The roof is the best DRAM read this machine has shown: the cached
-  // roofline's or the one measured right after the decode, whichever is higher
-  // (its bandwidth drifts with its neighbours).
+  // roofline's, the one measured at the start or the one right after the
+  // decode, whichever is highest (its bandwidth drifts with its neighbours).
   add("decode.fraction_of_dram", "decode's weight bytes per second over the best DRAM read bandwidth measured",
       [](const ChapterRun& r) { return r.decode_achieved_gbps / std::max(r.dram_now_gbps, r.DramGbps()); });
   add("decode.tps", "tg32 tokens per second", [](const ChapterRun& r) { return r.tg.mean_tps; });

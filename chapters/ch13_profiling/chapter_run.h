@@ -54,7 +54,11 @@ struct ChapterRun {
 
   double decode_bytes_per_token = 0;      // weights read per decode token
   double decode_achieved_gbps = 0;        // bytes per token x tg tok/s
-  double dram_now_gbps = 0;               // DRAM read, measured right after the decode timing
+  double dram_cached_gbps = 0;            // DRAM read in the cached roofline
+  double dram_start_gbps = 0;             // measured before the predictions and the trace
+  double dram_now_gbps = 0;               // measured right after the decode timing
+  // The roof of the predictions and the trace: the higher of the first two
+  // (`machine` holds it).
   double DramGbps() const { return machine.ReadGbps("DRAM", threads); }
 };
 

@@ -32,8 +32,10 @@ std::string RooflineSection(const ChapterRun& run) {
   absl::StrAppendFormat(&s, "  peaks: int8 %.0f GOPS (%s), FP32 FMA %.0f GFLOP/s, scalar FP32 %.1f GFLOP/s\n",
                         m.PeakGops("int8_dot", t), m.PeakIsa("int8_dot"), m.PeakGops("fp32_fma", t),
                         m.PeakGops("fp32_scalar", t));
-  absl::StrAppendFormat(&s, "  DRAM: measured %.1f GB/s; the book assumed %.0f GB/s\n\n", run.DramGbps(),
-                        kBookAssumedBandwidth / 1e9);
+  absl::StrAppendFormat(&s,
+                        "  DRAM: measured %.1f GB/s (the higher of the cached roofline's %.1f and %.1f measured\n"
+                        "  at the start of this run); the book assumed %.0f GB/s\n\n",
+                        run.DramGbps(), run.dram_cached_gbps, run.dram_start_gbps, kBookAssumedBandwidth / 1e9);
   const double ridge = m.PeakGops("int8_dot", t) / run.DramGbps();
   auto where = [&](const char* what, const cost::PhasePrediction& p) {
     absl::StrAppendFormat(&s, "  %-34s %7.2f FLOP/byte  %s the DRAM int8 ridge (%.1f): %s-bound\n", what, p.Intensity(),
@@ -119,8 +121,10 @@ std::string BandwidthSection(const ChapterRun& run) {
                         report::Bytes(run.decode_bytes_per_token), run.tg.mean_tps, run.decode_achieved_gbps);
   const double roof = std::max(run.dram_now_gbps, run.DramGbps());
   absl::StrAppendFormat(&s, "  %.0f%% of the best DRAM read bandwidth measured (%.1f GB/s right after the decode,\n"
-                        "  %.1f in the cached roofline: this machine's bandwidth drifts with its neighbours)\n",
-                        100 * run.decode_achieved_gbps / roof, run.dram_now_gbps, run.DramGbps());
+                        "  %.1f at the start, %.1f in the cached roofline: this machine's bandwidth drifts with\n"
+                        "  its neighbours)\n",
+                        100 * run.decode_achieved_gbps / roof, run.dram_now_gbps, run.dram_start_gbps,
+                        run.dram_cached_gbps);
   return s;
 }
 

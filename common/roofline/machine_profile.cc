@@ -40,6 +40,24 @@ double MachineProfile::Gbps(const std::string& level, const std::string& kernel,
   return 0;
 }
 
+bool MachineProfile::RaiseDramRead(int n, double gbps) {
+  for (BandwidthResult& r : bandwidth) {
+    if (r.level == "DRAM" && r.kernel == "load" && r.threads == n) {
+      if (gbps <= r.best_gbps) return false;
+      r.best_gbps = gbps;
+      return true;
+    }
+  }
+  if (gbps <= 0) return false;
+  BandwidthResult r;
+  r.level = "DRAM";
+  r.kernel = "load";
+  r.threads = n;
+  r.best_gbps = r.median_gbps = gbps;
+  bandwidth.push_back(r);
+  return true;
+}
+
 double MachineProfile::PeakGops(const std::string& kind, int n) const {
   double best = 0;
   for (const ComputeResult& r : compute) {

@@ -75,6 +75,12 @@ struct MachineProfile {
   double PeakGops(const std::string& kind, int threads) const;
   std::string PeakIsa(const std::string& kind) const;
   double DispatchUs(int threads) const;
+  // Raises the DRAM read ceiling at `threads` to `gbps` when that is higher,
+  // returning whether it did. A ceiling is the best bandwidth seen, and a
+  // VM's can change by half within seconds, so a figure measured moments ago
+  // may beat the cached one; a roof below what ran under it would make every
+  // op look faster than possible.
+  bool RaiseDramRead(int threads, double gbps);
   // Memory levels measured, fastest first ("L1" ... "DRAM").
   std::vector<std::string> Levels() const;
 

@@ -79,6 +79,20 @@ TEST(MachineProfile, SavesAndLoadsAFile) {
   EXPECT_FALSE(LoadProfileFile(path + ".missing").ok());
 }
 
+TEST(MachineProfile, DramReadCeilingOnlyRises) {
+  MachineProfile p = Sample();
+  EXPECT_FALSE(p.RaiseDramRead(2, 29.0));
+  EXPECT_DOUBLE_EQ(p.ReadGbps("DRAM", 2), 30.0);
+  EXPECT_TRUE(p.RaiseDramRead(2, 41.5));
+  EXPECT_DOUBLE_EQ(p.ReadGbps("DRAM", 2), 41.5);
+  EXPECT_DOUBLE_EQ(p.ReadGbps("DRAM", 1), 15.0);       // other thread counts untouched
+  EXPECT_DOUBLE_EQ(p.Gbps("DRAM", "triad", 2), 28.0);  // and other kernels
+  MachineProfile empty;
+  EXPECT_FALSE(empty.RaiseDramRead(4, 0));
+  EXPECT_TRUE(empty.RaiseDramRead(4, 12.0));
+  EXPECT_DOUBLE_EQ(empty.ReadGbps("DRAM", 4), 12.0);
+}
+
 TEST(MachineProfile, TheoreticalInt8StatesItsAssumption) {
   std::string assumption;
   const double gops = Sample().TheoreticalInt8Gops(2, &assumption);
