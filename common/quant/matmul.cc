@@ -84,11 +84,14 @@ RepackedRows RepackRows(const WeightMatrix& w) {
   return out;
 }
 
-int64_t RowsPerTask(int64_t rows, size_t threads) {
+int64_t RowsPerTask(int64_t rows, size_t threads, int64_t tokens) {
   if (threads <= 1) return rows;
-  // About 8 tasks a thread for balance, but at least 16 rows each, and a
-  // multiple of 8 so that every task starts on a group of repack.h's R8 layout.
-  const int64_t per_task = std::max<int64_t>(16, (rows + threads * 8 - 1) / (threads * 8));
+  // About 8 tasks a thread for balance in decode, 2 in prefill (where the
+  // first block of rows a task reads waits on DRAM, and later ones are
+  // prefetched while it computes), but at least 16 rows each, and a multiple
+  // of 8 so that every task starts on a group of repack.h's R8 layout.
+  const int64_t per_thread = tokens > 1 ? 2 : 8;
+  const int64_t per_task = std::max<int64_t>(16, (rows + threads * per_thread - 1) / (threads * per_thread));
   return (per_task + 7) / 8 * 8;
 }
 
@@ -96,7 +99,7 @@ void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMa
                      const QuantizedActivations& a, float* y, int64_t y_stride) {
   const DotRowsFn kernel = BestDotKernel(w.type, w.repacked).fn;
   const size_t row_bytes = w.Stride();
-  const int64_t per_task = RowsPerTask(w.rows, pool.num_threads());
+  const int64_t per_task = RowsPerTask(w.rows, pool.num_threads(), a.tokens());
   const int64_t tasks = (w.rows + per_task - 1) / per_task;
   pool.ParallelFor(tag, tasks, [&](size_t task, size_t) {
     const int64_t r0 = task * per_task, r1 = std::min(w.rows, r0 + per_task);
@@ -122,7 +125,7 @@ void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<
   };
   int64_t total_rows = 0;
   for (const MatMulTarget& t : targets) total_rows += t.w->rows;
-  const int64_t per_task = RowsPerTask(total_rows, pool.num_threads());
+  const int64_t per_task = RowsPerTask(total_rows, pool.num_threads(), a.tokens());
   std::vector<Range> ranges;
   for (const MatMulTarget& t : targets) {
     const QuantizedActivations* in = t.a != nullptr ? t.a : &a;

@@ -109,6 +109,8 @@ void Register() {
     int64_t rows, cols;
   } shapes[] = {{"ffn_up", qwen.ffn, qwen.hidden},
                 {"ffn_down", qwen.hidden, qwen.ffn},
+                // attn_q and attn_output: small enough that a dispatch's start matters.
+                {"attn_q", qwen.hidden, qwen.hidden},
                 // The shape llama.cpp's test-backend-ops times (a llama-3-8B ffn_down).
                 {"m4096_k14336", 4096, 14336},
                 // llama-2-7b's ffn_up: rows of 16 blocks.
