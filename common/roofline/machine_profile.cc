@@ -43,12 +43,12 @@ double MachineProfile::Gbps(const std::string& level, const std::string& kernel,
 bool MachineProfile::RaiseDramRead(int n, double gbps) {
   for (BandwidthResult& r : bandwidth) {
     if (r.level == "DRAM" && r.kernel == "load" && r.threads == n) {
-      if (gbps <= r.best_gbps) return false;
+      if (!(gbps > r.best_gbps)) return false;  // also refuses NaN
       r.best_gbps = gbps;
       return true;
     }
   }
-  if (gbps <= 0) return false;
+  if (!(gbps > 0)) return false;
   BandwidthResult r;
   r.level = "DRAM";
   r.kernel = "load";

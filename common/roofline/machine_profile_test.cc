@@ -1,5 +1,6 @@
 #include "common/roofline/machine_profile.h"
 
+#include <cmath>
 #include <filesystem>
 
 #include "common/roofline/measure.h"
@@ -82,6 +83,7 @@ TEST(MachineProfile, SavesAndLoadsAFile) {
 TEST(MachineProfile, DramReadCeilingOnlyRises) {
   MachineProfile p = Sample();
   EXPECT_FALSE(p.RaiseDramRead(2, 29.0));
+  EXPECT_FALSE(p.RaiseDramRead(2, std::nan("")));
   EXPECT_DOUBLE_EQ(p.ReadGbps("DRAM", 2), 30.0);
   EXPECT_TRUE(p.RaiseDramRead(2, 41.5));
   EXPECT_DOUBLE_EQ(p.ReadGbps("DRAM", 2), 41.5);
