@@ -217,6 +217,32 @@ TEST(MatMul, GroupEqualsSeparateProductsInOneDispatch) {
   EXPECT_EQ(pool.Stats("qkv").dispatches, 1u);
 }
 
+TEST(MatMul, GroupCoversEveryRowOnceAcrossThreadCounts) {
+  // Targets of odd sizes, split into tasks for decode and prefill and for
+  // 1 to 8 threads.
+  // Q8_0 in groups of 8 rows (repack.h's R8), where a task must start on a group.
+  Problem q = Make(GgmlType::kQ8_0, 100, 256, 7, 41), k = Make(GgmlType::kQ8_0, 20, 256, 7, 42),
+          v = Make(GgmlType::kQ8_0, 37, 256, 7, 43);
+  const RepackedRows rq = RepackRows(q.w), rk = RepackRows(k.w), rv = RepackRows(v.w);
+  for (int tokens : {1, 7}) {
+    QuantizedActivations a(GgmlType::kQ8_0, 256, tokens, rq.matrix.repacked);
+    a.Quantize(q.x.data());
+    parallel::ThreadPool one(1);
+    std::vector<float> yq(100 * tokens), yk(20 * tokens), yv(37 * tokens);
+    MatMulQuantized(one, "q", rq.matrix, a, yq.data(), 100);
+    MatMulQuantized(one, "k", rk.matrix, a, yk.data(), 20);
+    MatMulQuantized(one, "v", rv.matrix, a, yv.data(), 37);
+    for (int threads : {1, 2, 3, 5, 8}) {
+      parallel::ThreadPool pool(threads);
+      std::vector<float> gq(yq.size(), -1), gk(yk.size(), -1), gv(yv.size(), -1);
+      MatMulGroup(pool, "qkv", {{&rq.matrix, gq.data()}, {&rk.matrix, gk.data()}, {&rv.matrix, gv.data()}}, a);
+      EXPECT_EQ(yq, gq) << threads << " threads, " << tokens << " tokens";
+      EXPECT_EQ(yk, gk) << threads << " threads, " << tokens << " tokens";
+      EXPECT_EQ(yv, gv) << threads << " threads, " << tokens << " tokens";
+    }
+  }
+}
+
 TEST(MatMul, GroupOfMixedFormatsTakesEachTargetsActivations) {
   // As in a Q4_K_M file: q and k Q4_K, v Q6_K (each repacked: their activation
   // formats differ), one input, one dispatch.
