@@ -84,14 +84,22 @@ RepackedRows RepackRows(const WeightMatrix& w) {
   return out;
 }
 
-int64_t RowsPerTask(int64_t rows, size_t threads, int64_t tokens) {
+int64_t RowsPerTask(int64_t rows, size_t row_bytes, size_t threads, int64_t tokens) {
   if (threads <= 1) return rows;
-  // About 8 tasks a thread for balance in decode, 2 in prefill (where the
-  // first block of rows a task reads waits on DRAM, and later ones are
-  // prefetched while it computes), but at least 16 rows each, and a multiple
-  // of 8 so that every task starts on a group of repack.h's R8 layout.
-  const int64_t per_thread = tokens > 1 ? 2 : 8;
-  const int64_t per_task = std::max<int64_t>(16, (rows + threads * per_thread - 1) / (threads * per_thread));
+  // A task's stream of weights starts cold: in prefill its first block of
+  // rows waits on DRAM (later ones are prefetched while it computes), in
+  // decode its first 4 KiB. Prefill takes 2 tasks a thread; decode up to 8
+  // for balance, but tasks of at least 256 KiB (a 1536 x 1536 Q4_K matrix in
+  // 16 tasks streamed 24-29 GB/s, in 4 27-35, alternating runs). At least 16
+  // rows each, a multiple of 8 so that every task starts on a group of
+  // repack.h's R8 layout.
+  constexpr double kMinDecodeTaskBytes = 256 << 10;
+  const int64_t per_thread =
+      tokens > 1 ? 2
+                 : std::clamp<int64_t>(int64_t(double(rows) * double(row_bytes) / (double(threads) * kMinDecodeTaskBytes)),
+                                       2, 8);
+  const int64_t n = int64_t(threads) * per_thread;
+  const int64_t per_task = std::max<int64_t>(16, (rows + n - 1) / n);
   return (per_task + 7) / 8 * 8;
 }
 
@@ -99,7 +107,7 @@ void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMa
                      const QuantizedActivations& a, float* y, int64_t y_stride) {
   const DotRowsFn kernel = BestDotKernel(w.type, w.repacked).fn;
   const size_t row_bytes = w.Stride();
-  const int64_t per_task = RowsPerTask(w.rows, pool.num_threads(), a.tokens());
+  const int64_t per_task = RowsPerTask(w.rows, row_bytes, pool.num_threads(), a.tokens());
   const int64_t tasks = (w.rows + per_task - 1) / per_task;
   pool.ParallelFor(tag, tasks, [&](size_t task, size_t) {
     const int64_t r0 = task * per_task, r1 = std::min(w.rows, r0 + per_task);
@@ -124,8 +132,13 @@ void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<
     int64_t r0, r1;
   };
   int64_t total_rows = 0;
-  for (const MatMulTarget& t : targets) total_rows += t.w->rows;
-  const int64_t per_task = RowsPerTask(total_rows, pool.num_threads(), a.tokens());
+  size_t total_bytes = 0;
+  for (const MatMulTarget& t : targets) {
+    total_rows += t.w->rows;
+    total_bytes += t.w->Stride() * t.w->rows;
+  }
+  const int64_t per_task =
+      RowsPerTask(total_rows, total_rows > 0 ? total_bytes / total_rows : 0, pool.num_threads(), a.tokens());
   std::vector<Range> ranges;
   for (const MatMulTarget& t : targets) {
     const QuantizedActivations* in = t.a != nullptr ? t.a : &a;

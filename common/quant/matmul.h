@@ -67,9 +67,10 @@ struct MatMulTarget {
 void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<MatMulTarget>& targets,
                  const QuantizedActivations& a);
 
-// Rows per task for `tokens` tokens: enough tasks to balance threads, each a run of whole rows,
-// a multiple of 8 (the R8 groups').
-int64_t RowsPerTask(int64_t rows, size_t threads, int64_t tokens);
+// Rows per task of a matrix of `rows` rows of `row_bytes` bytes, for `tokens`
+// tokens: enough tasks to balance the threads, each a run of whole rows, a
+// multiple of 8 (the R8 groups').
+int64_t RowsPerTask(int64_t rows, size_t row_bytes, size_t threads, int64_t tokens);
 
 }  // namespace quant
 
