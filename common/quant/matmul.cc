@@ -90,14 +90,13 @@ int64_t RowsPerTask(int64_t rows, size_t row_bytes, size_t threads, int64_t toke
   // rows waits on DRAM (later ones are prefetched while it computes), in
   // decode its first 4 KiB. Prefill takes 2 tasks a thread; decode up to 8
   // for balance, but tasks of at least 256 KiB (a 1536 x 1536 Q4_K matrix in
-  // 16 tasks streamed 24-29 GB/s, in 4 27-35, alternating runs). At least 16
+  // 16 tasks streamed 26-29 GB/s, in 4 27-35, alternating runs). At least 16
   // rows each, a multiple of 8 so that every task starts on a group of
   // repack.h's R8 layout.
   constexpr double kMinDecodeTaskBytes = 256 << 10;
+  const double bytes_per_thread = double(rows) * double(row_bytes) / double(threads);
   const int64_t per_thread =
-      tokens > 1 ? 2
-                 : std::clamp<int64_t>(int64_t(double(rows) * double(row_bytes) / (double(threads) * kMinDecodeTaskBytes)),
-                                       2, 8);
+      tokens > 1 ? 2 : std::clamp<int64_t>(int64_t(bytes_per_thread / kMinDecodeTaskBytes), 2, 8);
   const int64_t n = int64_t(threads) * per_thread;
   const int64_t per_task = std::max<int64_t>(16, (rows + n - 1) / n);
   return (per_task + 7) / 8 * 8;
