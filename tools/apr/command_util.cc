@@ -34,17 +34,21 @@ int Fail(const std::string& command, const absl::Status& status) {
   return 1;
 }
 
+absl::Status WriteFile(const std::string& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary);
+  if (out) out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) {
+    return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WriteTextFile(const std::string& path, const std::string& text) {
   if (path == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
     return absl::OkStatus();
   }
-  std::ofstream out(path, std::ios::binary);
-  if (out) out << text;
-  if (!out) {
-    return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", std::strerror(errno)));
-  }
-  return absl::OkStatus();
+  return WriteFile(path, text);
 }
 
 absl::StatusOr<roofline::MachineProfile> LoadMachine(const std::string& machine_file) {

@@ -3,6 +3,7 @@
 #define APR_TOOLS_APR_COMMAND_UTIL_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -21,6 +22,8 @@ bool ParseOrExit(ArgParser& parser, const std::string& command, std::vector<std:
 // Prints "apr CMD: message" for a failure and returns 1.
 int Fail(const std::string& command, const absl::Status& status);
 
+// Writes `bytes` to the file `path`; the error says why it could not.
+absl::Status WriteFile(const std::string& path, std::string_view bytes);
 // Writes `text` to `path`; "-" is stdout.
 absl::Status WriteTextFile(const std::string& path, const std::string& text);
 

@@ -1,12 +1,9 @@
 // apr run: evaluate a token sequence and print (or dump) the last logits.
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
-#include <fstream>
+#include <string_view>
 
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/cpu/cpu_features.h"
 #include "common/model/forward.h"
@@ -52,9 +49,8 @@ int RunRun(const std::vector<std::string>& args) {
   for (size_t i = 0; i < std::min<size_t>(5, logits.size()); ++i) std::printf(" %.4f", logits[i]);
   std::printf("\n");
   if (!dump.empty()) {
-    std::ofstream out(dump, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(logits.data()), logits.size() * sizeof(float));
-    if (!out) return Fail("run", absl::UnavailableError(absl::StrCat("cannot write ", dump, ": ", std::strerror(errno))));
+    const std::string_view bytes(reinterpret_cast<const char*>(logits.data()), logits.size() * sizeof(float));
+    if (auto s = WriteFile(dump, bytes); !s.ok()) return Fail("run", s);
     std::printf("logits (%zu float32) written to %s\n", logits.size(), dump.c_str());
   }
   return 0;
