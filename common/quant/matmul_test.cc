@@ -128,6 +128,63 @@ TEST(DotKernels, RepackedLayoutsMatchTheReference) {
   }
 }
 
+// Weights and activations at their largest magnitudes: every SIMD kernel, in
+// both layouts, must still compute the exact sum (AVX2 kernels sum some
+// products in 16-bit lanes, which this fills to within 8% of 2^15).
+TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
+  constexpr int64_t kCols = 512, kRows = 3;
+  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    const WeightMatrix shape = {type, nullptr, kRows, kCols};
+    std::vector<uint8_t> bytes(shape.RowBytes() * kRows);
+    double weight = 0;  // every weight's value
+    for (size_t b = 0; b < size_t(kRows * kCols / kQKK); ++b) {
+      if (type == GgmlType::kQ4_K) {
+        BlockQ4_K& x = reinterpret_cast<BlockQ4_K*>(bytes.data())[b];
+        x.d = F32ToF16(1.0f);
+        x.dmin = F32ToF16(0.0f);
+        // Scales all 63 (6 bits), mins all 0, in the 12-byte packing.
+        std::fill(x.scales, x.scales + 4, 0xFF);
+        std::fill(x.scales + 4, x.scales + 8, 0x00);
+        std::fill(x.scales + 8, x.scales + 12, 0x0F);
+        std::fill(std::begin(x.qs), std::end(x.qs), 0xFF);
+        weight = 63.0 * 15;
+      } else {
+        BlockQ6_K& x = reinterpret_cast<BlockQ6_K*>(bytes.data())[b];
+        std::fill(std::begin(x.ql), std::end(x.ql), 0xFF);
+        std::fill(std::begin(x.qh), std::end(x.qh), 0xFF);
+        std::fill(std::begin(x.scales), std::end(x.scales), 127);
+        x.d = F32ToF16(1.0f);
+        weight = 127.0 * (63 - 32);
+      }
+    }
+    WeightMatrix w = shape;
+    w.data = bytes.data();
+    const RepackedRows repacked = RepackRows(w);
+    for (float sign : {1.0f, -1.0f}) {
+      for (int64_t tokens : {1, 4, 5}) {
+        const std::vector<float> x(tokens * kCols, sign);  // quantizes to +-127 x (1/127)
+        QuantizedActivations plain(type, kCols, tokens), inter(type, kCols, tokens, /*repacked=*/true);
+        plain.Quantize(x.data());
+        inter.Quantize(x.data());
+        const double want = sign * weight * kCols;
+        std::vector<float> out(kRows * tokens);
+        for (bool packed : {false, true}) {
+          for (const DotKernel& k : AvailableDotKernels(type, packed)) {
+            const WeightMatrix& m = packed ? repacked.matrix : w;
+            const QuantizedActivations& a = packed ? inter : plain;
+            std::fill(out.begin(), out.end(), NAN);
+            k.fn(m.data, m.Stride(), kRows, a.row(0), a.row_bytes(), tokens, kCols, out.data(), kRows);
+            for (float v : out) {
+              ASSERT_NEAR(v, want, 1e-5 * std::fabs(want))
+                  << gguf::TypeInfo(type).name << (packed ? " repacked " : " ") << k.isa << " tokens " << tokens;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 // The reference computes what the format defines: the dequantized weights
 // times the (8-bit quantized) activations.
 TEST(DotKernels, ReferenceMatchesDequantizedMath) {
