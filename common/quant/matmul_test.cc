@@ -277,12 +277,14 @@ TEST(MatMul, GroupEqualsSeparateProductsInOneDispatch) {
 TEST(MatMul, GroupCoversEveryRowOnceAcrossThreadCounts) {
   // Targets of odd sizes, split into tasks for decode and prefill and for
   // 1 to 8 threads.
-  // Q8_0 in groups of 8 rows (repack.h's R8), where a task must start on a group.
-  Problem q = Make(GgmlType::kQ8_0, 100, 256, 7, 41), k = Make(GgmlType::kQ8_0, 20, 256, 7, 42),
-          v = Make(GgmlType::kQ8_0, 37, 256, 7, 43);
+  // Q4_0 in groups of 8 rows (repack.h's R8, on AVX2 and VNNI CPUs alike),
+  // where a task must start on a group.
+  Problem q = Make(GgmlType::kQ4_0, 100, 256, 7, 41), k = Make(GgmlType::kQ4_0, 20, 256, 7, 42),
+          v = Make(GgmlType::kQ4_0, 37, 256, 7, 43);
   const RepackedRows rq = RepackRows(q.w), rk = RepackRows(k.w), rv = RepackRows(v.w);
+  ASSERT_EQ(rq.matrix.repacked, std::string(BestDotKernel(GgmlType::kQ4_0, true).isa) != "scalar");
   for (int tokens : {1, 7}) {
-    QuantizedActivations a(GgmlType::kQ8_0, 256, tokens, rq.matrix.repacked);
+    QuantizedActivations a(GgmlType::kQ4_0, 256, tokens, rq.matrix.repacked);
     a.Quantize(q.x.data());
     parallel::ThreadPool one(1);
     std::vector<float> yq(100 * tokens), yk(20 * tokens), yv(37 * tokens);
