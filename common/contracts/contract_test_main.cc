@@ -25,16 +25,22 @@ class ClaimTest : public testing::Test {
             contracts::MetricRegistry* registry, bool measured)
       : contract_(contract), claim_(claim), registry_(registry), measured_(measured) {}
   void TestBody() override {
+    // A draft contract's claims are targets: measured and shown, not enforced.
+    // Under a sanitizer (APR_SANITIZER set) timings mean nothing: a measured
+    // contract's claims are likewise shown, not enforced, and a measured
+    // draft's are not measured at all (the enforced contract's test and the
+    // example's run the same code under the sanitizer).
+    const char* sanitizer = std::getenv("APR_SANITIZER");
+    const bool instrumented = sanitizer != nullptr && *sanitizer != '\0';
+    if (contract_->status == "draft" && measured_ && instrumented) {
+      GTEST_SKIP() << "draft contract under " << sanitizer << ": targets are timings, not measured here";
+    }
     contracts::ClaimResult r = contracts::EvaluateClaim(*contract_, *claim_, *registry_);
     std::printf("%s\n", r.summary.c_str());
     EXPECT_TRUE(r.evaluated) << r.summary;
-    // A draft contract's claims are targets: measured and shown, not enforced.
-    // Under a sanitizer (APR_SANITIZER set) timings mean nothing: a measured
-    // contract's claims are likewise shown, not enforced.
-    const char* sanitizer = std::getenv("APR_SANITIZER");
     if (contract_->status == "draft") {
       if (!r.holds) std::printf("(draft contract: a target not yet met, not enforced)\n");
-    } else if (measured_ && sanitizer != nullptr && *sanitizer != '\0') {
+    } else if (measured_ && instrumented) {
       if (!r.holds) std::printf("(built with %s: measured claims are reported, not enforced)\n", sanitizer);
     } else {
       EXPECT_TRUE(r.holds) << r.summary;
