@@ -58,10 +58,9 @@ absl::StatusOr<double> KernelDeviation(GgmlType type) {
   for (int64_t i = 0; i < tokens * cols; ++i) x[i] = std::sin(0.37 * i);
   double worst = 0;
   for (bool repacked : {false, true}) {
-    if (repacked && quant::ScalarDotKernel(type, true) == nullptr) continue;
     const quant::RepackedRows r = repacked ? quant::RepackRows(w) : quant::RepackedRows{{}, w};
-    // RepackRows keeps the GGUF layout where no SIMD kernel runs the other
-    // (Q8_0 on AVX2 CPUs); the layout's own kernels would read past it.
+    // RepackRows keeps the GGUF layout for a type with no layout of its own
+    // and where no SIMD kernel runs the other (Q8_0 on AVX2 CPUs).
     if (repacked && !r.matrix.repacked) continue;
     quant::QuantizedActivations a(type, cols, tokens, repacked);
     a.Quantize(x.data());

@@ -136,7 +136,7 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
   for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K}) {
     const WeightMatrix shape = {type, nullptr, kRows, kCols};
     std::vector<uint8_t> bytes(shape.RowBytes() * kRows);
-    double weight = 0;  // every weight's value
+    const double weight = type == GgmlType::kQ4_K ? 63.0 * 15 : 127.0 * (63 - 32);  // every weight's value
     for (size_t b = 0; b < size_t(kRows * kCols / kQKK); ++b) {
       if (type == GgmlType::kQ4_K) {
         BlockQ4_K& x = reinterpret_cast<BlockQ4_K*>(bytes.data())[b];
@@ -147,14 +147,12 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
         std::fill(x.scales + 4, x.scales + 8, 0x00);
         std::fill(x.scales + 8, x.scales + 12, 0x0F);
         std::fill(std::begin(x.qs), std::end(x.qs), 0xFF);
-        weight = 63.0 * 15;
       } else {
         BlockQ6_K& x = reinterpret_cast<BlockQ6_K*>(bytes.data())[b];
         std::fill(std::begin(x.ql), std::end(x.ql), 0xFF);
         std::fill(std::begin(x.qh), std::end(x.qh), 0xFF);
         std::fill(std::begin(x.scales), std::end(x.scales), 127);
         x.d = F32ToF16(1.0f);
-        weight = 127.0 * (63 - 32);
       }
     }
     WeightMatrix w = shape;
