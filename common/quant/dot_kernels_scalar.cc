@@ -163,13 +163,11 @@ float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
       }
     }
     uint16_t d16, dmin16;
-    std::memcpy(&d16, meta + 12, 2);
-    std::memcpy(&dmin16, meta + 14, 2);
+    std::memcpy(&d16, meta + 16, 2);
+    std::memcpy(&dmin16, meta + 18, 2);
     const float d = F16ToF32(d16), dmin = F16ToF32(dmin16);
     for (int i = 0; i < 8; ++i) {
-      uint8_t sc, m;
-      Q4KScaleMin(i, meta, &sc, &m);
-      sum += d * sc * v[b].d * acc[i] - dmin * m * v[b].sums[i];
+      sum += d * meta[i] * v[b].d * acc[i] - dmin * meta[8 + i] * v[b].sums[i];
     }
   }
   return sum;

@@ -28,9 +28,10 @@ void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst) {
         }
       }
     }
-    std::memcpy(meta + kQ4KMetaBytes * b, src[b].scales, 12);
-    std::memcpy(meta + kQ4KMetaBytes * b + 12, &src[b].d, 2);
-    std::memcpy(meta + kQ4KMetaBytes * b + 14, &src[b].dmin, 2);
+    uint8_t* m = meta + kQ4KMetaBytes * b;
+    for (int i = 0; i < 8; ++i) Q4KScaleMin(i, src[b].scales, &m[i], &m[8 + i]);
+    std::memcpy(m + 16, &src[b].d, 2);
+    std::memcpy(m + 18, &src[b].dmin, 2);
   }
 }
 

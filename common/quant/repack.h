@@ -13,7 +13,8 @@
 // needed.
 //
 //   Q4_K row of nb blocks:
-//     meta[Q4KMetaRegion(nb)]: per block scales[12], d, dmin as in GGUF
+//     meta[Q4KMetaRegion(nb)]: per block the 8 sub-block scales and 8 mins,
+//       one byte each (GGUF packs them in 12 bytes of 6 bits), then d, dmin
 //     quants[128 * nb]: per block vectors P_0..P_3; V_k = P_k & 0xF and
 //       V_{k+4} = P_k >> 4, where byte 4i+b of V_k is weight 4k+b of sub-block i
 //   Q6_K row of nb blocks:
@@ -52,7 +53,7 @@ struct alignas(64) BlockQ8_KI {
 };
 static_assert(sizeof(BlockQ8_KI) == 384);
 
-inline constexpr int kQ4KMetaBytes = 16;
+inline constexpr int kQ4KMetaBytes = 20;
 inline constexpr int kQ6KMetaBytes = 18;
 inline constexpr int64_t Q4KMetaRegion(int64_t nb) { return (kQ4KMetaBytes * nb + 63) / 64 * 64; }
 inline constexpr int64_t Q6KMetaRegion(int64_t nb) { return (kQ6KMetaBytes * nb + 63) / 64 * 64; }
