@@ -3,9 +3,16 @@
 // matrices is cycled so each call streams from DRAM). Reports GB/s of
 // weights, GOPS, and fractions of this machine's measured roofline.
 //
+// This VM's DRAM bandwidth drifts by a third within minutes, so a decode
+// rate set against the cached roofline compares two different moments.
+// Decode's iterations therefore alternate with a plain read (the roofline's
+// load loop) of another copy of the same bytes: read_GB/s is that read's
+// rate, of_read the kernel's rate (GGUF bytes) as a fraction of it.
+//
 //   ./tools/bazel run //common/quant:matmul_benchmark -- --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -18,6 +25,7 @@
 #include "common/quant/quantize.h"
 #include "common/quant/repack.h"
 #include "common/roofline/measure.h"
+#include "common/roofline/roofline_kernels.h"
 
 namespace {
 
@@ -73,6 +81,23 @@ const Weights& WeightsFor(GgmlType type, int64_t rows, int64_t cols) {
   return *slot;
 }
 
+// Seconds for the pool's threads to read matrix m's bytes once, each thread
+// its own contiguous share, as the roofline reads its buffer.
+double PlainReadSeconds(parallel::ThreadPool& pool, const quant::WeightMatrix& m, size_t* bytes_read) {
+  const roofline::MemoryKernelSet& k = roofline::BestMemoryKernels();
+  const size_t threads = pool.num_threads();
+  const size_t per_thread = m.Stride() * m.rows / sizeof(float) / threads / 64 * 64;
+  std::vector<float> sums(threads);
+  const auto start = std::chrono::steady_clock::now();
+  pool.RunOnEachThread("bench.read", [&](size_t t) {
+    sums[t] = k.load(reinterpret_cast<const float*>(m.data) + t * per_thread, per_thread);
+  });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  benchmark::DoNotOptimize(sums.data());
+  *bytes_read = per_thread * sizeof(float) * threads;
+  return seconds;
+}
+
 void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t cols) {
   const int64_t tokens = state.range(0);
   const int threads = static_cast<int>(state.range(1));
@@ -83,10 +108,21 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
   quant::QuantizedActivations a(type, cols, tokens, w.matrices.front().repacked);
   a.Quantize(x.data());
   size_t next = 0;
+  double read_seconds = 0, read_bytes = 0;
+  const size_t copies = w.matrices.size();
   for (auto _ : state) {
-    const quant::WeightMatrix& m = w.matrices[next++ % w.matrices.size()];
+    const quant::WeightMatrix& m = w.matrices[next++ % copies];
     quant::MatMulQuantized(pool, "bench", m, a, y.data(), rows);
     benchmark::DoNotOptimize(y.data());
+    if (tokens == 1) {
+      // Half the cycle away: out of cache now, and again by the time the
+      // kernel reaches it.
+      state.PauseTiming();
+      size_t bytes_read = 0;
+      read_seconds += PlainReadSeconds(pool, w.matrices[(next + copies / 2) % copies], &bytes_read);
+      read_bytes += double(bytes_read);
+      state.ResumeTiming();
+    }
   }
   const double bytes = double(w.shape.RowBytes()) * rows;
   const double ops = 2.0 * rows * cols * tokens;
@@ -97,6 +133,11 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
   if (dram > 0 && int8 > 0) {
     state.counters["of_dram"] = benchmark::Counter(bytes / dram, benchmark::Counter::kIsIterationInvariantRate);
     state.counters["of_int8"] = benchmark::Counter(ops / int8, benchmark::Counter::kIsIterationInvariantRate);
+  }
+  if (read_seconds > 0) {
+    const double read_rate = read_bytes / read_seconds;
+    state.counters["read_GB/s"] = benchmark::Counter(read_rate / 1e9);
+    state.counters["of_read"] = benchmark::Counter(bytes / read_rate, benchmark::Counter::kIsIterationInvariantRate);
   }
   state.SetLabel(std::string(quant::BestDotKernel(type, w.matrices.front().repacked).isa) +
                  (w.matrices.front().repacked ? " repacked" : ""));
