@@ -60,7 +60,7 @@ absl::StatusOr<double> KernelDeviation(GgmlType type) {
   for (bool repacked : {false, true}) {
     const quant::RepackedRows r = repacked ? quant::RepackRows(w) : quant::RepackedRows{{}, w};
     // RepackRows keeps the GGUF layout for a type with no layout of its own
-    // and where no SIMD kernel runs the other (Q8_0 on AVX2 CPUs).
+    // and where no SIMD kernel runs the other (a CPU without AVX2).
     if (repacked && !r.matrix.repacked) continue;
     quant::QuantizedActivations a(type, cols, tokens, repacked);
     a.Quantize(x.data());

@@ -133,11 +133,20 @@ TEST(DotKernels, RepackedLayoutsMatchTheReference) {
 // products in 16-bit lanes, which this fills to within 8% of 2^15).
 TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
   constexpr int64_t kCols = 512, kRows = 3;
-  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0}) {
     const WeightMatrix shape = {type, nullptr, kRows, kCols};
     std::vector<uint8_t> bytes(shape.RowBytes() * kRows);
-    const double weight = type == GgmlType::kQ4_K ? 63.0 * 15 : 127.0 * (63 - 32);  // every weight's value
-    for (size_t b = 0; b < size_t(kRows * kCols / kQKK); ++b) {
+    // Every weight's value; Q8_0's -128 (a file may hold it; our quantizer
+    // never writes it) is the largest |w| AVX2's sign trick multiplies.
+    const double weight = type == GgmlType::kQ4_K ? 63.0 * 15 : type == GgmlType::kQ6_K ? 127.0 * (63 - 32) : -128.0;
+    if (type == GgmlType::kQ8_0) {
+      for (size_t b = 0; b < size_t(kRows * kCols / kQK); ++b) {
+        BlockQ8_0& x = reinterpret_cast<BlockQ8_0*>(bytes.data())[b];
+        x.d = F32ToF16(1.0f);
+        std::fill(std::begin(x.qs), std::end(x.qs), -128);
+      }
+    }
+    for (size_t b = 0; type != GgmlType::kQ8_0 && b < size_t(kRows * kCols / kQKK); ++b) {
       if (type == GgmlType::kQ4_K) {
         BlockQ4_K& x = reinterpret_cast<BlockQ4_K*>(bytes.data())[b];
         x.d = F32ToF16(1.0f);
@@ -164,12 +173,16 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
         QuantizedActivations plain(type, kCols, tokens), inter(type, kCols, tokens, /*repacked=*/true);
         plain.Quantize(x.data());
         inter.Quantize(x.data());
-        const double want = sign * weight * kCols;
         std::vector<float> out(kRows * tokens);
         for (bool packed : {false, true}) {
+          const QuantizedActivations& a = packed ? inter : plain;
+          // 127 x the activations' scale: 1, but Q8_0's is rounded to f16.
+          const double unit = type != GgmlType::kQ8_0 ? 1.0
+                              : packed ? 127.0 * reinterpret_cast<const BlockQ8_0S*>(a.row(0))->d
+                                       : 127.0 * F16ToF32(reinterpret_cast<const BlockQ8_0*>(a.row(0))->d);
+          const double want = sign * weight * kCols * unit;
           for (const DotKernel& k : AvailableDotKernels(type, packed)) {
             const WeightMatrix& m = packed ? repacked.matrix : w;
-            const QuantizedActivations& a = packed ? inter : plain;
             std::fill(out.begin(), out.end(), NAN);
             k.fn(m.data, m.Stride(), kRows, a.row(0), a.row_bytes(), tokens, kCols, out.data(), kRows);
             for (float v : out) {

@@ -68,7 +68,7 @@ inline constexpr int64_t RepackedQ6_KRowBytes(int64_t nb) { return Q6KMetaRegion
 // every block's 8 row scales (f16, padded to 64 bytes), then the quants:
 //
 //   Q8_0: per block V_0..V_7, byte 4i+e of V_k = weight 4k+e of row i plus
-//     128 (so unsigned: vpdpbusd's unsigned operand)
+//     128 (so unsigned: vpdpbusd's unsigned operand; AVX2 flips it back)
 //   Q4_0: per block P_0..P_3, byte 4i+e of P_k = GGUF qs byte 4k+e of row i
 //     (low nibble: weight 4k+e, high: weight 16+4k+e, each plus 8)
 //   Q5_0: per block P_0..P_3 as Q4_0's (the low 4 bits), then H, whose byte
