@@ -139,15 +139,13 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
     // Every weight's value; Q8_0's -128 (a file may hold it; our quantizer
     // never writes it) is the largest |w| AVX2's sign trick multiplies.
     const double weight = type == GgmlType::kQ4_K ? 63.0 * 15 : type == GgmlType::kQ6_K ? 127.0 * (63 - 32) : -128.0;
-    if (type == GgmlType::kQ8_0) {
-      for (size_t b = 0; b < size_t(kRows * kCols / kQK); ++b) {
+    const int64_t block_weights = type == GgmlType::kQ8_0 ? kQK : kQKK;
+    for (size_t b = 0; b < size_t(kRows * kCols / block_weights); ++b) {
+      if (type == GgmlType::kQ8_0) {
         BlockQ8_0& x = reinterpret_cast<BlockQ8_0*>(bytes.data())[b];
         x.d = F32ToF16(1.0f);
         std::fill(std::begin(x.qs), std::end(x.qs), -128);
-      }
-    }
-    for (size_t b = 0; type != GgmlType::kQ8_0 && b < size_t(kRows * kCols / kQKK); ++b) {
-      if (type == GgmlType::kQ4_K) {
+      } else if (type == GgmlType::kQ4_K) {
         BlockQ4_K& x = reinterpret_cast<BlockQ4_K*>(bytes.data())[b];
         x.d = F32ToF16(1.0f);
         x.dmin = F32ToF16(0.0f);
