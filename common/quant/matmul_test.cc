@@ -194,6 +194,89 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
   }
 }
 
+// A file need not come from our quantizer: blocks of arbitrary bytes (only the
+// f16 scales kept finite) must compute, in every kernel and layout, what the
+// reference computes, and the reference what the dequantized weights give.
+TEST(DotKernels, AnyBlockBytesComputeAsTheReference) {
+  constexpr int64_t kRows = 19, kCols = 768;
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+    std::mt19937 rng(static_cast<uint32_t>(type) + 11);
+    std::uniform_real_distribution<float> scale(1.0f / 256, 1.0f / 16);
+    const auto random_f16 = [&] { return F32ToF16(rng() % 2 ? scale(rng) : -scale(rng)); };
+    WeightMatrix w = {type, nullptr, kRows, kCols};
+    std::vector<uint8_t> bytes(w.RowBytes() * kRows);
+    for (uint8_t& b : bytes) b = static_cast<uint8_t>(rng());
+    const size_t blocks = bytes.size() / gguf::TypeInfo(type).block_bytes;
+    for (size_t b = 0; b < blocks; ++b) {
+      switch (type) {
+        case GgmlType::kQ8_0: reinterpret_cast<BlockQ8_0*>(bytes.data())[b].d = random_f16(); break;
+        case GgmlType::kQ4_0: reinterpret_cast<BlockQ4_0*>(bytes.data())[b].d = random_f16(); break;
+        case GgmlType::kQ5_0: reinterpret_cast<BlockQ5_0*>(bytes.data())[b].d = random_f16(); break;
+        case GgmlType::kQ4_K:
+          reinterpret_cast<BlockQ4_K*>(bytes.data())[b].d = random_f16();
+          reinterpret_cast<BlockQ4_K*>(bytes.data())[b].dmin = random_f16();
+          break;
+        default: reinterpret_cast<BlockQ6_K*>(bytes.data())[b].d = random_f16(); break;
+      }
+    }
+    w.data = bytes.data();
+    const RepackedRows repacked = RepackRows(w);
+    for (int64_t tokens : {1, 5, 91}) {
+      std::vector<float> x(tokens * kCols);
+      std::normal_distribution<float> normal(0.0f, 1.0f);
+      for (float& v : x) v = normal(rng);
+      QuantizedActivations plain(type, kCols, tokens), inter(type, kCols, tokens, /*repacked=*/true);
+      plain.Quantize(x.data());
+      inter.Quantize(x.data());
+      // What the format defines (dequantized weights times the 8-bit
+      // activations' values, in double), and the sum of the terms' sizes:
+      // random scales and mins cancel, so float rounding is bounded by the
+      // terms, not by the result.
+      std::vector<double> exact(kRows * tokens), magnitude(kRows * tokens);
+      std::vector<float> row(kCols), act(kCols);
+      for (int64_t t = 0; t < tokens; ++t) {
+        const uint8_t* q = plain.row(t);
+        for (int64_t i = 0; i < kCols; ++i) {
+          if (plain.format() == ActivationFormat::kQ8_K) {
+            const BlockQ8_K& block = reinterpret_cast<const BlockQ8_K*>(q)[i / kQKK];
+            act[i] = block.d * block.qs[i % kQKK];
+          } else {
+            const BlockQ8_0& block = reinterpret_cast<const BlockQ8_0*>(q)[i / kQK];
+            act[i] = F16ToF32(block.d) * block.qs[i % kQK];
+          }
+        }
+        for (int64_t r = 0; r < kRows; ++r) {
+          ASSERT_TRUE(DequantizeRow(type, w.data + r * w.Stride(), row.data(), kCols).ok());
+          for (int64_t i = 0; i < kCols; ++i) {
+            exact[t * kRows + r] += double(row[i]) * act[i];
+            magnitude[t * kRows + r] += std::fabs(double(row[i]) * act[i]);
+          }
+        }
+      }
+      std::vector<float> out(kRows * tokens);
+      const auto expect_exact = [&](const char* what, const char* isa) {
+        for (int64_t i = 0; i < kRows * tokens; ++i) {
+          ASSERT_NEAR(out[i], exact[i], 1e-5 * magnitude[i])
+              << gguf::TypeInfo(type).name << " " << what << " " << isa << " tokens " << tokens << " at " << i;
+        }
+      };
+      ScalarDotKernel(type)(w.data, w.Stride(), kRows, plain.row(0), plain.row_bytes(), tokens, kCols, out.data(),
+                            kRows);
+      expect_exact("reference", "scalar");
+      for (bool packed : {false, true}) {
+        const WeightMatrix& m = packed ? repacked.matrix : w;
+        const QuantizedActivations& a = packed ? inter : plain;
+        if (packed && !m.repacked) continue;  // no repacked layout runs here for this type
+        for (const DotKernel& k : AvailableDotKernels(type, packed)) {
+          std::fill(out.begin(), out.end(), NAN);
+          k.fn(m.data, m.Stride(), kRows, a.row(0), a.row_bytes(), tokens, kCols, out.data(), kRows);
+          expect_exact(packed ? "repacked" : "plain", k.isa);
+        }
+      }
+    }
+  }
+}
+
 // The reference computes what the format defines: the dequantized weights
 // times the (8-bit quantized) activations.
 TEST(DotKernels, ReferenceMatchesDequantizedMath) {
