@@ -221,6 +221,10 @@ TEST(DotKernels, AnyBlockBytesComputeAsTheReference) {
     }
     w.data = bytes.data();
     const RepackedRows repacked = RepackRows(w);
+    std::vector<float> dense(kRows * kCols);
+    for (int64_t r = 0; r < kRows; ++r) {
+      ASSERT_TRUE(DequantizeRow(type, w.data + r * w.Stride(), dense.data() + r * kCols, kCols).ok());
+    }
     for (int64_t tokens : {1, 5, 91}) {
       std::vector<float> x(tokens * kCols);
       std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -233,23 +237,19 @@ TEST(DotKernels, AnyBlockBytesComputeAsTheReference) {
       // random scales and mins cancel, so float rounding is bounded by the
       // terms, not by the result.
       std::vector<double> exact(kRows * tokens), magnitude(kRows * tokens);
-      std::vector<float> row(kCols), act(kCols);
+      std::vector<float> act(kCols);
       for (int64_t t = 0; t < tokens; ++t) {
-        const uint8_t* q = plain.row(t);
-        for (int64_t i = 0; i < kCols; ++i) {
-          if (plain.format() == ActivationFormat::kQ8_K) {
-            const BlockQ8_K& block = reinterpret_cast<const BlockQ8_K*>(q)[i / kQKK];
-            act[i] = block.d * block.qs[i % kQKK];
-          } else {
-            const BlockQ8_0& block = reinterpret_cast<const BlockQ8_0*>(q)[i / kQK];
-            act[i] = F16ToF32(block.d) * block.qs[i % kQK];
-          }
+        if (plain.format() == ActivationFormat::kQ8_K) {  // no GGUF dequantizer of ours reads Q8_K
+          const BlockQ8_K* blocks = reinterpret_cast<const BlockQ8_K*>(plain.row(t));
+          for (int64_t i = 0; i < kCols; ++i) act[i] = blocks[i / kQKK].d * blocks[i / kQKK].qs[i % kQKK];
+        } else {  // Q8_0 activations are Q8_0 blocks as a file stores them
+          ASSERT_TRUE(DequantizeRow(GgmlType::kQ8_0, plain.row(t), act.data(), kCols).ok());
         }
         for (int64_t r = 0; r < kRows; ++r) {
-          ASSERT_TRUE(DequantizeRow(type, w.data + r * w.Stride(), row.data(), kCols).ok());
           for (int64_t i = 0; i < kCols; ++i) {
-            exact[t * kRows + r] += double(row[i]) * act[i];
-            magnitude[t * kRows + r] += std::fabs(double(row[i]) * act[i]);
+            const double term = double(dense[r * kCols + i]) * act[i];
+            exact[t * kRows + r] += term;
+            magnitude[t * kRows + r] += std::fabs(term);
           }
         }
       }
