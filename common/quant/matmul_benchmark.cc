@@ -8,10 +8,14 @@
 // Decode's iterations therefore alternate with a plain read (the roofline's
 // load loop) of another copy of the same bytes: read_GB/s is that read's
 // rate, of_read the kernel's rate (GGUF bytes) as a fraction of it.
+// Prefill's iterations alternate likewise with the roofline's int8 loop on
+// every thread, about half the call's operations: int8_GOPS is that loop's
+// rate, of_int8_paired the kernel's GOPS as a fraction of it.
 //
 //   ./tools/bazel run //common/quant:matmul_benchmark -- --benchmark_repetitions=5
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <map>
@@ -85,6 +89,17 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// Seconds for each of the pool's threads to run the int8 loop `iterations`
+// times, side by side.
+double Int8LoopSeconds(parallel::ThreadPool& pool, const roofline::ComputeLoop& loop, uint64_t iterations) {
+  std::vector<float> sums(pool.num_threads());
+  const auto start = std::chrono::steady_clock::now();
+  pool.RunOnEachThread("bench.int8", [&](size_t t) { sums[t] = loop.run(iterations); });
+  const double seconds = SecondsSince(start);
+  benchmark::DoNotOptimize(sums.data());
+  return seconds;
+}
+
 // Seconds for the pool's threads to read matrix m's bytes once, each thread
 // its own contiguous share, as the roofline reads its buffer.
 double PlainReadSeconds(parallel::ThreadPool& pool, const quant::WeightMatrix& m, size_t* bytes_read) {
@@ -112,7 +127,10 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
   quant::QuantizedActivations a(type, cols, tokens, w.matrices.front().repacked);
   a.Quantize(x.data());
   size_t next = 0;
-  double read_seconds = 0, read_bytes = 0;
+  double read_seconds = 0, read_bytes = 0, int8_seconds = 0, int8_ops = 0;
+  const roofline::ComputeLoop int8_loop = roofline::BestComputeLoop("int8_dot");
+  const uint64_t int8_iterations = std::max<uint64_t>(
+      1, uint64_t(double(rows) * cols * tokens / int8_loop.ops_per_iteration / threads));
   const size_t copies = w.matrices.size();
   // Each call is timed by hand (manual time), so the paired read between
   // calls stays out of its time without Pause/ResumeTiming's clock reads in it.
@@ -128,6 +146,9 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
       size_t bytes_read = 0;
       read_seconds += PlainReadSeconds(pool, w.matrices[(next + copies / 2) % copies], &bytes_read);
       read_bytes += double(bytes_read);
+    } else {
+      int8_seconds += Int8LoopSeconds(pool, int8_loop, int8_iterations);
+      int8_ops += double(int8_iterations) * int8_loop.ops_per_iteration * threads;
     }
   }
   const double bytes = double(w.shape.RowBytes()) * rows;
@@ -144,6 +165,12 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
     const double read_rate = read_bytes / read_seconds;
     state.counters["read_GB/s"] = benchmark::Counter(read_rate / 1e9);
     state.counters["of_read"] = benchmark::Counter(bytes / read_rate, benchmark::Counter::kIsIterationInvariantRate);
+  }
+  if (int8_seconds > 0) {
+    const double int8_rate = int8_ops / int8_seconds;
+    state.counters["int8_GOPS"] = benchmark::Counter(int8_rate / 1e9);
+    state.counters["of_int8_paired"] =
+        benchmark::Counter(ops / int8_rate, benchmark::Counter::kIsIterationInvariantRate);
   }
   state.SetLabel(std::string(quant::BestDotKernel(type, w.matrices.front().repacked).isa) +
                  (w.matrices.front().repacked ? " repacked" : ""));
