@@ -102,13 +102,42 @@ int64_t RowsPerTask(int64_t rows, size_t row_bytes, size_t threads, int64_t toke
   return (per_task + 7) / 8 * 8;
 }
 
+namespace {
+
+// The order the pool's threads take tasks in. Decode hands out each thread's
+// contiguous share of the tasks in turn (slot k is piece k / threads of share
+// k % threads): threads that take slots alternately each continue one stream
+// of rows, whose software prefetch runs on from one task into the next.
+// Paired with a plain read, 2 threads, two alternating rounds: Q4_K decode
+// 0.75-0.89 -> 0.84-0.90 of the read, Q8_0 0.80-0.91 -> 0.83-0.94. Prefill's
+// tasks keep their order.
+class TaskOrder {
+ public:
+  TaskOrder(int64_t tasks, size_t threads, int64_t tokens)
+      : tasks_(tasks), shares_(tokens == 1 ? std::max<int64_t>(1, int64_t(threads)) : 1),
+        per_share_((tasks + shares_ - 1) / shares_) {}
+  size_t slots() const { return size_t(shares_ * per_share_); }
+  // The task of slot k, or -1 where the last share is short.
+  int64_t Task(size_t k) const {
+    const int64_t task = int64_t(k) % shares_ * per_share_ + int64_t(k) / shares_;
+    return task < tasks_ ? task : -1;
+  }
+
+ private:
+  int64_t tasks_, shares_, per_share_;
+};
+
+}  // namespace
+
 void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w,
                      const QuantizedActivations& a, float* y, int64_t y_stride) {
   const DotRowsFn kernel = BestDotKernel(w.type, w.repacked).fn;
   const size_t row_bytes = w.Stride();
   const int64_t per_task = RowsPerTask(w.rows, row_bytes, pool.num_threads(), a.tokens());
-  const int64_t tasks = (w.rows + per_task - 1) / per_task;
-  pool.ParallelFor(tag, tasks, [&](size_t task, size_t) {
+  const TaskOrder order((w.rows + per_task - 1) / per_task, pool.num_threads(), a.tokens());
+  pool.ParallelFor(tag, order.slots(), [&](size_t slot, size_t) {
+    const int64_t task = order.Task(slot);
+    if (task < 0) return;
     const int64_t r0 = task * per_task, r1 = std::min(w.rows, r0 + per_task);
     kernel(w.data + r0 * row_bytes, row_bytes, r1 - r0, a.row(0), a.row_bytes(), a.tokens(), w.cols, y + r0,
            y_stride);
@@ -152,7 +181,10 @@ void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<
       ranges.push_back({&t, in, kernel, r, std::min(t.w->rows, r + per_task)});
     }
   }
-  pool.ParallelFor(tag, ranges.size(), [&](size_t task, size_t) {
+  const TaskOrder order(int64_t(ranges.size()), pool.num_threads(), a.tokens());
+  pool.ParallelFor(tag, order.slots(), [&](size_t slot, size_t) {
+    const int64_t task = order.Task(slot);
+    if (task < 0) return;
     const Range& g = ranges[task];
     const WeightMatrix& w = *g.target->w;
     g.kernel(w.data + g.r0 * w.Stride(), w.Stride(), g.r1 - g.r0, g.a->row(0), g.a->row_bytes(), g.a->tokens(),

@@ -366,7 +366,7 @@ TEST(MatMul, GroupEqualsSeparateProductsInOneDispatch) {
   EXPECT_EQ(pool.Stats("qkv").dispatches, 1u);
 }
 
-TEST(MatMul, GroupCoversEveryRowOnceAcrossThreadCounts) {
+TEST(MatMul, EveryRowOnceAcrossThreadCounts) {
   // Targets of odd sizes, split into tasks for decode and prefill and for
   // 1 to 8 threads.
   // Q4_0 in groups of 8 rows (repack.h's R8, on AVX2 and VNNI CPUs alike),
@@ -390,6 +390,10 @@ TEST(MatMul, GroupCoversEveryRowOnceAcrossThreadCounts) {
       EXPECT_EQ(yq, gq) << threads << " threads, " << tokens << " tokens";
       EXPECT_EQ(yk, gk) << threads << " threads, " << tokens << " tokens";
       EXPECT_EQ(yv, gv) << threads << " threads, " << tokens << " tokens";
+      // One matrix alone: decode hands out each thread's share in turn.
+      std::vector<float> y(yq.size(), -1);
+      MatMulQuantized(pool, "q", rq.matrix, a, y.data(), 100);
+      EXPECT_EQ(yq, y) << threads << " threads, " << tokens << " tokens";
     }
   }
 }
