@@ -317,6 +317,30 @@ TEST(MatMul, ThreadedEqualsSingleThreadedAndCountsOneDispatch) {
   }
 }
 
+// A batch of tokens gives each token what it gets alone (prefill against
+// decode: other tiles, the same sums up to their order), in the repacked
+// layouts the engine runs, one after another in one pool as the engine's
+// layers call them.
+TEST(MatMul, BatchEqualsTokenByToken) {
+  parallel::ThreadPool pool(2);
+  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0}) {
+    for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1024, 512}, {512, 1024}, {256, 512}, {301, 2816}}) {
+      constexpr int64_t kTokens = 13;
+      Problem p = Make(type, rows, cols, kTokens, 21);
+      const RepackedRows repacked = RepackRows(p.w);
+      std::vector<float> batch(rows * kTokens), alone(rows);
+      MatMul(pool, "test.batch", repacked.matrix, p.x.data(), kTokens, batch.data());
+      for (int64_t t = 0; t < kTokens; ++t) {
+        MatMul(pool, "test.alone", repacked.matrix, p.x.data() + t * cols, 1, alone.data());
+        for (int64_t r = 0; r < rows; ++r) {
+          ASSERT_NEAR(batch[t * rows + r], alone[r], 1e-4 * (1 + std::fabs(alone[r])))
+              << gguf::TypeInfo(type).name << " " << rows << " x " << cols << " token " << t << " row " << r;
+        }
+      }
+    }
+  }
+}
+
 // Tasks start on groups of 8 rows (301 rows: the last group has 5).
 TEST(MatMul, GroupedRowsSplitAcrossThreadsAsThePlainLayout) {
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0}) {
