@@ -81,7 +81,7 @@ TEST(ComputeLoops, WidestIsaComesFirst) {
 TEST(CoreClock, IsAPlausibleFrequency) {
   const double hz = MeasureCoreHz();
   EXPECT_GT(hz, 0.2e9);
-  EXPECT_LT(hz, 10e9);
+  EXPECT_LT(hz, 7e9);  // no shipping core boosts past ~6.2 GHz
 }
 
 }  // namespace
