@@ -13,6 +13,10 @@
 // rate, of_int8_paired the kernel's GOPS as a fraction of it.
 //
 //   ./tools/bazel run //common/quant:matmul_benchmark -- --benchmark_repetitions=5
+//
+// --warm_cache: one copy of each matrix, called again and again, so that it
+// stays in the last-level cache where it fits, as llama.cpp's
+// `test-backend-ops perf` measures (for comparisons with it).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -52,7 +56,10 @@ struct Weights {
   std::vector<quant::WeightBuffer> plain;
 };
 
-// Enough copies of one matrix to exceed the last-level cache several times.
+bool warm_cache = false;
+
+// Enough copies of one matrix to exceed the last-level cache several times
+// (one with --warm_cache).
 const Weights& WeightsFor(GgmlType type, int64_t rows, int64_t cols) {
   static std::map<std::tuple<int, int64_t, int64_t>, std::unique_ptr<Weights>> cache;
   auto& slot = cache[{static_cast<int>(type), rows, cols}];
@@ -60,7 +67,7 @@ const Weights& WeightsFor(GgmlType type, int64_t rows, int64_t cols) {
     slot = std::make_unique<Weights>();
     slot->shape = {type, nullptr, rows, cols};
     const size_t bytes = slot->shape.RowBytes() * rows;
-    const size_t copies = std::max<size_t>(2, (512u << 20) / bytes + 1);
+    const size_t copies = warm_cache ? 1 : std::max<size_t>(2, (512u << 20) / bytes + 1);
     std::mt19937 rng(1);
     std::normal_distribution<float> normal(0, 0.05f);
     std::vector<float> row(cols);
@@ -216,6 +223,15 @@ void Register() {
 int main(int argc, char** argv) {
   (void)cpu::AvailableCpus();  // before any thread is pinned
   (void)Machine();
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--warm_cache") == 0) {
+      warm_cache = true;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
   Register();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
