@@ -63,13 +63,13 @@ void QuantizeQ8_KIAvx2(const float* x, BlockQ8_KI* y, int64_t n, int group) {
     const float d = AbsMax(x, kQKK / 8) / 127;
     const float id = d != 0 ? 1.0f / d : 0;
     alignas(32) int8_t plain[kQKK];
-    std::memset(out.sums, 0, sizeof(out.sums));
+    std::memset(&out.q4, 0, sizeof(out.q4));
     for (int c = 0; c < kQKK / 32; ++c) {  // 32 values at a time: one or two groups
       __m256i q[4];
       for (int i = 0; i < 4; ++i) q[i] = Quantize8(x + 32 * c + 8 * i, _mm256_set1_ps(id));
       Pack32(q, plain + 32 * c);
       if (group == 32) {
-        out.sums[c] = d * static_cast<float>(HorizontalSum(
+        out.q4.sums[c] = d * static_cast<float>(HorizontalSum(
                               _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]))));
       } else {
         out.q6_offsets[2 * c] = -32 * HorizontalSum(_mm256_add_epi32(q[0], q[1]));
@@ -79,6 +79,7 @@ void QuantizeQ8_KIAvx2(const float* x, BlockQ8_KI* y, int64_t n, int group) {
     out.d = d;
     InterleaveQ8_KI(plain, group, out.qs);
   }
+  if (group == 32) PairQ8_KI32(y, n / kQKK);
 }
 
 void QuantizeQ8_0Avx2(const float* x, BlockQ8_0* y, int64_t n) {

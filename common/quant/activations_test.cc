@@ -16,7 +16,7 @@ namespace quant {
 namespace {
 
 // Rows of 1024 floats: Gaussian at several scales, an outlier, zeros,
-// exact ties (x * id lands on k + 0.5), tiny values.
+// exact ties (x * id lands on k + 0.5), tiny values; and one of 1280.
 std::vector<std::vector<float>> Inputs() {
   std::vector<std::vector<float>> rows;
   std::mt19937 rng(7);
@@ -38,6 +38,9 @@ std::vector<std::vector<float>> Inputs() {
   std::vector<float> tiny(1024);
   for (float& v : tiny) v = normal(rng) * 1e-30f;
   rows.push_back(tiny);
+  std::vector<float> odd(1280);  // 5 blocks of 256: Q8_KI32's two pairs and a lone block
+  for (float& v : odd) v = normal(rng);
+  rows.push_back(odd);
   return rows;
 }
 
@@ -77,6 +80,43 @@ TEST_F(ActivationsAvx2Test, Q8_0IsTheReference) {
 
 TEST_F(ActivationsAvx2Test, Q8_0SIsTheReference) {
   ExpectSameBytes<BlockQ8_0S>(kQK, QuantizeQ8_0S, internal::QuantizeQ8_0SAvx2);
+}
+
+// Q8_KI32's pairs (repack.h): every block's vectors are where
+// Q8_KI32VectorsOf says, holding Q8_K's values in Q8_KI's order, and each
+// pair's `pair` fields hold its two blocks' scales and sums. Runs on any CPU.
+TEST(Q8_KI32Pairs, EachBlockKeepsItsValuesScaleAndSums) {
+  for (int64_t nb : {1, 2, 3, 4, 5}) {
+    std::mt19937 rng(static_cast<uint32_t>(nb));
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::vector<float> x(nb * kQKK);
+    for (float& v : x) v = normal(rng);
+    std::vector<BlockQ8_KI> y(nb);
+    QuantizeQ8_KI32(x.data(), y.data(), nb * kQKK);
+    for (int64_t b = 0; b < nb; ++b) {
+      BlockQ8_K plain;
+      QuantizeQ8_K(x.data() + b * kQKK, &plain, kQKK);
+      int8_t expect[kQKK];
+      InterleaveQ8_KI(plain.qs, 32, expect);
+      const Q8_KI32Vectors v = Q8_KI32VectorsOf(y.data(), nb, b);
+      for (int u = 0; u < 8; ++u) {
+        ASSERT_EQ(std::memcmp(v.V(u), expect + 32 * u, 32), 0) << "blocks " << nb << " block " << b << " vector " << u;
+      }
+      ASSERT_EQ(y[b].d, plain.d);
+      for (int i = 0; i < 8; ++i) {
+        int sum = 0;
+        for (int l = 0; l < 32; ++l) sum += plain.qs[32 * i + l];
+        ASSERT_EQ(y[b].q4.sums[i], plain.d * sum);
+      }
+      const int64_t first = b & ~int64_t{1};
+      if (first + 1 >= nb) continue;  // a lone block
+      const int half = static_cast<int>(b - first);
+      for (int i = 0; i < 8; ++i) {
+        EXPECT_EQ(y[first].q4.pair[8 * half + i], plain.d);
+        EXPECT_EQ(y[first + 1].q4.pair[8 * half + i], y[b].q4.sums[i]);
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -152,13 +152,14 @@ float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* qs = w + Q4KMetaRegion(nb) + 128 * b;
     const uint8_t* meta = w + kQ4KMetaBytes * b;
+    const Q8_KI32Vectors x = Q8_KI32VectorsOf(v, nb, b);
     int acc[8] = {};
     for (int k = 0; k < 8; ++k) {
       for (int i = 0; i < 8; ++i) {
         for (int e = 0; e < 4; ++e) {
           const uint8_t packed = qs[32 * (k % 4) + 4 * i + e];
           const int q = k < 4 ? (packed & 0xF) : (packed >> 4);
-          acc[i] += q * v[b].qs[32 * k + 4 * i + e];
+          acc[i] += q * x.V(k)[4 * i + e];
         }
       }
     }
@@ -167,7 +168,7 @@ float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
     std::memcpy(&dmin16, meta + 18, 2);
     const float d = F16ToF32(d16), dmin = F16ToF32(dmin16);
     for (int i = 0; i < 8; ++i) {
-      sum += d * meta[i] * v[b].d * acc[i] - dmin * meta[8 + i] * v[b].sums[i];
+      sum += d * meta[i] * v[b].d * acc[i] - dmin * meta[8 + i] * v[b].q4.sums[i];
     }
   }
   return sum;

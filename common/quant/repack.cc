@@ -89,6 +89,26 @@ void InterleaveQ8_KI(const int8_t* plain, int group, int8_t* qs) {
   }
 }
 
+void PairQ8_KI32(BlockQ8_KI* row, int64_t nb) {
+  for (int64_t b = 0; b + 1 < nb; b += 2) {
+    BlockQ8_KI& x = row[b];
+    BlockQ8_KI& y = row[b + 1];
+    int8_t pair[2 * kQKK];
+    for (int u = 0; u < 8; ++u) {
+      std::memcpy(pair + 64 * u, x.qs + 32 * u, 32);
+      std::memcpy(pair + 64 * u + 32, y.qs + 32 * u, 32);
+    }
+    std::memcpy(x.qs, pair, kQKK);
+    std::memcpy(y.qs, pair + kQKK, kQKK);
+    for (int i = 0; i < 8; ++i) {
+      x.q4.pair[i] = x.d;
+      x.q4.pair[8 + i] = y.d;
+      y.q4.pair[i] = x.q4.sums[i];
+      y.q4.pair[8 + i] = y.q4.sums[i];
+    }
+  }
+}
+
 namespace {
 
 // Quantizes like Q8_K, then lays the values out with `group` values per lane
@@ -99,18 +119,19 @@ void QuantizeInterleaved(const float* x, BlockQ8_KI* y, int64_t n, int group) {
     QuantizeQ8_K(x + b * kQKK, &plain, kQKK);
     BlockQ8_KI& out = y[b];
     out.d = plain.d;
-    std::memset(out.sums, 0, sizeof(out.sums));
+    std::memset(&out.q4, 0, sizeof(out.q4));
     for (int g = 0; g < kQKK / group; ++g) {
       int sum = 0;
       for (int l = 0; l < group; ++l) sum += plain.qs[group * g + l];
       if (group == 32) {
-        out.sums[g] = plain.d * sum;
+        out.q4.sums[g] = plain.d * sum;
       } else {
         out.q6_offsets[g] = -32 * sum;
       }
     }
     InterleaveQ8_KI(plain.qs, group, out.qs);
   }
+  if (group == 32) PairQ8_KI32(y, n / kQKK);
 }
 
 }  // namespace

@@ -44,14 +44,41 @@ namespace quant {
 // one cache line.
 struct alignas(64) BlockQ8_KI {
   int8_t qs[kQKK];
-  float d;
   union {
-    float sums[16];           // for Q4_K: d x the sum of each 32 (8 used), for its mins
+    struct {
+      float pair[16];  // see Q8_KI32's pairs below
+      float sums[8];   // d x the sum of each 32, for its mins
+    } q4;                     // for Q4_K
     int32_t q6_offsets[16];   // for Q6_K: -32 x the sum of each 16, its weights' offset of 32,
                               // exact, where the kernels start each group's integer sum
   };
+  float d;
 };
 static_assert(sizeof(BlockQ8_KI) == 384);
+
+// Q8_KI32 (for repacked Q4_K) takes a row's blocks in pairs (2p, 2p+1), the
+// last block alone when their count is odd. A pair's 32-byte vectors V_0..V_7
+// alternate between its two blocks: V_u of block 2p, then V_u of block 2p+1,
+// 512 bytes across the two blocks' qs. A 64-byte load then holds both blocks'
+// vector u, so a 512-bit kernel's lanes 0-7 sum block 2p's sub-blocks and
+// lanes 8-15 block 2p+1's, and each float step serves two blocks. Block 2p's
+// `pair` is its d 8 times, then block 2p+1's d 8 times; block 2p+1's `pair`
+// is both blocks' `sums`, in that order. A lone block keeps Q8_KI's order
+// and a zero `pair`.
+struct Q8_KI32Vectors {
+  const int8_t* lo;  // V_0..V_3 of a block, `stride` bytes apart
+  const int8_t* hi;  // V_4..V_7
+  int stride;
+  const int8_t* V(int u) const { return (u < 4 ? lo : hi) + stride * (u % 4); }
+};
+inline Q8_KI32Vectors Q8_KI32VectorsOf(const BlockQ8_KI* row, int64_t nb, int64_t b) {
+  const int64_t first = b & ~int64_t{1};
+  if (first + 1 >= nb) return {row[b].qs, row[b].qs + 128, 32};
+  const int half = static_cast<int>(b - first);
+  return {row[first].qs + 32 * half, row[first + 1].qs + 32 * half, 64};
+}
+// Lays out nb blocks quantized in Q8_KI's order (group 32) as pairs.
+void PairQ8_KI32(BlockQ8_KI* row, int64_t nb);
 
 inline constexpr int kQ4KMetaBytes = 20;
 inline constexpr int kQ6KMetaBytes = 18;
