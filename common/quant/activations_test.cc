@@ -83,7 +83,7 @@ TEST_F(ActivationsAvx2Test, Q8_0SIsTheReference) {
 }
 
 // Q8_KI32's pairs (repack.h): every block's vectors are where
-// Q8_KI32VectorsOf says, holding Q8_K's values in Q8_KI's order, and each
+// Q8_KI32Base and Q8_KI32Offset say, holding Q8_K's values in Q8_KI's order, and each
 // pair's `pair` fields hold its two blocks' scales and sums. Runs on any CPU.
 TEST(Q8_KI32Pairs, EachBlockKeepsItsValuesScaleAndSums) {
   for (int64_t nb : {1, 2, 3, 4, 5}) {
@@ -98,9 +98,12 @@ TEST(Q8_KI32Pairs, EachBlockKeepsItsValuesScaleAndSums) {
       QuantizeQ8_K(x.data() + b * kQKK, &plain, kQKK);
       int8_t expect[kQKK];
       InterleaveQ8_KI(plain.qs, 32, expect);
-      const Q8_KI32Vectors v = Q8_KI32VectorsOf(y.data(), nb, b);
+      const bool paired = Q8_KI32Paired(nb, b);
+      ASSERT_EQ(paired, b + 1 < nb || b % 2 == 1);
+      const int8_t* base = Q8_KI32Base(y.data(), b, paired);
       for (int u = 0; u < 8; ++u) {
-        ASSERT_EQ(std::memcmp(v.V(u), expect + 32 * u, 32), 0) << "blocks " << nb << " block " << b << " vector " << u;
+        ASSERT_EQ(std::memcmp(base + Q8_KI32Offset(paired, u), expect + 32 * u, 32), 0)
+            << "blocks " << nb << " block " << b << " vector " << u;
       }
       ASSERT_EQ(y[b].d, plain.d);
       for (int i = 0; i < 8; ++i) {

@@ -152,14 +152,15 @@ float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
   for (int64_t b = 0; b < nb; ++b) {
     const uint8_t* qs = w + Q4KMetaRegion(nb) + 128 * b;
     const uint8_t* meta = w + kQ4KMetaBytes * b;
-    const Q8_KI32Vectors x = Q8_KI32VectorsOf(v, nb, b);
+    const bool paired = Q8_KI32Paired(nb, b);
+    const int8_t* x = Q8_KI32Base(v, b, paired);
     int acc[8] = {};
     for (int k = 0; k < 8; ++k) {
       for (int i = 0; i < 8; ++i) {
         for (int e = 0; e < 4; ++e) {
           const uint8_t packed = qs[32 * (k % 4) + 4 * i + e];
           const int q = k < 4 ? (packed & 0xF) : (packed >> 4);
-          acc[i] += q * x.V(k)[4 * i + e];
+          acc[i] += q * x[Q8_KI32Offset(paired, k) + 4 * i + e];
         }
       }
     }

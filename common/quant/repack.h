@@ -65,17 +65,14 @@ static_assert(sizeof(BlockQ8_KI) == 384);
 // `pair` is its d 8 times, then block 2p+1's d 8 times; block 2p+1's `pair`
 // is both blocks' `sums`, in that order. A lone block keeps Q8_KI's order
 // and a zero `pair`.
-struct Q8_KI32Vectors {
-  const int8_t* lo;  // V_0..V_3 of a block, `stride` bytes apart
-  const int8_t* hi;  // V_4..V_7
-  int stride;
-  const int8_t* V(int u) const { return (u < 4 ? lo : hi) + stride * (u % 4); }
-};
-inline Q8_KI32Vectors Q8_KI32VectorsOf(const BlockQ8_KI* row, int64_t nb, int64_t b) {
-  const int64_t first = b & ~int64_t{1};
-  if (first + 1 >= nb) return {row[b].qs, row[b].qs + 128, 32};
-  const int half = static_cast<int>(b - first);
-  return {row[first].qs + 32 * half, row[first + 1].qs + 32 * half, 64};
+// Whether block b of a row of nb is in a pair; where its vector u (0-7) is:
+// Q8_KI32Base + Q8_KI32Offset, the offset a constant once both are known.
+inline constexpr bool Q8_KI32Paired(int64_t nb, int64_t b) { return (b | 1) < nb; }
+inline const int8_t* Q8_KI32Base(const BlockQ8_KI* row, int64_t b, bool paired) {
+  return paired ? row[b & ~int64_t{1}].qs + 32 * (b & 1) : row[b].qs;
+}
+inline constexpr int Q8_KI32Offset(bool paired, int u) {
+  return !paired ? 32 * u : u < 4 ? 64 * u : static_cast<int>(sizeof(BlockQ8_KI)) + 64 * (u - 4);
 }
 // Lays out nb blocks quantized in Q8_KI's order (group 32) as pairs.
 void PairQ8_KI32(BlockQ8_KI* row, int64_t nb);
