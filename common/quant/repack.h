@@ -27,7 +27,8 @@
 // Activations pair with them as Q8_KI blocks: the same 8-bit values laid
 // out to match (lane i = sub-block or group i), with the scale and, for
 // Q4_K, the per-sub-block sums times the scale, for Q6_K the per-group
-// integer offsets.
+// integer offsets. For Q4_K (Q8_KI32) a row's blocks also go in pairs, so
+// that 512-bit kernels sum two blocks in one vector (below).
 #ifndef APR_COMMON_QUANT_REPACK_H_
 #define APR_COMMON_QUANT_REPACK_H_
 
@@ -65,6 +66,7 @@ static_assert(sizeof(BlockQ8_KI) == 384);
 // `pair` is its d 8 times, then block 2p+1's d 8 times; block 2p+1's `pair`
 // is both blocks' `sums`, in that order. A lone block keeps Q8_KI's order
 // and a zero `pair`.
+//
 // Whether block b of a row of nb is in a pair; where its vector u (0-7) is:
 // Q8_KI32Base + Q8_KI32Offset, the offset a constant once both are known.
 inline constexpr bool Q8_KI32Paired(int64_t nb, int64_t b) { return (b | 1) < nb; }
