@@ -8,9 +8,11 @@
 // Decode's iterations therefore alternate with a plain read (the roofline's
 // load loop) of another copy of the same bytes: read_GB/s is that read's
 // rate, of_read the kernel's rate (GGUF bytes) as a fraction of it.
-// Prefill's iterations alternate likewise with the roofline's int8 loop on
-// every thread, about half the call's operations: int8_GOPS is that loop's
-// rate, of_int8_paired the kernel's GOPS as a fraction of it.
+// Prefill's iterations alternate likewise with the roofline's compute loop on
+// every thread, about half the call's operations: its int8 loop for the
+// quantized formats (int8_GOPS is that loop's rate, of_int8_paired the
+// kernel's GOPS as a fraction of it), its fp32 loop for F32, F16 and BF16
+// (fp32_GFLOPS, of_fp32_paired).
 //
 //   ./tools/bazel run //common/quant:matmul_benchmark -- --benchmark_repetitions=5
 //
@@ -96,12 +98,12 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
-// Seconds for each of the pool's threads to run the int8 loop `iterations`
+// Seconds for each of the pool's threads to run a compute loop `iterations`
 // times, side by side.
-double Int8LoopSeconds(parallel::ThreadPool& pool, const roofline::ComputeLoop& loop, uint64_t iterations) {
+double ComputeLoopSeconds(parallel::ThreadPool& pool, const roofline::ComputeLoop& loop, uint64_t iterations) {
   std::vector<float> sums(pool.num_threads());
   const auto start = std::chrono::steady_clock::now();
-  pool.RunOnEachThread("bench.int8", [&](size_t t) { sums[t] = loop.run(iterations); });
+  pool.RunOnEachThread("bench.compute", [&](size_t t) { sums[t] = loop.run(iterations); });
   const double seconds = SecondsSince(start);
   benchmark::DoNotOptimize(sums.data());
   return seconds;
@@ -134,10 +136,13 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
   quant::QuantizedActivations a(type, cols, tokens, w.matrices.front().repacked);
   a.Quantize(x.data());
   size_t next = 0;
-  double read_seconds = 0, read_bytes = 0, int8_seconds = 0, int8_ops = 0;
-  const roofline::ComputeLoop int8_loop = roofline::BestComputeLoop("int8_dot");
-  const uint64_t int8_iterations = std::max<uint64_t>(
-      1, uint64_t(double(rows) * cols * tokens / int8_loop.ops_per_iteration / threads));
+  double read_seconds = 0, read_bytes = 0, loop_seconds = 0, loop_ops = 0;
+  // The float formats multiply in float; the others in int8.
+  const bool fp32 = type == GgmlType::kF32 || type == GgmlType::kF16 || type == GgmlType::kBF16;
+  const std::string kind = fp32 ? "fp32_fma" : "int8_dot", unit = fp32 ? "fp32" : "int8";
+  const roofline::ComputeLoop loop = roofline::BestComputeLoop(kind);
+  const uint64_t loop_iterations =
+      std::max<uint64_t>(1, uint64_t(double(rows) * cols * tokens / loop.ops_per_iteration / threads));
   const size_t copies = w.matrices.size();
   // Each call is timed by hand (manual time), so the paired read between
   // calls stays out of its time without Pause/ResumeTiming's clock reads in it.
@@ -154,8 +159,8 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
       read_seconds += PlainReadSeconds(pool, w.matrices[(next + copies / 2) % copies], &bytes_read);
       read_bytes += double(bytes_read);
     } else {
-      int8_seconds += Int8LoopSeconds(pool, int8_loop, int8_iterations);
-      int8_ops += double(int8_iterations) * int8_loop.ops_per_iteration * threads;
+      loop_seconds += ComputeLoopSeconds(pool, loop, loop_iterations);
+      loop_ops += double(loop_iterations) * loop.ops_per_iteration * threads;
     }
   }
   const double bytes = double(w.shape.RowBytes()) * rows;
@@ -163,21 +168,21 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
   state.counters["GB/s"] = benchmark::Counter(bytes, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["GOPS"] = benchmark::Counter(ops / 1e9, benchmark::Counter::kIsIterationInvariantRate);
   const roofline::MachineProfile& p = Machine();
-  const double dram = p.ReadGbps("DRAM", threads) * 1e9, int8 = p.PeakGops("int8_dot", threads) * 1e9;
-  if (dram > 0 && int8 > 0) {
+  const double dram = p.ReadGbps("DRAM", threads) * 1e9, peak = p.PeakGops(kind, threads) * 1e9;
+  if (dram > 0 && peak > 0) {
     state.counters["of_dram"] = benchmark::Counter(bytes / dram, benchmark::Counter::kIsIterationInvariantRate);
-    state.counters["of_int8"] = benchmark::Counter(ops / int8, benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["of_" + unit] = benchmark::Counter(ops / peak, benchmark::Counter::kIsIterationInvariantRate);
   }
   if (read_seconds > 0) {
     const double read_rate = read_bytes / read_seconds;
     state.counters["read_GB/s"] = benchmark::Counter(read_rate / 1e9);
     state.counters["of_read"] = benchmark::Counter(bytes / read_rate, benchmark::Counter::kIsIterationInvariantRate);
   }
-  if (int8_seconds > 0) {
-    const double int8_rate = int8_ops / int8_seconds;
-    state.counters["int8_GOPS"] = benchmark::Counter(int8_rate / 1e9);
-    state.counters["of_int8_paired"] =
-        benchmark::Counter(ops / int8_rate, benchmark::Counter::kIsIterationInvariantRate);
+  if (loop_seconds > 0) {
+    const double loop_rate = loop_ops / loop_seconds;
+    state.counters[fp32 ? "fp32_GFLOPS" : "int8_GOPS"] = benchmark::Counter(loop_rate / 1e9);
+    state.counters["of_" + unit + "_paired"] =
+        benchmark::Counter(ops / loop_rate, benchmark::Counter::kIsIterationInvariantRate);
   }
   state.SetLabel(std::string(quant::BestDotKernel(type, w.matrices.front().repacked).isa) +
                  (w.matrices.front().repacked ? " repacked" : ""));

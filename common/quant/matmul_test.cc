@@ -86,6 +86,37 @@ TEST(DotKernels, EveryKernelMatchesTheReference) {
   }
 }
 
+// Prefill of the float formats blocks tokens (128), k (256) and rows (12 at
+// a time): counts on either side of each boundary, against the reference.
+TEST(DotKernels, FloatPrefillBlocksMatchTheReference) {
+  for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
+    for (auto [rows, cols] : {std::pair<int64_t, int64_t>{13, 300}, {29, 530}, {12, 256}}) {
+      for (int64_t tokens : {16, 17, 33, 130}) {
+        Problem p = Make(type, rows, cols, tokens, 77 + rows + tokens);
+        std::vector<float> rounded(p.x.size());
+        for (size_t i = 0; i < p.x.size(); ++i) rounded[i] = Bf16ToF32(F32ToBf16(p.x[i]));
+        std::vector<float> ref(rows * tokens), ref_bf16(rows * tokens), out(rows * tokens);
+        const size_t act_row_bytes = sizeof(float) * cols;
+        ScalarDotKernel(type)(p.w.data, p.w.RowBytes(), rows, reinterpret_cast<const uint8_t*>(p.x.data()),
+                              act_row_bytes, tokens, cols, ref.data(), rows);
+        ScalarDotKernel(type)(p.w.data, p.w.RowBytes(), rows, reinterpret_cast<const uint8_t*>(rounded.data()),
+                              act_row_bytes, tokens, cols, ref_bf16.data(), rows);
+        for (const DotKernel& k : AvailableDotKernels(type)) {
+          std::fill(out.begin(), out.end(), NAN);
+          k.fn(p.w.data, p.w.RowBytes(), rows, reinterpret_cast<const uint8_t*>(p.x.data()), act_row_bytes, tokens,
+               cols, out.data(), rows);
+          const std::vector<float>& want = k.bf16_activations ? ref_bf16 : ref;
+          for (int64_t i = 0; i < rows * tokens; ++i) {
+            ASSERT_NEAR(out[i], want[i], 1e-4 * (1 + std::fabs(want[i])))
+                << gguf::TypeInfo(type).name << " " << k.isa << " rows " << rows << " cols " << cols << " tokens "
+                << tokens << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 // Repacked Q4_K/Q6_K (and Q8_0/Q4_0/Q5_0 in groups of 8 rows) compute what the
 // GGUF layout does: every repacked kernel (scalar included) against the
 // plain scalar reference.
