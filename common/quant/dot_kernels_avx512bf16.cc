@@ -10,7 +10,10 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <cstring>
+#include <utility>
 #include <vector>
 
 #include "common/quant/dot_kernels.h"
@@ -25,6 +28,8 @@ float Sum(__m512 v) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
+
+#include "common/quant/float_gemm_avx512.inc"
 
 // Each call converts its activation rows once and reuses them for all its rows.
 void ToBf16(const float* x, int64_t n, uint16_t* out) {
@@ -97,6 +102,10 @@ void TileTokens(const uint16_t* const* w, const uint16_t* const* x, int64_t toke
 
 void RowsBF16(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
               int64_t tokens, int64_t n, float* y, int64_t y_stride) {
+  if (tokens >= kGemmMinTokens) {
+    FloatGemm512<BF16WidenRoundedActivations>(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride);
+    return;
+  }
   thread_local std::vector<uint16_t> x16;
   x16.resize(tokens * n);
   for (int64_t t = 0; t < tokens; ++t) {
