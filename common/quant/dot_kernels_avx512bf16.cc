@@ -29,7 +29,7 @@ float Sum(__m512 v) {
   return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
 
-#include "common/quant/float_gemm_avx512.inc"
+#include "common/quant/float_gemm_x86.inc"
 
 // Each call converts its activation rows once and reuses them for all its rows.
 void ToBf16(const float* x, int64_t n, uint16_t* out) {
@@ -103,7 +103,7 @@ void TileTokens(const uint16_t* const* w, const uint16_t* const* x, int64_t toke
 void RowsBF16(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
               int64_t tokens, int64_t n, float* y, int64_t y_stride) {
   if (tokens >= kGemmMinTokens) {
-    FloatGemm512<BF16WidenRoundedActivations>(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride);
+    FloatGemm<BF16WidenRoundedActivations>(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride);
     return;
   }
   thread_local std::vector<uint16_t> x16;
