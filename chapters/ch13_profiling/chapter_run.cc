@@ -141,35 +141,27 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   run.prefill_serial = Summarize(kPromptTokens, prefill->second);
   run.prefill_speedup = model::MedianRatio(prefill->second, prefill->first);
 
-  progress("13.5 FFN fusion: decode fused and unfused, alternating");
-  // Alternating runs (fused, unfused, fused, ...) so that drift in this
-  // machine's speed falls on both alike, compared pair by pair: its memory
-  // bandwidth can change by half between one second and the next, which
-  // moves the median of a few runs of one mode more than fusion does. The
-  // pool counts the dispatches.
+  progress("13.5 FFN fusion: decode fused and unfused, interleaved token by token");
+  // This machine's memory bandwidth can change by half between one second
+  // and the next, which moves a comparison of whole runs more than fusion
+  // does; so each fused decode step is followed by the same step unfused (on
+  // a second cache over the same weights), and the repetitions' ratios are
+  // compared. The pool counts the dispatches.
+  model::Transformer t_unfused(**weights, pool, kPromptTokens + kGenTokens + 1);
   model::ForwardOptions unfused;
   unfused.fused_ffn = false;
-  std::vector<double> fused_s, unfused_s;
-  double fused_dispatches = 0, unfused_dispatches = 0;
   const int pairs = 2 * reps;
-  for (int r = 0; r < pairs; ++r) {
-    pool.ResetStats();
-    auto f = model::TimeGenerate(t, kGenTokens, 1, {});
-    if (!f.ok()) return f.status();
-    fused_s.push_back(f->front());
-    fused_dispatches += pool.Stats("ffn.gate_up").dispatches;
-    pool.ResetStats();
-    auto u = model::TimeGenerate(t, kGenTokens, 1, unfused);
-    if (!u.ok()) return u.status();
-    unfused_s.push_back(u->front());
-    unfused_dispatches += pool.Stats("ffn.gate").dispatches + pool.Stats("ffn.up").dispatches;
-  }
-  run.tg = Summarize(kGenTokens, fused_s);
-  run.tg_unfused = Summarize(kGenTokens, unfused_s);
-  run.fused_over_unfused = model::MedianRatio(fused_s, unfused_s);
-  // Each TimeGenerate call decodes kGenTokens twice (warm-up and timed run).
-  run.ffn_dispatches_fused = fused_dispatches / (2.0 * kGenTokens * pairs);
-  run.ffn_dispatches_unfused = unfused_dispatches / (2.0 * kGenTokens * pairs);
+  pool.ResetStats();
+  auto fusion = model::TimeGenerateInterleaved(t, {}, t_unfused, unfused, kGenTokens, pairs);
+  if (!fusion.ok()) return fusion.status();
+  run.tg = Summarize(kGenTokens, fusion->first);
+  run.tg_unfused = Summarize(kGenTokens, fusion->second);
+  run.fused_over_unfused = model::MedianRatio(fusion->first, fusion->second);
+  // The warm-up run is counted too: kGenTokens steps of each, pairs + 1 times.
+  const double steps = static_cast<double>(kGenTokens) * (pairs + 1);
+  run.ffn_dispatches_fused = pool.Stats("ffn.gate_up").dispatches / steps;
+  run.ffn_dispatches_unfused =
+      (pool.Stats("ffn.gate").dispatches + pool.Stats("ffn.up").dispatches) / steps;
 
   // The decode fraction also compares with a measurement taken right after it.
   progress("13.7 DRAM bandwidth, now");

@@ -101,7 +101,7 @@ std::string FusionSection(const ChapterRun& run) {
                         run.ffn_dispatches_fused, run.ffn_dispatches_unfused);
   absl::StrAppendFormat(&s, "  decode: fused %.2f tok/s, unfused %.2f tok/s; pair by pair, fused takes %.2fx unfused's time\n",
                         run.tg.mean_tps, run.tg_unfused.mean_tps, run.fused_over_unfused);
-  absl::StrAppendFormat(&s, "  (medians over alternating runs); one dispatch costs %.2f us here\n",
+  absl::StrAppendFormat(&s, "  (median over runs interleaved token by token); one dispatch costs %.2f us here\n",
                         run.machine.DispatchUs(run.threads));
   return s;
 }

@@ -76,6 +76,32 @@ absl::StatusOr<std::vector<double>> TimeGenerate(Transformer& t, int n_gen, int 
   });
 }
 
+absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeGenerateInterleaved(
+    Transformer& a, const ForwardOptions& options_a, Transformer& b,
+    const ForwardOptions& options_b, int n_gen, int reps) {
+  const std::vector<int32_t> tokens = SyntheticTokens(n_gen, a.weights().config().vocab, 2);
+  std::vector<float> logits;
+  std::pair<std::vector<double>, std::vector<double>> seconds;
+  for (int r = -1; r < reps; ++r) {  // r = -1: warm-up, not recorded
+    a.Reset();
+    b.Reset();
+    double sum_a = 0, sum_b = 0;
+    for (int i = 0; i < n_gen; ++i) {
+      const Clock::time_point start = Clock::now();
+      if (absl::Status s = a.Forward({tokens[i]}, &logits, options_a); !s.ok()) return s;
+      const Clock::time_point middle = Clock::now();
+      if (absl::Status s = b.Forward({tokens[i]}, &logits, options_b); !s.ok()) return s;
+      sum_a += std::chrono::duration<double>(middle - start).count();
+      sum_b += std::chrono::duration<double>(Clock::now() - middle).count();
+    }
+    if (r >= 0) {
+      seconds.first.push_back(sum_a);
+      seconds.second.push_back(sum_b);
+    }
+  }
+  return seconds;
+}
+
 double Mean(const std::vector<double>& v) {
   double sum = 0;
   for (double x : v) sum += x;

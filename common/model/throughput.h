@@ -31,6 +31,15 @@ absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeBatchedA
 
 absl::StatusOr<std::vector<double>> TimeGenerate(Transformer& t, int n_gen, int reps,
                                                  const ForwardOptions& options);
+// Generation with two option sets, interleaved token by token: `a` and `b`
+// are two Transformers over the same weights (one cache each); step i of `a`
+// runs right before step i of `b`, so a change in the machine's speed that
+// lasts longer than a token falls on both alike. One warm-up run of each,
+// then `reps` timed ones. Returns {seconds of a, seconds of b}: each one the
+// sum of its n_gen steps in that repetition.
+absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeGenerateInterleaved(
+    Transformer& a, const ForwardOptions& options_a, Transformer& b,
+    const ForwardOptions& options_b, int n_gen, int reps);
 
 double Mean(const std::vector<double>& v);
 double Median(std::vector<double> v);

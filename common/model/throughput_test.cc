@@ -1,0 +1,65 @@
+#include "common/model/throughput.h"
+
+#include <filesystem>
+
+#include "common/model/synth.h"
+#include "gtest/gtest.h"
+
+namespace model {
+namespace {
+
+std::unique_ptr<ModelWeights> TinyModel() {
+  ModelConfig c = ChapterDefaultConfig();  // shrunk: the test times nothing
+  c.n_layers = 1;
+  c.hidden = 256;
+  c.n_heads = 4;
+  c.head_dim = 64;
+  c.ffn = 512;
+  c.vocab = 64;
+  const std::string path = testing::TempDir() + "/tiny-throughput.gguf";
+  parallel::ThreadPool pool(2);
+  EXPECT_TRUE(WriteSynthModel({c, "q4_k_m", 3}, path, pool).ok());
+  auto w = ModelWeights::Load(path);
+  EXPECT_TRUE(w.ok()) << w.status();
+  return w.ok() ? *std::move(w) : nullptr;
+}
+
+TEST(TimeGenerateInterleaved, EachCacheGeneratesEveryStepOncePerRepetition) {
+  auto w = TinyModel();
+  ASSERT_NE(w, nullptr);
+  parallel::ThreadPool pool(2);
+  Transformer a(*w, pool, 16), b(*w, pool, 16);
+  ForwardOptions unfused;
+  unfused.fused_ffn = false;
+  pool.ResetStats();
+  auto s = TimeGenerateInterleaved(a, {}, b, unfused, 5, 3);
+  ASSERT_TRUE(s.ok()) << s.status();
+  ASSERT_EQ(s->first.size(), 3u);
+  ASSERT_EQ(s->second.size(), 3u);
+  for (int r = 0; r < 3; ++r) {
+    EXPECT_GT(s->first[r], 0);
+    EXPECT_GT(s->second[r], 0);
+  }
+  EXPECT_EQ(a.position(), 5);
+  EXPECT_EQ(b.position(), 5);
+  // A warm-up and three timed runs of five steps, each option set on its own cache.
+  EXPECT_EQ(pool.Stats("ffn.gate_up").dispatches, 4 * 5);
+  EXPECT_EQ(pool.Stats("ffn.gate").dispatches, 4 * 5);
+}
+
+TEST(TimeGenerateInterleaved, ReportsAStepThatFails) {
+  auto w = TinyModel();
+  ASSERT_NE(w, nullptr);
+  parallel::ThreadPool pool(2);
+  Transformer a(*w, pool, 16), b(*w, pool, 4);  // b's cache holds 4 tokens
+  auto s = TimeGenerateInterleaved(a, {}, b, {}, 6, 1);
+  EXPECT_FALSE(s.ok());
+}
+
+TEST(MedianRatio, ComparesRunsPairByPair) {
+  EXPECT_DOUBLE_EQ(MedianRatio({1, 4, 9}, {1, 2, 3}), 2.0);
+  EXPECT_DOUBLE_EQ(MedianRatio({2, 2, 8, 30}, {1, 1, 2, 3}), 3.0);
+}
+
+}  // namespace
+}  // namespace model
