@@ -22,4 +22,6 @@ AVX512_COPTS = AVX2_COPTS + [
 
 AVX512BF16_COPTS = AVX512_COPTS + ["-mavx512bf16"]
 
+AMX_COPTS = AVX512_COPTS + ["-mamx-tile", "-mamx-int8"]
+
 AVXVNNI_COPTS = AVX2_COPTS + ["-mavxvnni"]

@@ -1,6 +1,8 @@
 #include "common/cpu/cpu_features.h"
 
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <fstream>
@@ -12,6 +14,15 @@
 
 namespace cpu {
 namespace {
+
+#if defined(__x86_64__)
+// Linux (5.16 on) keeps the 8 KiB AMX tile state out of a process's threads
+// until it asks; the answer holds for all its threads.
+bool RequestAmxTileData() {
+  constexpr int kArchReqXcompPerm = 0x1023, kXfeatureXtiledata = 18;
+  return syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0;
+}
+#endif
 
 std::string ModelNameFromProc() {
   std::ifstream in("/proc/cpuinfo");
@@ -60,6 +71,9 @@ CpuFeatures Detect() {
     f.avx512bw = os_avx512 && (b & (1u << 30));
     f.avx512vl = os_avx512 && (b & (1u << 31));
     f.avx512vnni = os_avx512 && (c & (1u << 11));
+    const bool os_amx = (xcr0 & 0x60000) == 0x60000;  // XTILECFG and XTILEDATA
+    const bool amx_tile = d & (1u << 24), amx_int8 = d & (1u << 25);
+    f.amx_int8 = os_amx && amx_tile && amx_int8 && RequestAmxTileData();
     __cpuid_count(7, 1, a, b, c, d);
     f.avxvnni = os_avx && (a & (1u << 4));
     f.avx512bf16 = os_avx512 && (a & (1u << 5));

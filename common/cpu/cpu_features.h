@@ -17,11 +17,15 @@ struct CpuFeatures {
   bool avx512f = false, avx512bw = false, avx512vl = false, avx512vnni = false;
   bool avxvnni = false;
   bool avx512bf16 = false;
+  // AMX-INT8 tiles, with the OS's permission for this process to use them
+  // (Linux asks each process to request it; Detect() does, once).
+  bool amx_int8 = false;
 
   bool HasAvx2Fma() const { return avx2 && fma && f16c; }
   bool HasAvx512Vnni() const { return avx512f && avx512bw && avx512vl && avx512vnni && HasAvx2Fma(); }
   bool HasAvxVnni() const { return avxvnni && HasAvx2Fma(); }
   bool HasAvx512Bf16() const { return avx512bf16 && HasAvx512Vnni(); }
+  bool HasAmxInt8() const { return amx_int8 && HasAvx512Vnni(); }
 };
 
 const CpuFeatures& GetCpuFeatures();

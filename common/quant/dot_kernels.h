@@ -1,6 +1,7 @@
 // Row-times-activation kernels: y[t][r] = dot(weight row r, activation row t).
 // A scalar reference for every weight type, and x86 versions (AVX2,
-// AVX-VNNI, AVX-512 VNNI) for every type, plus AVX512-BF16 for BF16 weights,
+// AVX-VNNI, AVX-512 VNNI) for every type, plus AVX512-BF16 for BF16 weights and
+// AMX for the prefill of repacked Q4_K,
 // each instruction set in its own translation unit; tests check every one
 // against the reference.
 #ifndef APR_COMMON_QUANT_DOT_KERNELS_H_
@@ -23,7 +24,7 @@ using DotRowsFn = void (*)(const uint8_t* w, size_t row_bytes, int64_t rows, con
                            int64_t y_stride);
 
 struct DotKernel {
-  const char* isa;  // "scalar", "avx2", "avxvnni", "avx512vnni", "avx512bf16"
+  const char* isa;  // "scalar", "avx2", "avxvnni", "avx512vnni", "avx512bf16", "amx"
   DotRowsFn fn;
   // The kernel rounds float activations to bf16 before multiplying (the
   // BF16 dot-product instruction's operands), so it differs from the
@@ -45,6 +46,7 @@ DotRowsFn Avx2DotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn AvxVnniDotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn Avx512VnniDotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn Avx512Bf16DotKernel(gguf::GgmlType type, bool repacked);  // BF16 only
+DotRowsFn AmxDotKernel(gguf::GgmlType type, bool repacked);         // repacked Q4_K only
 }  // namespace internal
 
 }  // namespace quant

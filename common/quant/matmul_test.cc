@@ -133,7 +133,7 @@ TEST(DotKernels, RepackedLayoutsMatchTheReference) {
     // Shapes that end a register tile, a row block and a chunk of blocks early.
     for (auto [rows, cols, tokens] : {std::tuple<int64_t, int64_t, int64_t>{19, 768, 1}, {19, 768, 2},
                                       {19, 768, 5}, {19, 768, 91}, {131, 2816, 1}, {131, 2816, 7},
-                                      {2, 4096, 3}, {5, 512, 512}}) {
+                                      {2, 4096, 3}, {5, 512, 512}, {19, 8960, 130}}) {
       Problem p = Make(type, rows, cols, tokens, 77 + tokens);
       QuantizedActivations plain(type, cols, tokens), inter(type, cols, tokens, /*repacked=*/true);
       plain.Quantize(p.x.data());

@@ -1,0 +1,307 @@
+// Prefill of repacked Q4_K on AMX, the tile matrix unit of Intel's Xeons
+// from Sapphire Rapids on; entered only where the CPU has AMX-INT8 and the OS
+// lets this process use it. Fewer tokens than a tile go to the AVX-512 kernel.
+//
+// A tdpbsud multiplies 16 tokens x 64 activation bytes by 64 x 16 rows'
+// weight bytes into 16 x 16 int32 sums. Q4_K's sub-block scales (6 bits)
+// are folded into the weights, split in two parts of 3 bits so that each
+// product stays a byte (UnpackQ4_KBlock), which leaves one integer sum per
+// block, token and row, and the float work (block scales and the mins) once
+// per block instead of once per sub-block. Each call puts the activations
+// back in plain order (a sub-block's 32 values together) as the tiles read
+// them; each 16-row group's weights are unpacked a block at a time into L1,
+// where every pass of 32 tokens reads them.
+//
+// Integer sums are exact, as in the other kernels; only the order in which
+// the float scales are applied and summed differs.
+// GCC 12's 512-bit intrinsics pass _mm512_undefined_*() as the unused merge
+// operand, which -Wmaybe-uninitialized and -Wuninitialized report as a use of an
+// uninitialized value.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "common/quant/blocks.h"
+#include "common/quant/dot_kernels.h"
+#include "common/quant/fp16.h"
+#include "common/quant/repack.h"
+
+namespace quant {
+namespace amx {
+namespace {
+
+constexpr int kTile = 16;           // tokens and rows of a result tile
+constexpr int kPass = 2 * kTile;    // tokens a pass over a row group's weights
+constexpr int kPassBlockBytes = kPass * kQKK;  // a pass's activations for one block
+constexpr int64_t kL2ActivationBytes = 1 << 20;
+constexpr int kSubBlock = 32;       // Q4_K's sub-block: one tile product deep
+constexpr int kSubBlocks = 8;       // a block's
+
+// ldtilecfg's 64-byte operand (palette 1).
+struct alignas(64) TileConfig {
+  uint8_t palette = 1;
+  uint8_t start_row = 0;
+  uint8_t reserved[14] = {};
+  uint16_t colsb[16] = {};
+  uint8_t rows[16] = {};
+};
+
+// Every tile 16 rows of 64 bytes: 0-3 results (16 tokens x 16 rows of
+// int32), 4 activations (16 tokens x 64 bytes), 6-7 weights (16 x 4 bytes
+// of 16 rows).
+void LoadTileConfig() {
+  TileConfig c;
+  for (int t = 0; t < 8; ++t) c.rows[t] = kTile, c.colsb[t] = 64;
+  _tile_loadconfig(&c);
+}
+
+// The activations of a call as the tiles read them, each sub-block's 32
+// values together: per pass of 32 tokens, block and step j, 32 rows of 64
+// bytes (a token's sub-blocks 2j and 2j+1), so that every tile is 1 KiB in a
+// row; tokens padded with zeros to whole passes. With each block's scale and
+// its sub-blocks' sums (times the scale), for the mins.
+struct PlainActivations {
+  int64_t padded = 0;       // tokens, a multiple of kPass
+  std::vector<int8_t> qs;   // [nb][passes][4 steps][32 tokens][64]
+  std::vector<float> d;     // [nb][padded]
+  std::vector<float> sums;  // [nb][padded][8]
+  const int8_t* Pass(int64_t b, int64_t pass) const { return qs.data() + (b * (padded / kPass) + pass) * kPassBlockBytes; }
+};
+
+// Rows of 8 dwords in, columns out: out[i] dword u = in[u] dword i.
+void Transpose8x8(__m256i v[8]) {
+  __m256i a[8], b[8];
+  for (int k = 0; k < 4; ++k) {
+    a[2 * k] = _mm256_unpacklo_epi32(v[2 * k], v[2 * k + 1]);
+    a[2 * k + 1] = _mm256_unpackhi_epi32(v[2 * k], v[2 * k + 1]);
+  }
+  for (int k = 0; k < 2; ++k) {
+    b[4 * k] = _mm256_unpacklo_epi64(a[4 * k], a[4 * k + 2]);
+    b[4 * k + 1] = _mm256_unpackhi_epi64(a[4 * k], a[4 * k + 2]);
+    b[4 * k + 2] = _mm256_unpacklo_epi64(a[4 * k + 1], a[4 * k + 3]);
+    b[4 * k + 3] = _mm256_unpackhi_epi64(a[4 * k + 1], a[4 * k + 3]);
+  }
+  for (int k = 0; k < 4; ++k) {
+    v[k] = _mm256_permute2x128_si256(b[k], b[k + 4], 0x20);
+    v[k + 4] = _mm256_permute2x128_si256(b[k], b[k + 4], 0x31);
+  }
+}
+
+void PlainFromQ8_KI32(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
+  const int64_t nb = n / kQKK, padded = (tokens + kPass - 1) / kPass * kPass;
+  p->padded = padded;
+  p->qs.assign(padded * n, 0);
+  p->d.assign(padded * nb, 0.0f);
+  p->sums.assign(padded * nb * kSubBlocks, 0.0f);
+  for (int64_t t = 0; t < tokens; ++t) {
+    const BlockQ8_KI* row = reinterpret_cast<const BlockQ8_KI*>(act + t * act_row_bytes);
+    for (int64_t b = 0; b < nb; ++b) {
+      const bool paired = Q8_KI32Paired(nb, b);
+      const int8_t* base = Q8_KI32Base(row, b, paired);
+      __m256i v[8];
+      for (int u = 0; u < 8; ++u) {
+        v[u] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(base + Q8_KI32Offset(paired, u)));
+      }
+      Transpose8x8(v);  // v[i]: sub-block i, values 4u..4u+3 at dword u
+      // Sub-blocks 2j and 2j+1 are the 64 bytes of token t's row in step j's tile.
+      int8_t* out = const_cast<int8_t*>(p->Pass(b, t / kPass)) + (t % kPass) * 64;
+      for (int i = 0; i < 8; ++i) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + (i / 2) * kPass * 64 + (i % 2) * kSubBlock), v[i]);
+      }
+      p->d[b * padded + t] = row[b].d;
+      std::memcpy(p->sums.data() + (b * padded + t) * kSubBlocks, row[b].q4.sums, sizeof(row[b].q4.sums));
+    }
+  }
+}
+
+// A group of up to 16 rows, unpacked for the tiles. A Q4_K weight is
+// d x scale_i x q - dmin x min_i, with q < 16 and scale_i < 64 (sub-block i):
+// split scale_i = 8 hi + lo, and q x lo and q x hi are each below 106, bytes
+// a tile multiplies. So per block and 64-deep step j (sub-blocks 2j, 2j+1)
+// two weight tiles, q x lo and q x hi: 16 rows of 64 bytes, row k holding
+// for each of the 16 rows its 4 weights 4k..4k+3 of the step, and one
+// block's integer sum of scale_i x q x activation is C_lo + 8 C_hi, exact.
+// With each row's d and dmin x min_i (zero past the group's end).
+constexpr int kStepBytes = 1024;                      // a weight tile
+constexpr int kBlockTileBytes = 2 * 4 * kStepBytes;  // lo and hi, 4 steps
+struct UnpackedBlock {
+  alignas(64) uint8_t tiles[kBlockTileBytes];  // [4 steps][lo, hi][1024]
+  alignas(64) float d[kTile];
+  alignas(64) float min[kSubBlocks][kTile];
+};
+
+// Block b of a group of `count` rows.
+void UnpackQ4_KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
+  const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
+  const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                          _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  const __m512i nibble = _mm512_set1_epi8(0x0f), byte = _mm512_set1_epi32(0xff), low3 = _mm512_set1_epi32(7);
+  const __m512i zero = _mm512_setzero_si512();
+  auto gather = [&](const uint8_t* p) { return _mm512_mask_i32gather_epi32(zero, valid, rows, p, 1); };
+  // Meta bytes 0-7: scale_i, 8-15: min_i, then f16 d and dmin (repack.h).
+  const uint8_t* m = w + kQ4KMetaBytes * b;
+  const __m512i scales[2] = {gather(m), gather(m + 4)}, mins[2] = {gather(m + 8), gather(m + 12)};
+  const __m512i dd = gather(m + 16);
+  _mm512_store_ps(u->d, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dd)));
+  const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16)));
+  __m512i lo[kSubBlocks], hi[kSubBlocks];  // per 16-bit lane, the row's scale parts
+  for (int i = 0; i < kSubBlocks; ++i) {
+    const __m512i s = _mm512_and_si512(_mm512_srli_epi32(scales[i / 4], 8 * (i % 4)), byte);
+    const __m512i mi = _mm512_and_si512(_mm512_srli_epi32(mins[i / 4], 8 * (i % 4)), byte);
+    _mm512_store_ps(u->min[i], _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(mi)));
+    const __m512i l = _mm512_and_si512(s, low3), h = _mm512_srli_epi32(s, 3);
+    lo[i] = _mm512_or_si512(l, _mm512_slli_epi32(l, 16));
+    hi[i] = _mm512_or_si512(h, _mm512_slli_epi32(h, 16));
+  }
+  // Byte 4i+e of V_k (row r) is weight 4k+e of sub-block i: dword i of
+  // P_k gathered from the 16 rows is row k of sub-block i's half of a
+  // step's tile (low nibbles), and row k+4 (high). q x part in 16-bit
+  // lanes: each byte's product stays below 256, so none carries.
+  const uint8_t* quants = w + Q4KMetaRegion(nb) + 128 * b;
+  uint8_t* tiles = u->tiles;
+  for (int k = 0; k < 4; ++k) {
+    for (int i = 0; i < kSubBlocks; ++i) {
+      const __m512i p = gather(quants + 32 * k + 4 * i);
+      const __m512i q[2] = {_mm512_and_si512(p, nibble), _mm512_and_si512(_mm512_srli_epi16(p, 4), nibble)};
+      uint8_t* step = tiles + (i / 2) * 2 * kStepBytes + (i % 2) * (kStepBytes / 2);
+      for (int half = 0; half < 2; ++half) {
+        const int row = k + 4 * half;
+        _mm512_storeu_si512(step + 64 * row, _mm512_mullo_epi16(q[half], lo[i]));
+        _mm512_storeu_si512(step + kStepBytes + 64 * row, _mm512_mullo_epi16(q[half], hi[i]));
+      }
+    }
+  }
+}
+
+// One block for 32 tokens (two tiles) and the 16 rows: per token tile,
+// the sum of activations x q x lo and of activations x q x hi over the
+// block's 4 steps, stored to c as [token tile][lo, hi][16 tokens][16 rows].
+// Each weight tile serves both token tiles, each activation tile both
+// weight tiles.
+void BlockProducts(const int8_t* a, const uint8_t* tiles, int32_t* c) {
+  _tile_zero(0);
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  const int8_t* a1 = a + kTile * 64;
+  for (int j = 0; j < 4; ++j) {
+    _tile_loadd(4, a + kPass * 64 * j, 64);
+    _tile_loadd(6, tiles + 2 * kStepBytes * j, 64);
+    _tile_loadd(7, tiles + 2 * kStepBytes * j + kStepBytes, 64);
+    _tile_dpbsud(0, 4, 6);
+    _tile_dpbsud(1, 4, 7);
+    _tile_loadd(5, a1 + kPass * 64 * j, 64);
+    _tile_dpbsud(2, 5, 6);
+    _tile_dpbsud(3, 5, 7);
+  }
+  _tile_stored(0, c, 64);
+  _tile_stored(1, c + kTile * kTile, 64);
+  _tile_stored(2, c + 2 * kTile * kTile, 64);
+  _tile_stored(3, c + 3 * kTile * kTile, 64);
+}
+
+// A token's sums for the 16 rows of a group.
+struct alignas(64) RowSums {
+  float v[kTile];
+};
+
+// Adds block b's part to the sums of the pass's 32 tokens x 16 rows:
+// d_a x (d x (C_lo + 8 C_hi)) - dmin x min_i x (d_a x sum of sub-block i).
+void ScalePass(const int32_t* c, const UnpackedBlock& u, const PlainActivations& p, int64_t b, int64_t pass,
+               bool first, float* acc) {
+  const __m512 d = _mm512_load_ps(u.d);
+  __m512 mins[kSubBlocks];
+  for (int i = 0; i < kSubBlocks; ++i) mins[i] = _mm512_load_ps(u.min[i]);
+  const float* da = p.d.data() + b * p.padded + pass * kPass;
+  const float* sums = p.sums.data() + (b * p.padded + pass * kPass) * kSubBlocks;
+  for (int t = 0; t < kPass; ++t) {
+    const int32_t* ct = c + (t / kTile) * 2 * kTile * kTile + (t % kTile) * kTile;
+    const __m512i sum =
+        _mm512_add_epi32(_mm512_load_si512(ct), _mm512_slli_epi32(_mm512_load_si512(ct + kTile * kTile), 3));
+    const float* st = sums + t * kSubBlocks;
+    // The mins in two chains, not one of 8 dependent steps.
+    __m512 m[2] = {_mm512_mul_ps(mins[0], _mm512_set1_ps(st[0])), _mm512_mul_ps(mins[1], _mm512_set1_ps(st[1]))};
+#pragma GCC unroll 8
+    for (int i = 2; i < kSubBlocks; ++i) m[i & 1] = _mm512_fmadd_ps(mins[i], _mm512_set1_ps(st[i]), m[i & 1]);
+    float* at = acc + (pass * kPass + t) * kTile;
+    const __m512 prev = first ? _mm512_setzero_ps() : _mm512_load_ps(at);
+    _mm512_store_ps(at, _mm512_sub_ps(_mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(d, _mm512_set1_ps(da[t])), prev),
+                                      _mm512_add_ps(m[0], m[1])));
+  }
+}
+
+void Q4_KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
+              int64_t tokens, int64_t n, float* y, int64_t y_stride) {
+  if (tokens < kTile) {
+    internal::Avx512VnniDotKernel(gguf::GgmlType::kQ4_K, true)(w, row_bytes, rows, act, act_row_bytes, tokens, n,
+                                                               y, y_stride);
+    return;
+  }
+  thread_local PlainActivations plain;
+  thread_local std::vector<RowSums> acc;  // [padded tokens]
+  alignas(64) UnpackedBlock block;
+  alignas(64) int32_t c[2][kPass * 2 * kTile];
+  const int64_t nb = n / kQKK;
+  PlainFromQ8_KI32(act, act_row_bytes, tokens, n, &plain);
+  const int64_t passes = plain.padded / kPass;
+  acc.resize(plain.padded);
+  // Tokens in chunks whose activations stay in L2 while every row group
+  // reads them (~1 MiB: all 512 tokens of a 1536-wide matrix, 96 of an
+  // 8960-wide one), at least 2 passes; each chunk unpacks the weights anew.
+  const int64_t chunk = std::clamp<int64_t>(kL2ActivationBytes / (nb * kPassBlockBytes), 2, passes);
+  LoadTileConfig();
+  for (int64_t k0 = 0; k0 < passes; k0 += chunk) {
+    const int64_t k1 = std::min(passes, k0 + chunk);
+    for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
+      const int count = static_cast<int>(std::min<int64_t>(kTile, rows - r0));
+      // A block's weight tiles stay in L1 while every pass of tokens uses
+      // them; pass k + 1's products are issued before pass k's are scaled, so
+      // the tile unit works while the vector units do.
+      for (int64_t b = 0; b < nb; ++b) {
+        UnpackQ4_KBlock(w + r0 * row_bytes, row_bytes, count, nb, b, &block);
+        // The gathers of the next block wait on 16 rows' lines, far apart.
+        const int64_t next_r0 = b + 1 < nb ? r0 : r0 + kTile;
+        const int64_t next_b = b + 1 < nb ? b + 1 : 0;
+        for (int64_t r = next_r0; r < std::min(rows, next_r0 + kTile); ++r) {
+          const char* q = reinterpret_cast<const char*>(w + r * row_bytes + Q4KMetaRegion(nb) + 128 * next_b);
+          _mm_prefetch(q, _MM_HINT_T0);
+          _mm_prefetch(q + 64, _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(w + r * row_bytes + kQ4KMetaBytes * next_b), _MM_HINT_T0);
+        }
+        BlockProducts(plain.Pass(b, k0), block.tiles, c[k0 & 1]);
+        for (int64_t k = k0; k < k1; ++k) {
+          if (k + 2 < k1) {
+            const int8_t* next = plain.Pass(b, k + 2);
+            for (int l = 0; l < kPassBlockBytes; l += 64) {
+              _mm_prefetch(reinterpret_cast<const char*>(next + l), _MM_HINT_T0);
+            }
+          }
+          if (k + 1 < k1) BlockProducts(plain.Pass(b, k + 1), block.tiles, c[(k + 1) & 1]);
+          ScalePass(c[k & 1], block, plain, b, k, b == 0, acc.data()->v);
+        }
+      }
+      const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
+      for (int64_t t = k0 * kPass; t < std::min(tokens, k1 * kPass); ++t) {
+        _mm512_mask_storeu_ps(y + t * y_stride + r0, valid, _mm512_load_ps(acc[t].v));
+      }
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace
+}  // namespace amx
+
+namespace internal {
+
+DotRowsFn AmxDotKernel(gguf::GgmlType type, bool repacked) {
+  return type == gguf::GgmlType::kQ4_K && repacked ? amx::Q4_KRows : nullptr;
+}
+
+}  // namespace internal
+}  // namespace quant
