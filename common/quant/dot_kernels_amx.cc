@@ -39,6 +39,7 @@ constexpr int kTile = 16;           // tokens and rows of a result tile
 constexpr int kPass = 2 * kTile;    // tokens a pass over a row group's weights
 constexpr int kPassBlockBytes = kPass * kQKK;  // a pass's activations for one block
 constexpr int64_t kL2ActivationBytes = 1 << 20;
+
 constexpr int kSubBlock = 32;       // Q4_K's sub-block: one tile product deep
 constexpr int kSubBlocks = 8;       // a block's
 
@@ -183,9 +184,23 @@ void UnpackQ4_KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, 
 // block's 4 steps, stored to c as [token tile][lo, hi][16 tokens][16 rows].
 // Each weight tile serves both token tiles, each activation tile both
 // weight tiles.
-void BlockProducts(const int8_t* a, const uint8_t* tiles, int32_t* c) {
+// With `one_tile`, only the first token tile (the last pass of a call
+// whose tokens end in its first half).
+void BlockProducts(const int8_t* a, const uint8_t* tiles, int32_t* c, bool one_tile) {
   _tile_zero(0);
   _tile_zero(1);
+  if (one_tile) {
+    for (int j = 0; j < 4; ++j) {
+      _tile_loadd(4, a + kPass * 64 * j, 64);
+      _tile_loadd(6, tiles + 2 * kStepBytes * j, 64);
+      _tile_loadd(7, tiles + 2 * kStepBytes * j + kStepBytes, 64);
+      _tile_dpbsud(0, 4, 6);
+      _tile_dpbsud(1, 4, 7);
+    }
+    _tile_stored(0, c, 64);
+    _tile_stored(1, c + kTile * kTile, 64);
+    return;
+  }
   _tile_zero(2);
   _tile_zero(3);
   const int8_t* a1 = a + kTile * 64;
@@ -213,13 +228,13 @@ struct alignas(64) RowSums {
 // Adds block b's part to the sums of the pass's 32 tokens x 16 rows:
 // d_a x (d x (C_lo + 8 C_hi)) - dmin x min_i x (d_a x sum of sub-block i).
 void ScalePass(const int32_t* c, const UnpackedBlock& u, const PlainActivations& p, int64_t b, int64_t pass,
-               bool first, float* acc) {
+               int tokens, bool first, float* acc) {
   const __m512 d = _mm512_load_ps(u.d);
   __m512 mins[kSubBlocks];
   for (int i = 0; i < kSubBlocks; ++i) mins[i] = _mm512_load_ps(u.min[i]);
   const float* da = p.d.data() + b * p.padded + pass * kPass;
   const float* sums = p.sums.data() + (b * p.padded + pass * kPass) * kSubBlocks;
-  for (int t = 0; t < kPass; ++t) {
+  for (int t = 0; t < tokens; ++t) {
     const int32_t* ct = c + (t / kTile) * 2 * kTile * kTile + (t % kTile) * kTile;
     const __m512i sum =
         _mm512_add_epi32(_mm512_load_si512(ct), _mm512_slli_epi32(_mm512_load_si512(ct + kTile * kTile), 3));
@@ -249,6 +264,7 @@ void Q4_KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* a
   const int64_t nb = n / kQKK;
   PlainFromQ8_KI32(act, act_row_bytes, tokens, n, &plain);
   const int64_t passes = plain.padded / kPass;
+  auto PassTokens = [&](int64_t k) { return static_cast<int>(std::min<int64_t>(kPass, tokens - k * kPass)); };
   acc.resize(plain.padded);
   // Tokens in chunks whose activations stay in L2 while every row group
   // reads them (~1 MiB: all 512 tokens of a 1536-wide matrix, 96 of an
@@ -273,7 +289,7 @@ void Q4_KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* a
           _mm_prefetch(q + 64, _MM_HINT_T0);
           _mm_prefetch(reinterpret_cast<const char*>(w + r * row_bytes + kQ4KMetaBytes * next_b), _MM_HINT_T0);
         }
-        BlockProducts(plain.Pass(b, k0), block.tiles, c[k0 & 1]);
+        BlockProducts(plain.Pass(b, k0), block.tiles, c[k0 & 1], PassTokens(k0) <= kTile);
         for (int64_t k = k0; k < k1; ++k) {
           if (k + 2 < k1) {
             const int8_t* next = plain.Pass(b, k + 2);
@@ -281,8 +297,8 @@ void Q4_KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* a
               _mm_prefetch(reinterpret_cast<const char*>(next + l), _MM_HINT_T0);
             }
           }
-          if (k + 1 < k1) BlockProducts(plain.Pass(b, k + 1), block.tiles, c[(k + 1) & 1]);
-          ScalePass(c[k & 1], block, plain, b, k, b == 0, acc.data()->v);
+          if (k + 1 < k1) BlockProducts(plain.Pass(b, k + 1), block.tiles, c[(k + 1) & 1], PassTokens(k + 1) <= kTile);
+          ScalePass(c[k & 1], block, plain, b, k, PassTokens(k), b == 0, acc.data()->v);
         }
       }
       const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
