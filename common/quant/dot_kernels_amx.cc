@@ -189,20 +189,10 @@ void UnpackQ4_KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, 
 void BlockProducts(const int8_t* a, const uint8_t* tiles, int32_t* c, bool one_tile) {
   _tile_zero(0);
   _tile_zero(1);
-  if (one_tile) {
-    for (int j = 0; j < 4; ++j) {
-      _tile_loadd(4, a + kPass * 64 * j, 64);
-      _tile_loadd(6, tiles + 2 * kStepBytes * j, 64);
-      _tile_loadd(7, tiles + 2 * kStepBytes * j + kStepBytes, 64);
-      _tile_dpbsud(0, 4, 6);
-      _tile_dpbsud(1, 4, 7);
-    }
-    _tile_stored(0, c, 64);
-    _tile_stored(1, c + kTile * kTile, 64);
-    return;
+  if (!one_tile) {
+    _tile_zero(2);
+    _tile_zero(3);
   }
-  _tile_zero(2);
-  _tile_zero(3);
   const int8_t* a1 = a + kTile * 64;
   for (int j = 0; j < 4; ++j) {
     _tile_loadd(4, a + kPass * 64 * j, 64);
@@ -210,14 +200,18 @@ void BlockProducts(const int8_t* a, const uint8_t* tiles, int32_t* c, bool one_t
     _tile_loadd(7, tiles + 2 * kStepBytes * j + kStepBytes, 64);
     _tile_dpbsud(0, 4, 6);
     _tile_dpbsud(1, 4, 7);
-    _tile_loadd(5, a1 + kPass * 64 * j, 64);
-    _tile_dpbsud(2, 5, 6);
-    _tile_dpbsud(3, 5, 7);
+    if (!one_tile) {
+      _tile_loadd(5, a1 + kPass * 64 * j, 64);
+      _tile_dpbsud(2, 5, 6);
+      _tile_dpbsud(3, 5, 7);
+    }
   }
   _tile_stored(0, c, 64);
   _tile_stored(1, c + kTile * kTile, 64);
-  _tile_stored(2, c + 2 * kTile * kTile, 64);
-  _tile_stored(3, c + 3 * kTile * kTile, 64);
+  if (!one_tile) {
+    _tile_stored(2, c + 2 * kTile * kTile, 64);
+    _tile_stored(3, c + 3 * kTile * kTile, 64);
+  }
 }
 
 // A token's sums for the 16 rows of a group.
