@@ -26,6 +26,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/cpu/amx_tiles.h"
 #include "common/quant/blocks.h"
 #include "common/quant/dot_kernels.h"
 #include "common/quant/fp16.h"
@@ -42,24 +43,6 @@ constexpr int64_t kL2ActivationBytes = 1 << 20;
 
 constexpr int kSubBlock = 32;       // Q4_K's sub-block: one tile product deep
 constexpr int kSubBlocks = 8;       // a block's
-
-// ldtilecfg's 64-byte operand (palette 1).
-struct alignas(64) TileConfig {
-  uint8_t palette = 1;
-  uint8_t start_row = 0;
-  uint8_t reserved[14] = {};
-  uint16_t colsb[16] = {};
-  uint8_t rows[16] = {};
-};
-
-// Every tile 16 rows of 64 bytes: 0-3 results (16 tokens x 16 rows of
-// int32), 4 activations (16 tokens x 64 bytes), 6-7 weights (16 x 4 bytes
-// of 16 rows).
-void LoadTileConfig() {
-  TileConfig c;
-  for (int t = 0; t < 8; ++t) c.rows[t] = kTile, c.colsb[t] = 64;
-  _tile_loadconfig(&c);
-}
 
 // The activations of a call as the tiles read them, each sub-block's 32
 // values together: per pass of 32 tokens, block and step j, 32 rows of 64
@@ -264,7 +247,10 @@ void Q4_KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* a
   // reads them (~1 MiB: all 512 tokens of a 1536-wide matrix, 96 of an
   // 8960-wide one), at least 2 passes; each chunk unpacks the weights anew.
   const int64_t chunk = std::clamp<int64_t>(kL2ActivationBytes / (nb * kPassBlockBytes), 2, passes);
-  LoadTileConfig();
+  // Every tile 16 rows of 64 bytes: 0-3 results (16 tokens x 16 rows of
+  // int32), 4-5 activations (16 tokens x 64 bytes), 6-7 weights (16 x 4
+  // bytes of 16 rows).
+  cpu::LoadFullTileConfig();
   for (int64_t k0 = 0; k0 < passes; k0 += chunk) {
     const int64_t k1 = std::min(passes, k0 + chunk);
     for (int64_t r0 = 0; r0 < rows; r0 += kTile) {

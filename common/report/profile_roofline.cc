@@ -13,7 +13,7 @@ RooflineCeilings CeilingsOf(const roofline::MachineProfile& p) {
   const struct {
     const char* kind;
     const char* label;
-  } kinds[] = {{"int8_dot", "int8"}, {"fp32_fma", "FP32 FMA"}, {"fp32_scalar", "FP32 scalar"}};
+  } kinds[] = {{"int8_tile", "int8 tiles"}, {"int8_dot", "int8"}, {"fp32_fma", "FP32 FMA"}, {"fp32_scalar", "FP32 scalar"}};
   for (const auto& k : kinds) {
     const double gops = p.PeakGops(k.kind, p.threads);
     if (gops <= 0) continue;

@@ -6,6 +6,7 @@ namespace roofline {
 
 namespace internal {
 std::vector<ComputeLoop> AvxVnniComputeLoops();
+std::vector<ComputeLoop> AmxComputeLoops();
 }  // namespace internal
 
 const MemoryKernelSet& BestMemoryKernels() {
@@ -21,6 +22,7 @@ std::vector<ComputeLoop> AvailableComputeLoops() {
   auto add = [&loops](const std::vector<ComputeLoop>& more) {
     loops.insert(loops.end(), more.begin(), more.end());
   };
+  if (f.HasAmxInt8()) add(internal::AmxComputeLoops());
   if (f.HasAvx512Vnni()) add(internal::Avx512ComputeLoops());
   if (f.HasAvxVnni()) add(internal::AvxVnniComputeLoops());
   if (f.HasAvx2Fma()) add(internal::Avx2ComputeLoops());
