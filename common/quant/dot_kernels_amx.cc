@@ -54,7 +54,8 @@ struct PlainActivations {
   std::vector<int8_t> qs;   // [nb][passes][4 steps][32 tokens][64]
   std::vector<float> d;     // [nb][padded]
   std::vector<float> sums;  // [nb][padded][8]
-  const int8_t* Pass(int64_t b, int64_t pass) const { return qs.data() + (b * (padded / kPass) + pass) * kPassBlockBytes; }
+  int64_t PassOffset(int64_t b, int64_t pass) const { return (b * (padded / kPass) + pass) * kPassBlockBytes; }
+  const int8_t* Pass(int64_t b, int64_t pass) const { return qs.data() + PassOffset(b, pass); }
 };
 
 // Rows of 8 dwords in, columns out: out[i] dword u = in[u] dword i.
@@ -93,7 +94,7 @@ void PlainFromQ8_KI32(const uint8_t* act, size_t act_row_bytes, int64_t tokens, 
       }
       Transpose8x8(v);  // v[i]: sub-block i, values 4u..4u+3 at dword u
       // Sub-blocks 2j and 2j+1 are the 64 bytes of token t's row in step j's tile.
-      int8_t* out = const_cast<int8_t*>(p->Pass(b, t / kPass)) + (t % kPass) * 64;
+      int8_t* out = p->qs.data() + p->PassOffset(b, t / kPass) + (t % kPass) * 64;
       for (int i = 0; i < 8; ++i) {
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + (i / 2) * kPass * 64 + (i % 2) * kSubBlock), v[i]);
       }
