@@ -246,8 +246,9 @@ void Q4_KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* a
   acc.resize(plain.padded);
   // Tokens in chunks whose activations stay in L2 while every row group
   // reads them (~1 MiB: all 512 tokens of a 1536-wide matrix, 96 of an
-  // 8960-wide one), at least 2 passes; each chunk unpacks the weights anew.
-  const int64_t chunk = std::clamp<int64_t>(kL2ActivationBytes / (nb * kPassBlockBytes), 2, passes);
+  // 8960-wide one), at least 2 passes (std::clamp's bounds would cross when
+  // a call has one pass); each chunk unpacks the weights anew.
+  const int64_t chunk = std::min(passes, std::max<int64_t>(2, kL2ActivationBytes / (nb * kPassBlockBytes)));
   // Every tile 16 rows of 64 bytes: 0-3 results (16 tokens x 16 rows of
   // int32), 4-5 activations (16 tokens x 64 bytes), 6-7 weights (16 x 4
   // bytes of 16 rows).
