@@ -24,6 +24,7 @@
 #include "absl/types/span.h"
 #include "common/model/weights.h"
 #include "common/parallel/thread_pool.h"
+#include "common/quant/cache_line_allocator.h"
 
 namespace model {
 
@@ -86,8 +87,10 @@ class Transformer {
   // Per layer, n_kv_heads x max_context x head_dim: each KV head's keys (and
   // values) are one contiguous run, which attention reads front to back.
   std::vector<std::vector<float>> k_cache_, v_cache_;
-  // Scratch, sized for the current batch.
-  std::vector<float> x_, norm_, q_, k_, v_, attn_, gate_, up_, hidden_, cos_, sin_, scores_;
+  // Scratch, sized for the current batch; the matrix products' inputs and
+  // outputs start on cache lines.
+  quant::LineAlignedFloats x_, norm_, q_, k_, v_, attn_, gate_, up_, hidden_;
+  std::vector<float> cos_, sin_, scores_;
 };
 
 }  // namespace model

@@ -283,13 +283,24 @@ void Q4_KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* a
           ScalePass(c[k & 1], block, plain, b, k, PassTokens(k), b == 0, acc.data()->v);
         }
       }
+      // Each token's 16 results are one line of y, a row of y apart: stored
+      // through the cache, every line is fetched first and the matrix
+      // pushes the activations out of L2. Streamed (whole aligned lines)
+      // they are not: 1536 x 1536 x 512, one thread, 0.82-0.88 of the int8
+      // loop against 0.69-0.71.
       const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
       for (int64_t t = k0 * kPass; t < std::min(tokens, k1 * kPass); ++t) {
-        _mm512_mask_storeu_ps(y + t * y_stride + r0, valid, _mm512_load_ps(acc[t].v));
+        float* out = y + t * y_stride + r0;
+        if (count == kTile && reinterpret_cast<uintptr_t>(out) % 64 == 0) {
+          _mm512_stream_ps(out, _mm512_load_ps(acc[t].v));
+        } else {
+          _mm512_mask_storeu_ps(out, valid, _mm512_load_ps(acc[t].v));
+        }
       }
     }
   }
   _tile_release();
+  _mm_sfence();  // streamed stores are ordered before the caller's
 }
 
 }  // namespace

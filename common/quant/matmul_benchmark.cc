@@ -31,6 +31,7 @@
 
 #include "common/cpu/cpu_features.h"
 #include "common/model/model_config.h"
+#include "common/quant/cache_line_allocator.h"
 #include "common/quant/matmul.h"
 #include "common/quant/quantize.h"
 #include "common/quant/repack.h"
@@ -132,7 +133,8 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
   const Weights& w = WeightsFor(type, rows, cols);
   parallel::ThreadPool pool(threads);
   parallel::PinCurrentThreadToCpu(0);
-  std::vector<float> x(tokens * cols, 0.5f), y(tokens * rows);
+  std::vector<float> x(tokens * cols, 0.5f);
+  quant::LineAlignedFloats y(tokens * rows);
   quant::QuantizedActivations a(type, cols, tokens, w.matrices.front().repacked);
   a.Quantize(x.data());
   size_t next = 0;

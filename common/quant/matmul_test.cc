@@ -6,6 +6,7 @@
 #include <tuple>
 #include <vector>
 
+#include "common/quant/cache_line_allocator.h"
 #include "common/quant/dequantize.h"
 #include "common/quant/fp16.h"
 #include "common/quant/quantize.h"
@@ -130,15 +131,19 @@ TEST(DotKernels, RepackedLayoutsMatchTheReference) {
       EXPECT_FALSE(RepackRows(p.w).matrix.repacked);
       continue;
     }
-    // Shapes that end a register tile, a row block and a chunk of blocks early.
+    // Shapes that end a register tile, a row block and a chunk of blocks
+    // early; outputs that start on a cache line with rows of whole lines
+    // (48 and 32 rows: kernels may stream those lines) or not (19, 131).
     for (auto [rows, cols, tokens] : {std::tuple<int64_t, int64_t, int64_t>{19, 768, 1}, {19, 768, 2},
                                       {19, 768, 5}, {19, 768, 91}, {131, 2816, 1}, {131, 2816, 7},
-                                      {2, 4096, 3}, {5, 512, 512}, {19, 8960, 130}}) {
+                                      {2, 4096, 3}, {5, 512, 512}, {19, 8960, 130}, {48, 512, 40},
+                                      {32, 1024, 33}}) {
       Problem p = Make(type, rows, cols, tokens, 77 + tokens);
       QuantizedActivations plain(type, cols, tokens), inter(type, cols, tokens, /*repacked=*/true);
       plain.Quantize(p.x.data());
       inter.Quantize(p.x.data());
-      std::vector<float> ref(rows * tokens), out(rows * tokens);
+      std::vector<float> ref(rows * tokens);
+      LineAlignedFloats out(rows * tokens);
       ScalarDotKernel(type)(p.w.data, p.w.RowBytes(), rows, plain.row(0), plain.row_bytes(), tokens, cols,
                             ref.data(), rows);
       const RepackedRows repacked = RepackRows(p.w);
