@@ -47,8 +47,9 @@ constexpr int kSubBlocks = 8;       // a block's
 // The activations of a call as the tiles read them, each sub-block's 32
 // values together: per pass of 32 tokens, block and step j, 32 rows of 64
 // bytes (a token's sub-blocks 2j and 2j+1), so that every tile is 1 KiB in a
-// row; tokens padded with zeros to whole passes. With each block's scale and
-// its sub-blocks' sums (times the scale), for the mins.
+// row; tokens padded to whole passes with whatever an earlier call left
+// there (their products are computed and never read). With each block's
+// scale and its sub-blocks' sums (times the scale), for the mins.
 struct PlainActivations {
   int64_t padded = 0;       // tokens, a multiple of kPass
   std::vector<int8_t> qs;   // [nb][passes][4 steps][32 tokens][64]
@@ -80,9 +81,9 @@ void Transpose8x8(__m256i v[8]) {
 void PlainFromQ8_KI32(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
   const int64_t nb = n / kQKK, padded = (tokens + kPass - 1) / kPass * kPass;
   p->padded = padded;
-  p->qs.assign(padded * n, 0);
-  p->d.assign(padded * nb, 0.0f);
-  p->sums.assign(padded * nb * kSubBlocks, 0.0f);
+  p->qs.resize(padded * n);
+  p->d.resize(padded * nb);
+  p->sums.resize(padded * nb * kSubBlocks);
   for (int64_t t = 0; t < tokens; ++t) {
     const BlockQ8_KI* row = reinterpret_cast<const BlockQ8_KI*>(act + t * act_row_bytes);
     for (int64_t b = 0; b < nb; ++b) {
