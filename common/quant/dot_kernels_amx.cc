@@ -277,54 +277,66 @@ void Q4_KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* a
   auto PassTokens = [&](int64_t k) { return static_cast<int>(std::min<int64_t>(kPass, tokens - k * kPass)); };
   acc.resize(plain.padded);
   // Tokens in chunks whose activations stay in L2 while every row group
-  // reads them (~1 MiB: all 512 tokens of a 1536-wide matrix, 96 of an
-  // 8960-wide one), at least 2 passes (std::clamp's bounds would cross when
-  // a call has one pass); each chunk unpacks the weights anew.
-  const int64_t chunk = std::min(passes, std::max<int64_t>(2, kL2ActivationBytes / (nb * kPassBlockBytes)));
+  // reads them (~1 MiB), each chunk unpacking the weights anew. Long rows
+  // are cut into segments of blocks, so that a chunk holds up to 8 passes:
+  // all 512 tokens of a 1536-wide matrix in one segment and chunk, an
+  // 8960-wide one in 3 segments and chunks of 10 passes, against 6 chunks of
+  // 3 passes without segments. Each segment after the first adds its sums
+  // to y.
+  const int64_t segment_most = std::max<int64_t>(1, kL2ActivationBytes / (std::min<int64_t>(passes, 8) * kPassBlockBytes));
+  const int64_t segments = (nb + segment_most - 1) / segment_most;
+  const int64_t segment = (nb + segments - 1) / segments;
+  const int64_t chunk = std::min(passes, std::max<int64_t>(2, kL2ActivationBytes / (segment * kPassBlockBytes)));
   // Every tile 16 rows of 64 bytes: 0-3 results (16 tokens x 16 rows of
   // int32), 4-5 activations (16 tokens x 64 bytes), 6-7 weights (16 x 4
   // bytes of 16 rows).
   cpu::LoadFullTileConfig();
-  for (int64_t k0 = 0; k0 < passes; k0 += chunk) {
-    const int64_t k1 = std::min(passes, k0 + chunk);
-    for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
-      const int count = static_cast<int>(std::min<int64_t>(kTile, rows - r0));
-      // A block's weight tiles stay in L1 while every pass of tokens uses
-      // them; pass k + 1's products run while pass k is scaled. The chunk's
-      // activations come from L2 without software prefetch (prefetching the
-      // pass after next cost one thread 5-13%).
-      for (int64_t b = 0; b < nb; ++b) {
-        UnpackQ4_KBlock(w + r0 * row_bytes, row_bytes, count, nb, b, &block);
-        // The gathers of the next block wait on 16 rows' lines, far apart.
-        const int64_t next_r0 = b + 1 < nb ? r0 : r0 + kTile;
-        const int64_t next_b = b + 1 < nb ? b + 1 : 0;
-        for (int64_t r = next_r0; r < std::min(rows, next_r0 + kTile); ++r) {
-          const char* q = reinterpret_cast<const char*>(w + r * row_bytes + Q4KMetaRegion(nb) + 128 * next_b);
-          _mm_prefetch(q, _MM_HINT_T0);
-          _mm_prefetch(q + 64, _MM_HINT_T0);
-          _mm_prefetch(reinterpret_cast<const char*>(w + r * row_bytes + kQ4KMetaBytes * next_b), _MM_HINT_T0);
+  for (int64_t b0 = 0; b0 < nb; b0 += segment) {
+    const int64_t b1 = std::min(nb, b0 + segment);
+    for (int64_t k0 = 0; k0 < passes; k0 += chunk) {
+      const int64_t k1 = std::min(passes, k0 + chunk);
+      for (int64_t r0 = 0; r0 < rows; r0 += kTile) {
+        const int count = static_cast<int>(std::min<int64_t>(kTile, rows - r0));
+        // A block's weight tiles stay in L1 while every pass of tokens uses
+        // them; pass k + 1's products run while pass k is scaled. The chunk's
+        // activations come from L2 without software prefetch (prefetching the
+        // pass after next cost one thread 5-13%).
+        for (int64_t b = b0; b < b1; ++b) {
+          UnpackQ4_KBlock(w + r0 * row_bytes, row_bytes, count, nb, b, &block);
+          // The gathers of the next block wait on 16 rows' lines, far apart.
+          const int64_t next_r0 = b + 1 < b1 ? r0 : r0 + kTile;
+          const int64_t next_b = b + 1 < b1 ? b + 1 : b0;
+          for (int64_t r = next_r0; r < std::min(rows, next_r0 + kTile); ++r) {
+            const char* q = reinterpret_cast<const char*>(w + r * row_bytes + Q4KMetaRegion(nb) + 128 * next_b);
+            _mm_prefetch(q, _MM_HINT_T0);
+            _mm_prefetch(q + 64, _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(w + r * row_bytes + kQ4KMetaBytes * next_b), _MM_HINT_T0);
+          }
+          BlockProducts(plain.Pass(b, k0), block.tiles, c[k0 & 1], PassTokens(k0) <= kTile);
+          const BlockScales scales(block);
+          for (int64_t k = k0; k < k1; ++k) {
+            const bool next = k + 1 < k1;
+            ScaleWhileMultiplying(c[k & 1], scales, plain, b, k, PassTokens(k), b == b0, acc.data()->v,
+                                  next ? plain.Pass(b, k + 1) : nullptr, block.tiles, c[(k + 1) & 1],
+                                  next && PassTokens(k + 1) <= kTile);
+          }
         }
-        BlockProducts(plain.Pass(b, k0), block.tiles, c[k0 & 1], PassTokens(k0) <= kTile);
-        const BlockScales scales(block);
-        for (int64_t k = k0; k < k1; ++k) {
-          const bool next = k + 1 < k1;
-          ScaleWhileMultiplying(c[k & 1], scales, plain, b, k, PassTokens(k), b == 0, acc.data()->v,
-                                next ? plain.Pass(b, k + 1) : nullptr, block.tiles, c[(k + 1) & 1],
-                                next && PassTokens(k + 1) <= kTile);
-        }
-      }
-      // Each token's 16 results are one line of y, a row of y apart: stored
-      // through the cache, every line is fetched first and the matrix
-      // pushes the activations out of L2. Streamed (whole aligned lines)
-      // they are not: 1536 x 1536 x 512, one thread, 0.82-0.88 of the int8
-      // loop against 0.69-0.71.
-      const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
-      for (int64_t t = k0 * kPass; t < std::min(tokens, k1 * kPass); ++t) {
-        float* out = y + t * y_stride + r0;
-        if (count == kTile && reinterpret_cast<uintptr_t>(out) % 64 == 0) {
-          _mm512_stream_ps(out, _mm512_load_ps(acc[t].v));
-        } else {
-          _mm512_mask_storeu_ps(out, valid, _mm512_load_ps(acc[t].v));
+        // Each token's 16 results are one line of y, a row of y apart: stored
+        // through the cache, every line is fetched first and the matrix
+        // pushes the activations out of L2. Streamed (whole aligned lines)
+        // they are not: 1536 x 1536 x 512, one thread, 0.82-0.88 of the int8
+        // loop against 0.69-0.71.
+        const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
+        for (int64_t t = k0 * kPass; t < std::min(tokens, k1 * kPass); ++t) {
+          float* out = y + t * y_stride + r0;
+          const __m512 sums = _mm512_load_ps(acc[t].v);
+          if (b0 > 0) {
+            _mm512_mask_storeu_ps(out, valid, _mm512_add_ps(_mm512_maskz_loadu_ps(valid, out), sums));
+          } else if (count == kTile && reinterpret_cast<uintptr_t>(out) % 64 == 0) {
+            _mm512_stream_ps(out, sums);
+          } else {
+            _mm512_mask_storeu_ps(out, valid, sums);
+          }
         }
       }
     }
