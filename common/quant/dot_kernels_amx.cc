@@ -236,8 +236,9 @@ void ScaleTokens(const int32_t* c, const BlockScales& s, const float* da, const 
     for (int i = 2; i < kSubBlocks; ++i) m[i & 1] = _mm512_fmadd_ps(s.mins[i], _mm512_set1_ps(st[i]), m[i & 1]);
     float* at = acc + t * kTile;
     const __m512 prev = first ? _mm512_setzero_ps() : _mm512_load_ps(at);
-    _mm512_store_ps(at, _mm512_sub_ps(_mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(s.d, _mm512_set1_ps(da[t])), prev),
-                                      _mm512_add_ps(m[0], m[1])));
+    const __m512 scale = _mm512_mul_ps(s.d, _mm512_set1_ps(da[t]));
+    const __m512 total = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, prev);
+    _mm512_store_ps(at, _mm512_sub_ps(total, _mm512_add_ps(m[0], m[1])));
   }
 }
 
@@ -283,7 +284,8 @@ void Q4_KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* a
   // 8960-wide one in 3 segments and chunks of 10 passes, against 6 chunks of
   // 3 passes without segments. Each segment after the first adds its sums
   // to y.
-  const int64_t segment_most = std::max<int64_t>(1, kL2ActivationBytes / (std::min<int64_t>(passes, 8) * kPassBlockBytes));
+  const int64_t segment_most =
+      std::max<int64_t>(1, kL2ActivationBytes / (std::min<int64_t>(passes, 8) * kPassBlockBytes));
   const int64_t segments = (nb + segment_most - 1) / segment_most;
   const int64_t segment = (nb + segments - 1) / segments;
   const int64_t chunk = std::min(passes, std::max<int64_t>(2, kL2ActivationBytes / (segment * kPassBlockBytes)));
