@@ -7,6 +7,8 @@
 #include <new>
 #include <utility>
 
+#include "common/quant/cache_line_allocator.h"
+
 namespace quant {
 namespace {
 
@@ -16,7 +18,7 @@ constexpr size_t kHugePage = size_t{2} << 20;
 
 WeightBuffer::WeightBuffer(size_t bytes) : size_(bytes) {
   if (bytes == 0) return;
-  const size_t align = bytes >= kHugePage ? kHugePage : 64;
+  const size_t align = bytes >= kHugePage ? kHugePage : kCacheLineBytes;
   const size_t rounded = (bytes + align - 1) / align * align;  // aligned_alloc wants a multiple
   data_ = static_cast<uint8_t*>(std::aligned_alloc(align, rounded));
   if (data_ == nullptr) throw std::bad_alloc();  // as std::vector would
