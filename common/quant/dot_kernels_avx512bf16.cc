@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/quant/dot_kernels.h"
+#include "common/quant/fp16.h"
 
 namespace quant {
 namespace avx512bf16 {
