@@ -128,14 +128,15 @@ void Transformer::Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& op
     // One dispatch: each task computes the same rows of gate and up, then
     // applies silu(gate) * up to them while they are in cache.
     OpTimer timer(options.times, layer, Op::kGateUp);
-    const quant::DotRowsFn gk = quant::BestDotKernel(l.gate.type, l.gate.repacked).fn;
-    const quant::DotRowsFn uk = quant::BestDotKernel(l.up.type, l.up.repacked).fn;
+    const quant::DotKernel gk = quant::BestDotKernel(l.gate.type, l.gate.repacked);
+    const quant::DotKernel uk = quant::BestDotKernel(l.up.type, l.up.repacked);
     const size_t gb = l.gate.Stride(), ub = l.up.Stride();
-    const int64_t per_task = quant::RowsPerTask(f, gb + ub, pool_.num_threads(), n);
+    const int64_t per_task = quant::RowsPerTask(f, gb + ub, pool_.num_threads(), n,
+                                                gk.lays_out_activations || uk.lays_out_activations);
     pool_.ParallelFor("ffn.gate_up", (f + per_task - 1) / per_task, [&](size_t task, size_t) {
       const int64_t r0 = task * per_task, r1 = std::min(f, r0 + per_task);
-      gk(l.gate.data + r0 * gb, gb, r1 - r0, a.row(0), a.row_bytes(), n, c_.hidden, gate_.data() + r0, f);
-      uk(l.up.data + r0 * ub, ub, r1 - r0, a.row(0), a.row_bytes(), n, c_.hidden, up_.data() + r0, f);
+      gk.fn(l.gate.data + r0 * gb, gb, r1 - r0, a.row(0), a.row_bytes(), n, c_.hidden, gate_.data() + r0, f);
+      uk.fn(l.up.data + r0 * ub, ub, r1 - r0, a.row(0), a.row_bytes(), n, c_.hidden, up_.data() + r0, f);
       for (int64_t t = 0; t < n; ++t) {
         SiluMul(gate_.data() + t * f + r0, up_.data() + t * f + r0, r1 - r0, hidden_.data() + t * f + r0);
       }

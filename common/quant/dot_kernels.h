@@ -30,6 +30,9 @@ struct DotKernel {
   // BF16 dot-product instruction's operands), so it differs from the
   // reference by up to 2^-9 of each product's magnitude.
   bool bf16_activations = false;
+  // Every call lays all its activations out anew (the AMX kernel, for its
+  // tiles), however few rows it has: prefill gives it fewer, larger tasks.
+  bool lays_out_activations = false;
 };
 
 // `repacked` selects repack.h's layouts (Q4_K and Q6_K rows; Q8_0, Q4_0 and

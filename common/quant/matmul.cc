@@ -84,11 +84,15 @@ RepackedRows RepackRows(const WeightMatrix& w) {
   return out;
 }
 
-int64_t RowsPerTask(int64_t rows, size_t row_bytes, size_t threads, int64_t tokens) {
+int64_t RowsPerTask(int64_t rows, size_t row_bytes, size_t threads, int64_t tokens, bool lays_out_activations) {
   if (threads <= 1) return rows;
   // A task's stream of weights starts cold: in prefill its first block of
   // rows waits on DRAM (later ones are prefetched while it computes), in
-  // decode its first 4 KiB. Prefill takes 2 tasks a thread; decode up to 8
+  // decode its first 4 KiB. Prefill takes 2 tasks a thread, or 1 for a
+  // kernel that lays out all the activations in every call (AMX Q4_K, 2
+  // threads, 1536 x 8960 x 512: 0.64-0.70 of the int8 loop against
+  // 0.50-0.56 with 2, alternating runs; Q6_K and Q8_0 on VNNI lost 0.027
+  // and 0.017 of it with 1, means of 8 runs); decode up to 8
   // for balance, but tasks of at least 256 KiB (a 1536 x 1536 Q4_K matrix in
   // 16 tasks streamed 26-29 GB/s, in 4 27-35, alternating runs). At least 16
   // rows each, a multiple of 8 so that every task starts on a group of
@@ -96,7 +100,8 @@ int64_t RowsPerTask(int64_t rows, size_t row_bytes, size_t threads, int64_t toke
   constexpr double kMinDecodeTaskBytes = 256 << 10;
   const double bytes_per_thread = double(rows) * double(row_bytes) / double(threads);
   const int64_t per_thread =
-      tokens > 1 ? 2 : std::clamp<int64_t>(int64_t(bytes_per_thread / kMinDecodeTaskBytes), 2, 8);
+      tokens > 1 ? (lays_out_activations ? 1 : 2)
+                 : std::clamp<int64_t>(int64_t(bytes_per_thread / kMinDecodeTaskBytes), 2, 8);
   const int64_t n = int64_t(threads) * per_thread;
   const int64_t per_task = std::max<int64_t>(16, (rows + n - 1) / n);
   return (per_task + 7) / 8 * 8;
@@ -131,9 +136,11 @@ class TaskOrder {
 
 void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMatrix& w,
                      const QuantizedActivations& a, float* y, int64_t y_stride) {
-  const DotRowsFn kernel = BestDotKernel(w.type, w.repacked).fn;
+  const DotKernel best = BestDotKernel(w.type, w.repacked);
+  const DotRowsFn kernel = best.fn;
   const size_t row_bytes = w.Stride();
-  const int64_t per_task = RowsPerTask(w.rows, row_bytes, pool.num_threads(), a.tokens());
+  const int64_t per_task =
+      RowsPerTask(w.rows, row_bytes, pool.num_threads(), a.tokens(), best.lays_out_activations);
   const TaskOrder order((w.rows + per_task - 1) / per_task, pool.num_threads(), a.tokens());
   pool.ParallelFor(tag, order.slots(), [&](size_t slot, size_t) {
     const int64_t task = order.Task(slot);
@@ -161,12 +168,14 @@ void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<
   };
   int64_t total_rows = 0;
   size_t total_bytes = 0;
+  bool lays_out = false;
   for (const MatMulTarget& t : targets) {
     total_rows += t.w->rows;
     total_bytes += t.w->Stride() * t.w->rows;
+    lays_out = lays_out || BestDotKernel(t.w->type, t.w->repacked).lays_out_activations;
   }
-  const int64_t per_task =
-      RowsPerTask(total_rows, total_rows > 0 ? total_bytes / total_rows : 0, pool.num_threads(), a.tokens());
+  const int64_t per_task = RowsPerTask(total_rows, total_rows > 0 ? total_bytes / total_rows : 0,
+                                       pool.num_threads(), a.tokens(), lays_out);
   std::vector<Range> ranges;
   for (const MatMulTarget& t : targets) {
     const QuantizedActivations* in = t.a != nullptr ? t.a : &a;

@@ -458,6 +458,27 @@ TEST(MatMul, EveryRowOnceAcrossThreadCounts) {
   }
 }
 
+// Prefill gives a kernel that lays out all its activations in every call
+// (AMX Q4_K) one task a thread, the others two; decode is split as before.
+TEST(MatMul, KernelsThatLayOutActivationsTakeOnePrefillTaskAThread) {
+  EXPECT_EQ(RowsPerTask(1536, 864, 2, 91, /*lays_out_activations=*/true), 768);
+  EXPECT_EQ(RowsPerTask(1536, 864, 2, 91, /*lays_out_activations=*/false), 384);
+  EXPECT_EQ(RowsPerTask(1536, 864, 2, 1, true), RowsPerTask(1536, 864, 2, 1, false));
+  Problem p = Make(GgmlType::kQ4_K, 256, 512, 40, 9);
+  const RepackedRows r = RepackRows(p.w);
+  const DotKernel best = BestDotKernel(GgmlType::kQ4_K, r.matrix.repacked);
+  EXPECT_EQ(best.lays_out_activations, std::string(best.isa) == "amx");
+  QuantizedActivations a(GgmlType::kQ4_K, 512, 40, r.matrix.repacked);
+  a.Quantize(p.x.data());
+  parallel::ThreadPool pool(2);
+  std::vector<float> y(256 * 40);
+  MatMulQuantized(pool, "w", r.matrix, a, y.data(), 256);
+  MatMulGroup(pool, "group", {{&r.matrix, y.data()}}, a);
+  const uint64_t tasks = best.lays_out_activations ? 2 : 4;
+  EXPECT_EQ(pool.Stats("w").tasks, tasks);
+  EXPECT_EQ(pool.Stats("group").tasks, tasks);
+}
+
 TEST(MatMul, GroupOfMixedFormatsTakesEachTargetsActivations) {
   // As in a Q4_K_M file: q and k Q4_K, v Q6_K (each repacked: their activation
   // formats differ), one input, one dispatch.
