@@ -132,7 +132,7 @@ void Transformer::Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& op
     const quant::DotKernel uk = quant::BestDotKernel(l.up.type, l.up.repacked);
     const size_t gb = l.gate.Stride(), ub = l.up.Stride();
     const int64_t per_task = quant::RowsPerTask(f, gb + ub, pool_.num_threads(), n,
-                                                gk.lays_out_activations || uk.lays_out_activations);
+                                                gk.LaysOutActivations(n) || uk.LaysOutActivations(n));
     pool_.ParallelFor("ffn.gate_up", (f + per_task - 1) / per_task, [&](size_t task, size_t) {
       const int64_t r0 = task * per_task, r1 = std::min(f, r0 + per_task);
       gk.fn(l.gate.data + r0 * gb, gb, r1 - r0, a.row(0), a.row_bytes(), n, c_.hidden, gate_.data() + r0, f);

@@ -30,9 +30,14 @@ struct DotKernel {
   // BF16 dot-product instruction's operands), so it differs from the
   // reference by up to 2^-9 of each product's magnitude.
   bool bf16_activations = false;
-  // Every call lays all its activations out anew (the AMX kernel, for its
-  // tiles), however few rows it has: prefill gives it fewer, larger tasks.
-  bool lays_out_activations = false;
+  // Calls of at least this many tokens lay out all their activations anew
+  // (the AMX kernel, for its tiles), however few rows they have: prefill
+  // gives such calls fewer, larger tasks. 0: none do.
+  int64_t lays_out_from_tokens = 0;
+
+  bool LaysOutActivations(int64_t tokens) const {
+    return lays_out_from_tokens > 0 && tokens >= lays_out_from_tokens;
+  }
 };
 
 // `repacked` selects repack.h's layouts (Q4_K and Q6_K rows; Q8_0, Q4_0 and
@@ -50,6 +55,7 @@ DotRowsFn AvxVnniDotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn Avx512VnniDotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn Avx512Bf16DotKernel(gguf::GgmlType type, bool repacked);  // BF16 only
 DotRowsFn AmxDotKernel(gguf::GgmlType type, bool repacked);         // repacked Q4_K only
+inline constexpr int64_t kAmxMinTokens = 16;  // a tile's; fewer go to the AVX-512 kernel
 }  // namespace internal
 
 }  // namespace quant

@@ -37,6 +37,7 @@ namespace amx {
 namespace {
 
 constexpr int kTile = 16;           // tokens and rows of a result tile
+static_assert(internal::kAmxMinTokens == kTile);
 constexpr int kPass = 2 * kTile;    // tokens a pass over a row group's weights
 constexpr int kPassBlockBytes = kPass * kQKK;  // a pass's activations for one block
 constexpr int64_t kL2ActivationBytes = 1 << 20;

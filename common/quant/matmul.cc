@@ -140,7 +140,7 @@ void MatMulQuantized(parallel::ThreadPool& pool, const char* tag, const WeightMa
   const DotRowsFn kernel = best.fn;
   const size_t row_bytes = w.Stride();
   const int64_t per_task =
-      RowsPerTask(w.rows, row_bytes, pool.num_threads(), a.tokens(), best.lays_out_activations);
+      RowsPerTask(w.rows, row_bytes, pool.num_threads(), a.tokens(), best.LaysOutActivations(a.tokens()));
   const TaskOrder order((w.rows + per_task - 1) / per_task, pool.num_threads(), a.tokens());
   pool.ParallelFor(tag, order.slots(), [&](size_t slot, size_t) {
     const int64_t task = order.Task(slot);
@@ -172,7 +172,7 @@ void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<
   for (const MatMulTarget& t : targets) {
     total_rows += t.w->rows;
     total_bytes += t.w->Stride() * t.w->rows;
-    lays_out = lays_out || BestDotKernel(t.w->type, t.w->repacked).lays_out_activations;
+    lays_out = lays_out || BestDotKernel(t.w->type, t.w->repacked).LaysOutActivations(a.tokens());
   }
   const int64_t per_task = RowsPerTask(total_rows, total_rows > 0 ? total_bytes / total_rows : 0,
                                        pool.num_threads(), a.tokens(), lays_out);

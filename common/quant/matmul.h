@@ -70,7 +70,7 @@ void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<
 // Rows per task of a matrix of `rows` rows of `row_bytes` bytes, for `tokens`
 // tokens: enough tasks to balance the threads, each a run of whole rows, a
 // multiple of 8 (the R8 groups'); fewer for a kernel that lays out its
-// activations in every call (DotKernel::lays_out_activations).
+// activations in every call (DotKernel::LaysOutActivations).
 int64_t RowsPerTask(int64_t rows, size_t row_bytes, size_t threads, int64_t tokens,
                     bool lays_out_activations = false);
 

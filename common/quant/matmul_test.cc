@@ -458,8 +458,9 @@ TEST(MatMul, EveryRowOnceAcrossThreadCounts) {
   }
 }
 
-// Prefill gives a kernel that lays out all its activations in every call
-// (AMX Q4_K) one task a thread, the others two; decode is split as before.
+// Prefill gives a call that lays out all its activations (AMX Q4_K, from a
+// tile of tokens on) one task a thread, the others two; decode is split as
+// before.
 TEST(MatMul, KernelsThatLayOutActivationsTakeOnePrefillTaskAThread) {
   EXPECT_EQ(RowsPerTask(1536, 864, 2, 91, /*lays_out_activations=*/true), 768);
   EXPECT_EQ(RowsPerTask(1536, 864, 2, 91, /*lays_out_activations=*/false), 384);
@@ -467,16 +468,20 @@ TEST(MatMul, KernelsThatLayOutActivationsTakeOnePrefillTaskAThread) {
   Problem p = Make(GgmlType::kQ4_K, 256, 512, 40, 9);
   const RepackedRows r = RepackRows(p.w);
   const DotKernel best = BestDotKernel(GgmlType::kQ4_K, r.matrix.repacked);
-  EXPECT_EQ(best.lays_out_activations, std::string(best.isa) == "amx");
-  QuantizedActivations a(GgmlType::kQ4_K, 512, 40, r.matrix.repacked);
-  a.Quantize(p.x.data());
-  parallel::ThreadPool pool(2);
-  std::vector<float> y(256 * 40);
-  MatMulQuantized(pool, "w", r.matrix, a, y.data(), 256);
-  MatMulGroup(pool, "group", {{&r.matrix, y.data()}}, a);
-  const uint64_t tasks = best.lays_out_activations ? 2 : 4;
-  EXPECT_EQ(pool.Stats("w").tasks, tasks);
-  EXPECT_EQ(pool.Stats("group").tasks, tasks);
+  const bool amx = std::string(best.isa) == "amx";
+  EXPECT_EQ(best.LaysOutActivations(40), amx);
+  EXPECT_FALSE(best.LaysOutActivations(7));  // the AVX-512 kernel's
+  for (int64_t tokens : {7, 40}) {
+    QuantizedActivations a(GgmlType::kQ4_K, 512, tokens, r.matrix.repacked);
+    a.Quantize(p.x.data());
+    parallel::ThreadPool pool(2);
+    std::vector<float> y(256 * tokens);
+    MatMulQuantized(pool, "w", r.matrix, a, y.data(), 256);
+    MatMulGroup(pool, "group", {{&r.matrix, y.data()}}, a);
+    const uint64_t tasks = amx && tokens == 40 ? 2 : 4;
+    EXPECT_EQ(pool.Stats("w").tasks, tasks) << tokens << " tokens";
+    EXPECT_EQ(pool.Stats("group").tasks, tasks) << tokens << " tokens";
+  }
 }
 
 TEST(MatMul, GroupOfMixedFormatsTakesEachTargetsActivations) {
