@@ -169,15 +169,19 @@ void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<
   int64_t total_rows = 0;
   size_t total_bytes = 0;
   bool lays_out = false;
+  std::vector<DotRowsFn> kernels;  // per target
   for (const MatMulTarget& t : targets) {
     total_rows += t.w->rows;
     total_bytes += t.w->Stride() * t.w->rows;
-    lays_out = lays_out || BestDotKernel(t.w->type, t.w->repacked).LaysOutActivations(a.tokens());
+    const DotKernel best = BestDotKernel(t.w->type, t.w->repacked);
+    kernels.push_back(best.fn);
+    lays_out = lays_out || best.LaysOutActivations(a.tokens());
   }
   const int64_t per_task = RowsPerTask(total_rows, total_rows > 0 ? total_bytes / total_rows : 0,
                                        pool.num_threads(), a.tokens(), lays_out);
   std::vector<Range> ranges;
-  for (const MatMulTarget& t : targets) {
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const MatMulTarget& t = targets[i];
     const QuantizedActivations* in = t.a != nullptr ? t.a : &a;
     if (in->format() != ActivationFor(t.w->type, t.w->repacked) || in->n() != t.w->cols ||
         in->tokens() != a.tokens()) {
@@ -185,9 +189,8 @@ void MatMulGroup(parallel::ThreadPool& pool, const char* tag, const std::vector<
                    static_cast<long long>(t.w->rows), static_cast<long long>(t.w->cols));
       std::abort();  // a programmer's error: the caller quantized for another format
     }
-    const DotRowsFn kernel = BestDotKernel(t.w->type, t.w->repacked).fn;
     for (int64_t r = 0; r < t.w->rows; r += per_task) {
-      ranges.push_back({&t, in, kernel, r, std::min(t.w->rows, r + per_task)});
+      ranges.push_back({&t, in, kernels[i], r, std::min(t.w->rows, r + per_task)});
     }
   }
   const TaskOrder order(int64_t(ranges.size()), pool.num_threads(), a.tokens());
