@@ -50,12 +50,12 @@ constexpr int kSubBlocks = 8;       // a block's
 // bytes (a token's sub-blocks 2j and 2j+1), so that every tile is 1 KiB in a
 // row; tokens padded to whole passes with whatever an earlier call left
 // there (their products are computed and never read). With each block's
-// scale and its sub-blocks' sums (times the scale), for the mins.
+// scale and its sub-blocks' integer sums, for the mins.
 struct PlainActivations {
-  int64_t padded = 0;       // tokens, a multiple of kPass
-  std::vector<int8_t> qs;   // [nb][passes][4 steps][32 tokens][64]
-  std::vector<float> d;     // [nb][padded]
-  std::vector<float> sums;  // [nb][padded][8]
+  int64_t padded = 0;          // tokens, a multiple of kPass
+  std::vector<int8_t> qs;      // [nb][passes][4 steps][32 tokens][64]
+  std::vector<float> d;        // [nb][padded]
+  std::vector<int16_t> sums;   // [nb][padded][8]
   int64_t PassOffset(int64_t b, int64_t pass) const { return (b * (padded / kPass) + pass) * kPassBlockBytes; }
   const int8_t* Pass(int64_t b, int64_t pass) const { return qs.data() + PassOffset(b, pass); }
 };
@@ -79,6 +79,17 @@ void Transpose8x8(__m256i v[8]) {
   }
 }
 
+// Sub-blocks' sums from their sums of pairs (pairs[i]: 16 of sub-block i),
+// as 8 int16: 32 values of at most 128 in magnitude stay far below 2^15.
+__m128i SubBlockSums(const __m256i pairs[8]) {
+  __m256i s[4];
+  for (int k = 0; k < 4; ++k) s[k] = _mm256_hadd_epi16(pairs[2 * k], pairs[2 * k + 1]);
+  // s[k] lanes: per 128-bit half, 4 partial sums of 2k then 4 of 2k+1.
+  const __m256i u = _mm256_hadd_epi16(_mm256_hadd_epi16(s[0], s[1]), _mm256_hadd_epi16(s[2], s[3]));
+  // u: per half, the half's sums of sub-blocks 0-7 in order.
+  return _mm_add_epi16(_mm256_castsi256_si128(u), _mm256_extracti128_si256(u, 1));
+}
+
 void PlainFromQ8_KI32(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
   const int64_t nb = n / kQKK, padded = (tokens + kPass - 1) / kPass * kPass;
   p->padded = padded;
@@ -97,11 +108,13 @@ void PlainFromQ8_KI32(const uint8_t* act, size_t act_row_bytes, int64_t tokens, 
       Transpose8x8(v);  // v[i]: sub-block i, values 4u..4u+3 at dword u
       // Sub-blocks 2j and 2j+1 are the 64 bytes of token t's row in step j's tile.
       int8_t* out = p->qs.data() + p->PassOffset(b, t / kPass) + (t % kPass) * 64;
+      __m256i pairs[8];  // sub-block i's sums of pairs of values
       for (int i = 0; i < 8; ++i) {
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + (i / 2) * kPass * 64 + (i % 2) * kSubBlock), v[i]);
+        pairs[i] = _mm256_maddubs_epi16(_mm256_set1_epi8(1), v[i]);
       }
       p->d[b * padded + t] = row[b].d;
-      std::memcpy(p->sums.data() + (b * padded + t) * kSubBlocks, row[b].q4.sums, sizeof(row[b].q4.sums));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(p->sums.data() + (b * padded + t) * kSubBlocks), SubBlockSums(pairs));
     }
   }
 }
@@ -113,13 +126,16 @@ void PlainFromQ8_KI32(const uint8_t* act, size_t act_row_bytes, int64_t tokens, 
 // two weight tiles, q x lo and q x hi: 16 rows of 64 bytes, row k holding
 // for each of the 16 rows its 4 weights 4k..4k+3 of the step, and one
 // block's integer sum of scale_i x q x activation is C_lo + 8 C_hi, exact.
-// With each row's d and dmin x min_i (zero past the group's end).
+// With each row's d and dmin (zero past the group's end) and its min_i as
+// int16 pairs (dword p: min_2p, min_2p+1), to multiply by the activations'
+// sub-block sums: their integer sum of min_i x sum_i, also exact.
 constexpr int kStepBytes = 1024;                      // a weight tile
 constexpr int kBlockTileBytes = 2 * 4 * kStepBytes;  // lo and hi, 4 steps
 struct UnpackedBlock {
   alignas(64) uint8_t tiles[kBlockTileBytes];  // [4 steps][lo, hi][1024]
   alignas(64) float d[kTile];
-  alignas(64) float min[kSubBlocks][kTile];
+  alignas(64) float dmin[kTile];
+  alignas(64) int32_t min_pairs[kSubBlocks / 2][kTile];
 };
 
 // Block b of a group of `count` rows.
@@ -135,12 +151,16 @@ void UnpackQ4_KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, 
   const __m512i scales[2] = {gather(m), gather(m + 4)}, mins[2] = {gather(m + 8), gather(m + 12)};
   const __m512i dd = gather(m + 16);
   _mm512_store_ps(u->d, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dd)));
-  const __m512 dmin = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16)));
+  _mm512_store_ps(u->dmin, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16))));
+  for (int p = 0; p < kSubBlocks / 2; ++p) {
+    const int shift = 16 * (p % 2);  // min_2p's byte in each dword of mins[p / 2]
+    const __m512i even = _mm512_and_si512(_mm512_srli_epi32(mins[p / 2], shift), byte);
+    const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(mins[p / 2], shift + 8), byte);
+    _mm512_store_si512(u->min_pairs[p], _mm512_or_si512(even, _mm512_slli_epi32(odd, 16)));
+  }
   __m512i lo[kSubBlocks], hi[kSubBlocks];  // per 16-bit lane, the row's scale parts
   for (int i = 0; i < kSubBlocks; ++i) {
     const __m512i s = _mm512_and_si512(_mm512_srli_epi32(scales[i / 4], 8 * (i % 4)), byte);
-    const __m512i mi = _mm512_and_si512(_mm512_srli_epi32(mins[i / 4], 8 * (i % 4)), byte);
-    _mm512_store_ps(u->min[i], _mm512_mul_ps(dmin, _mm512_cvtepi32_ps(mi)));
     const __m512i l = _mm512_and_si512(s, low3), h = _mm512_srli_epi32(s, 3);
     lo[i] = _mm512_or_si512(l, _mm512_slli_epi32(l, 16));
     hi[i] = _mm512_or_si512(h, _mm512_slli_epi32(h, 16));
@@ -215,31 +235,31 @@ struct alignas(64) RowSums {
 };
 
 // Block b's part of a pass's sums for tokens [t0, t1) of its 32 x 16 rows:
-// d_a x (d x (C_lo + 8 C_hi)) - dmin x min_i x (d_a x sum of sub-block i).
+// d_a x (d x (C_lo + 8 C_hi) - dmin x the sum of min_i x sum_i).
 struct BlockScales {
-  __m512 d;
-  __m512 mins[kSubBlocks];
-  explicit BlockScales(const UnpackedBlock& u) : d(_mm512_load_ps(u.d)) {
-    for (int i = 0; i < kSubBlocks; ++i) mins[i] = _mm512_load_ps(u.min[i]);
+  __m512 d, dmin;
+  __m512i min_pairs[kSubBlocks / 2];
+  explicit BlockScales(const UnpackedBlock& u) : d(_mm512_load_ps(u.d)), dmin(_mm512_load_ps(u.dmin)) {
+    for (int p = 0; p < kSubBlocks / 2; ++p) min_pairs[p] = _mm512_load_si512(u.min_pairs[p]);
   }
 };
 
-void ScaleTokens(const int32_t* c, const BlockScales& s, const float* da, const float* sums, int t0, int t1,
-                 bool first, float* acc) {
-  for (int t = t0; t < t1; ++t) {
+template <bool kFirst>
+void ScaleTokens(const int32_t* c, const BlockScales& s, const float* da, const int16_t* sums, unsigned t0,
+                 unsigned t1, float* acc) {
+  for (unsigned t = t0; t < t1; ++t) {
     const int32_t* ct = c + (t / kTile) * 2 * kTile * kTile + (t % kTile) * kTile;
     const __m512i sum =
         _mm512_add_epi32(_mm512_load_si512(ct), _mm512_slli_epi32(_mm512_load_si512(ct + kTile * kTile), 3));
-    const float* st = sums + t * kSubBlocks;
-    // The mins in two chains, not one of 8 dependent steps.
-    __m512 m[2] = {_mm512_mul_ps(s.mins[0], _mm512_set1_ps(st[0])), _mm512_mul_ps(s.mins[1], _mm512_set1_ps(st[1]))};
-#pragma GCC unroll 8
-    for (int i = 2; i < kSubBlocks; ++i) m[i & 1] = _mm512_fmadd_ps(s.mins[i], _mm512_set1_ps(st[i]), m[i & 1]);
+    int32_t st[kSubBlocks / 2];  // the token's sub-block sums, in pairs
+    std::memcpy(st, sums + t * kSubBlocks, sizeof(st));
+    __m512i mins = _mm512_madd_epi16(s.min_pairs[0], _mm512_set1_epi32(st[0]));
+    for (int p = 1; p < kSubBlocks / 2; ++p) mins = _mm512_dpwssd_epi32(mins, s.min_pairs[p], _mm512_set1_epi32(st[p]));
     float* at = acc + t * kTile;
-    const __m512 prev = first ? _mm512_setzero_ps() : _mm512_load_ps(at);
-    const __m512 scale = _mm512_mul_ps(s.d, _mm512_set1_ps(da[t]));
-    const __m512 total = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale, prev);
-    _mm512_store_ps(at, _mm512_sub_ps(total, _mm512_add_ps(m[0], m[1])));
+    const __m512 prev = kFirst ? _mm512_setzero_ps() : _mm512_load_ps(at);
+    const __m512 a = _mm512_set1_ps(da[t]);
+    const __m512 total = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(s.d, a), prev);
+    _mm512_store_ps(at, _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_mul_ps(s.dmin, a), total));
   }
 }
 
@@ -252,12 +272,17 @@ void ScaleWhileMultiplying(const int32_t* c, const BlockScales& s, const PlainAc
                            int64_t pass, int tokens, bool first, float* acc, const int8_t* a_next,
                            const uint8_t* tiles, int32_t* c_next, bool one_tile_next) {
   const float* da = p.d.data() + b * p.padded + pass * kPass;
-  const float* sums = p.sums.data() + (b * p.padded + pass * kPass) * kSubBlocks;
+  const int16_t* sums = p.sums.data() + (b * p.padded + pass * kPass) * kSubBlocks;
   float* pass_acc = acc + pass * kPass * kTile;
   if (a_next != nullptr) ZeroSums(one_tile_next);
   for (int j = 0; j < 4; ++j) {
     if (a_next != nullptr) ProductStep(a_next, tiles, j, one_tile_next);
-    ScaleTokens(c, s, da, sums, tokens * j / 4, tokens * (j + 1) / 4, first, pass_acc);
+    const unsigned t0 = tokens * j / 4, t1 = tokens * (j + 1) / 4;
+    if (first) {
+      ScaleTokens<true>(c, s, da, sums, t0, t1, pass_acc);
+    } else {
+      ScaleTokens<false>(c, s, da, sums, t0, t1, pass_acc);
+    }
   }
   if (a_next != nullptr) StoreSums(c_next, one_tile_next);
 }

@@ -172,9 +172,12 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
   for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0}) {
     const WeightMatrix shape = {type, nullptr, kRows, kCols};
     std::vector<uint8_t> bytes(shape.RowBytes() * kRows);
-    // Every weight's value; Q8_0's -128 (a file may hold it; our quantizer
-    // never writes it) is the largest |w| AVX2's sign trick multiplies.
-    const double weight = type == GgmlType::kQ4_K ? 63.0 * 15 : type == GgmlType::kQ6_K ? 127.0 * (63 - 32) : -128.0;
+    // Every weight's value; Q4_K's scale, q and min at their largest; Q8_0's
+    // -128 (a file may hold it; our quantizer never writes it) is the largest
+    // |w| AVX2's sign trick multiplies.
+    const double weight = type == GgmlType::kQ4_K   ? 63.0 * 15 - 63
+                          : type == GgmlType::kQ6_K ? 127.0 * (63 - 32)
+                                                    : -128.0;
     const int64_t block_weights = type == GgmlType::kQ8_0 ? kQK : kQKK;
     for (size_t b = 0; b < size_t(kRows * kCols / block_weights); ++b) {
       if (type == GgmlType::kQ8_0) {
@@ -184,11 +187,9 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
       } else if (type == GgmlType::kQ4_K) {
         BlockQ4_K& x = reinterpret_cast<BlockQ4_K*>(bytes.data())[b];
         x.d = F32ToF16(1.0f);
-        x.dmin = F32ToF16(0.0f);
-        // Scales all 63 (6 bits), mins all 0, in the 12-byte packing.
-        std::fill(x.scales, x.scales + 4, 0xFF);
-        std::fill(x.scales + 4, x.scales + 8, 0x00);
-        std::fill(x.scales + 8, x.scales + 12, 0x0F);
+        x.dmin = F32ToF16(1.0f);
+        // Scales and mins all 63 (6 bits): every bit of the 12-byte packing.
+        std::fill(std::begin(x.scales), std::end(x.scales), 0xFF);
         std::fill(std::begin(x.qs), std::end(x.qs), 0xFF);
       } else {
         BlockQ6_K& x = reinterpret_cast<BlockQ6_K*>(bytes.data())[b];
@@ -202,7 +203,7 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
     w.data = bytes.data();
     const RepackedRows repacked = RepackRows(w);
     for (float sign : {1.0f, -1.0f}) {
-      for (int64_t tokens : {1, 4, 5}) {
+      for (int64_t tokens : {1, 4, 5, 16, 33}) {  // from 16 on, AMX's tiles too
         const std::vector<float> x(tokens * kCols, sign);  // quantizes to +-127 x (1/127)
         QuantizedActivations plain(type, kCols, tokens), inter(type, kCols, tokens, /*repacked=*/true);
         plain.Quantize(x.data());
