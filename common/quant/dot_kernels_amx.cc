@@ -251,10 +251,11 @@ void ScaleTokens(const int32_t* c, const BlockScales& s, const float* da, const 
     const int32_t* ct = c + (t / kTile) * 2 * kTile * kTile + (t % kTile) * kTile;
     const __m512i sum =
         _mm512_add_epi32(_mm512_load_si512(ct), _mm512_slli_epi32(_mm512_load_si512(ct + kTile * kTile), 3));
-    int32_t st[kSubBlocks / 2];  // the token's sub-block sums, in pairs
-    std::memcpy(st, sums + t * kSubBlocks, sizeof(st));
-    __m512i mins = _mm512_madd_epi16(s.min_pairs[0], _mm512_set1_epi32(st[0]));
-    for (int p = 1; p < kSubBlocks / 2; ++p) mins = _mm512_dpwssd_epi32(mins, s.min_pairs[p], _mm512_set1_epi32(st[p]));
+    // The token's sub-block sums in pairs, each broadcast from memory.
+    auto pair = [&](int p) { return _mm512_broadcastd_epi32(_mm_loadu_si32(sums + t * kSubBlocks + 2 * p)); };
+    __m512i mins = _mm512_madd_epi16(s.min_pairs[0], pair(0));
+#pragma GCC unroll 4
+    for (int p = 1; p < kSubBlocks / 2; ++p) mins = _mm512_dpwssd_epi32(mins, s.min_pairs[p], pair(p));
     float* at = acc + t * kTile;
     const __m512 prev = kFirst ? _mm512_setzero_ps() : _mm512_load_ps(at);
     const __m512 a = _mm512_set1_ps(da[t]);
