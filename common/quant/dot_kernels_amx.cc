@@ -31,6 +31,7 @@
 #include "common/quant/dot_kernels.h"
 #include "common/quant/fp16.h"
 #include "common/quant/repack.h"
+#include "common/quant/transpose_avx.h"
 
 namespace quant {
 namespace amx {
@@ -59,25 +60,6 @@ struct PlainActivations {
   int64_t PassOffset(int64_t b, int64_t pass) const { return (b * (padded / kPass) + pass) * kPassBlockBytes; }
   const int8_t* Pass(int64_t b, int64_t pass) const { return qs.data() + PassOffset(b, pass); }
 };
-
-// Rows of 8 dwords in, columns out: out[i] dword u = in[u] dword i.
-void Transpose8x8(__m256i v[8]) {
-  __m256i a[8], b[8];
-  for (int k = 0; k < 4; ++k) {
-    a[2 * k] = _mm256_unpacklo_epi32(v[2 * k], v[2 * k + 1]);
-    a[2 * k + 1] = _mm256_unpackhi_epi32(v[2 * k], v[2 * k + 1]);
-  }
-  for (int k = 0; k < 2; ++k) {
-    b[4 * k] = _mm256_unpacklo_epi64(a[4 * k], a[4 * k + 2]);
-    b[4 * k + 1] = _mm256_unpackhi_epi64(a[4 * k], a[4 * k + 2]);
-    b[4 * k + 2] = _mm256_unpacklo_epi64(a[4 * k + 1], a[4 * k + 3]);
-    b[4 * k + 3] = _mm256_unpackhi_epi64(a[4 * k + 1], a[4 * k + 3]);
-  }
-  for (int k = 0; k < 4; ++k) {
-    v[k] = _mm256_permute2x128_si256(b[k], b[k + 4], 0x20);
-    v[k + 4] = _mm256_permute2x128_si256(b[k], b[k + 4], 0x31);
-  }
-}
 
 // Sub-blocks' sums from their sums of pairs (pairs[i]: 16 of sub-block i),
 // as 8 int16: 32 values of at most 128 in magnitude stay far below 2^15.
