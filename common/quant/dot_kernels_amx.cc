@@ -229,20 +229,27 @@ struct BlockScales {
 template <bool kFirst>
 void ScaleTokens(const int32_t* c, const BlockScales& s, const float* da, const int16_t* sums, unsigned t0,
                  unsigned t1, float* acc) {
-  for (unsigned t = t0; t < t1; ++t) {
-    const int32_t* ct = c + (t / kTile) * 2 * kTile * kTile + (t % kTile) * kTile;
-    const __m512i sum =
-        _mm512_add_epi32(_mm512_load_si512(ct), _mm512_slli_epi32(_mm512_load_si512(ct + kTile * kTile), 3));
-    // The token's sub-block sums in pairs, each broadcast from memory.
-    auto pair = [&](int p) { return _mm512_broadcastd_epi32(_mm_loadu_si32(sums + t * kSubBlocks + 2 * p)); };
-    __m512i mins = _mm512_madd_epi16(s.min_pairs[0], pair(0));
+  while (t0 < t1) {
+    // The tokens of [t0, t1) in t0's token tile, by pointers that step.
+    const unsigned end = std::min(t1, (t0 / kTile + 1) * kTile);
+    const int32_t* ct = c + (t0 / kTile) * 2 * kTile * kTile + (t0 % kTile) * kTile;
+    const int16_t* st = sums + t0 * kSubBlocks;
+    const float* dt = da + t0;
+    float* at = acc + t0 * kTile;
+    for (unsigned n = end - t0; n > 0; --n, ct += kTile, st += kSubBlocks, ++dt, at += kTile) {
+      const __m512i sum =
+          _mm512_add_epi32(_mm512_load_si512(ct), _mm512_slli_epi32(_mm512_load_si512(ct + kTile * kTile), 3));
+      // The token's sub-block sums in pairs, each broadcast from memory.
+      auto pair = [&](int p) { return _mm512_broadcastd_epi32(_mm_loadu_si32(st + 2 * p)); };
+      __m512i mins = _mm512_madd_epi16(s.min_pairs[0], pair(0));
 #pragma GCC unroll 4
-    for (int p = 1; p < kSubBlocks / 2; ++p) mins = _mm512_dpwssd_epi32(mins, s.min_pairs[p], pair(p));
-    float* at = acc + t * kTile;
-    const __m512 prev = kFirst ? _mm512_setzero_ps() : _mm512_load_ps(at);
-    const __m512 a = _mm512_set1_ps(da[t]);
-    const __m512 total = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(s.d, a), prev);
-    _mm512_store_ps(at, _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_mul_ps(s.dmin, a), total));
+      for (int p = 1; p < kSubBlocks / 2; ++p) mins = _mm512_dpwssd_epi32(mins, s.min_pairs[p], pair(p));
+      const __m512 prev = kFirst ? _mm512_setzero_ps() : _mm512_load_ps(at);
+      const __m512 a = _mm512_set1_ps(*dt);
+      const __m512 total = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(s.d, a), prev);
+      _mm512_store_ps(at, _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_mul_ps(s.dmin, a), total));
+    }
+    t0 = end;
   }
 }
 
