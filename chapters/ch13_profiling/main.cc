@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 
 #include "chapters/ch13_profiling/chapter_html.h"
 #include "chapters/ch13_profiling/chapter_metrics.h"
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
   contracts::MetricRegistry registry;
   ch13::RegisterChapterMetrics(registry, [&]() -> absl::StatusOr<const ch13::ChapterRun*> { return &*run; });
   int failed = 0;
+  std::vector<ch13::ClaimVerdict> verdicts;
   for (const char* path : {kContract, kTargets}) {
     auto contract = contracts::LoadContractFile(path);
     if (!contract.ok()) {
@@ -69,13 +73,15 @@ int main(int argc, char** argv) {
       if (!ok && enforced) ++failed;
       std::printf("  %-6s %-36s %s = %.4g (%s)\n", ok ? "holds" : enforced ? "FALSE" : "not yet", claim.id.c_str(),
                   claim.metric.c_str(), r.value, claim.check.text().c_str());
+      verdicts.push_back({absl::StrCat(contract->name, " v", contract->version), enforced, claim.id, claim.metric,
+                          claim.check.text(), r.value, r.evaluated, r.holds});
     }
     std::printf("Verdict: %d of %zu claims hold%s\n", holding, contract->claims.size(),
                 enforced ? "" : " (targets)");
   }
 
   const std::string html = ReportPath();
-  if (auto s = ch13::WriteHtmlReport(*run, text, html); !s.ok()) {
+  if (auto s = ch13::WriteHtmlReport(*run, verdicts, html); !s.ok()) {
     std::fprintf(stderr, "ch13: %s\n", std::string(s.message()).c_str());
     return 1;
   }

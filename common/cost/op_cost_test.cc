@@ -114,9 +114,15 @@ TEST(Prediction, SmallOpsMeetTheCacheTheyFitIn) {
   auto phase = PredictPhase(DecodeOps(Spec("qwen2.5-0.5b", "q8_0"), 0), Machine(), 1, 1);
   ASSERT_TRUE(phase.ok());
   for (const OpPrediction& p : phase->ops) {
-    if (p.op.name == "attn_norm") EXPECT_EQ(p.level, "L1");
-    if (p.op.name == "attn_q") EXPECT_EQ(p.level, "DRAM");
-    if (p.op.name == "attn_score") EXPECT_NE(p.level, "DRAM");  // a tiny cache at depth 0
+    if (p.op.name == "attn_norm") {
+      EXPECT_EQ(p.level, "L1");
+    }
+    if (p.op.name == "attn_q") {
+      EXPECT_EQ(p.level, "DRAM");
+    }
+    if (p.op.name == "attn_score") {
+      EXPECT_NE(p.level, "DRAM");  // a tiny cache at depth 0
+    }
   }
 }
 

@@ -21,9 +21,15 @@ TEST(CpuFeatures, AgreesWithTheCompilersDetection) {
 
 TEST(CpuFeatures, CombinedFlagsNeedTheirParts) {
   const CpuFeatures& f = GetCpuFeatures();
-  if (f.HasAvx512Vnni()) EXPECT_TRUE(f.HasAvx2Fma());
-  if (f.HasAvxVnni()) EXPECT_TRUE(f.avx2);
-  if (f.HasAvx512Bf16()) EXPECT_TRUE(f.HasAvx512Vnni());
+  if (f.HasAvx512Vnni()) {
+    EXPECT_TRUE(f.HasAvx2Fma());
+  }
+  if (f.HasAvxVnni()) {
+    EXPECT_TRUE(f.avx2);
+  }
+  if (f.HasAvx512Bf16()) {
+    EXPECT_TRUE(f.HasAvx512Vnni());
+  }
 }
 
 }  // namespace

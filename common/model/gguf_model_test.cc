@@ -118,11 +118,21 @@ TEST(TensorLayout, Q4KMMixesTypesAsLlamaCppDoes) {
   ASSERT_TRUE(layout.ok());
   int q6 = 0, q4 = 0;
   for (const TensorSpec& t : *layout) {
-    if (t.name == "blk.0.attn_v.weight" || t.name == "blk.0.ffn_down.weight") EXPECT_EQ(t.type, gguf::GgmlType::kQ6_K);
-    if (t.name == "blk.4.ffn_down.weight") EXPECT_EQ(t.type, gguf::GgmlType::kQ4_K) << t.name;
-    if (t.name == "blk.5.ffn_down.weight") EXPECT_EQ(t.type, gguf::GgmlType::kQ6_K) << t.name;
-    if (t.name == "token_embd.weight") EXPECT_EQ(t.type, gguf::GgmlType::kQ6_K);  // tied output
-    if (t.name == "blk.0.attn_norm.weight") EXPECT_EQ(t.type, gguf::GgmlType::kF32);
+    if (t.name == "blk.0.attn_v.weight" || t.name == "blk.0.ffn_down.weight") {
+      EXPECT_EQ(t.type, gguf::GgmlType::kQ6_K);
+    }
+    if (t.name == "blk.4.ffn_down.weight") {
+      EXPECT_EQ(t.type, gguf::GgmlType::kQ4_K) << t.name;
+    }
+    if (t.name == "blk.5.ffn_down.weight") {
+      EXPECT_EQ(t.type, gguf::GgmlType::kQ6_K) << t.name;
+    }
+    if (t.name == "token_embd.weight") {
+      EXPECT_EQ(t.type, gguf::GgmlType::kQ6_K);  // tied output
+    }
+    if (t.name == "blk.0.attn_norm.weight") {
+      EXPECT_EQ(t.type, gguf::GgmlType::kF32);
+    }
     q6 += t.type == gguf::GgmlType::kQ6_K;
     q4 += t.type == gguf::GgmlType::kQ4_K;
   }
@@ -131,8 +141,12 @@ TEST(TensorLayout, Q4KMMixesTypesAsLlamaCppDoes) {
   auto small = LayoutForScheme(*FindPreset("qwen2.5-0.5b"), "q4_k_m");
   ASSERT_TRUE(small.ok());
   for (const TensorSpec& t : *small) {
-    if (t.name == "blk.3.attn_q.weight") EXPECT_EQ(t.type, gguf::GgmlType::kQ5_0);
-    if (t.name == "blk.0.attn_v.weight") EXPECT_EQ(t.type, gguf::GgmlType::kQ8_0);
+    if (t.name == "blk.3.attn_q.weight") {
+      EXPECT_EQ(t.type, gguf::GgmlType::kQ5_0);
+    }
+    if (t.name == "blk.0.attn_v.weight") {
+      EXPECT_EQ(t.type, gguf::GgmlType::kQ8_0);
+    }
   }
   EXPECT_FALSE(LayoutForScheme(c, "q3_x").ok());
 }

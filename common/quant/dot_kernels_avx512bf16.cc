@@ -18,17 +18,12 @@
 
 #include "common/quant/dot_kernels.h"
 #include "common/quant/fp16.h"
+#include "common/simd/avx512_sums.h"
 
 namespace quant {
 namespace avx512bf16 {
 namespace {
 
-float Sum(__m512 v) {
-  const __m256 h = _mm256_add_ps(_mm512_castps512_ps256(v), _mm512_extractf32x8_ps(v, 1));
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
-}
 
 #include "common/quant/float_gemm_x86.inc"
 
@@ -70,7 +65,7 @@ void Tile(const uint16_t* const* w, const uint16_t* const* x, int64_t n, float* 
 #pragma GCC unroll 4
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
-    for (int t = 0; t < T; ++t) y[t * y_stride + r] = Sum(acc[r][t]);
+    for (int t = 0; t < T; ++t) y[t * y_stride + r] = simd::SumLanes(acc[r][t]);
 }
 
 // One row, one token, in two chains (one would wait on the instruction's latency).
@@ -87,7 +82,7 @@ float DotRow(const uint16_t* w, const uint16_t* x, int64_t n) {
     acc0 = _mm512_dpbf16_ps(acc0, (__m512bh)_mm512_maskz_loadu_epi16(m, w + i),
                             (__m512bh)_mm512_maskz_loadu_epi16(m, x + i));
   }
-  return Sum(_mm512_add_ps(acc0, acc1));
+  return simd::SumLanes(_mm512_add_ps(acc0, acc1));
 }
 
 template <int R>

@@ -108,7 +108,9 @@ TEST(Quantize, RoundTripErrorIsBoundedPerFormat) {
     ASSERT_TRUE(DequantizeRow(c.type, bytes.data(), y.data(), y.size()).ok());
     const double rms = RelativeRms(x, y);
     EXPECT_LE(rms, c.max_rms) << gguf::TypeInfo(c.type).name;
-    if (c.max_rms > 0) EXPECT_GT(rms, 0) << gguf::TypeInfo(c.type).name << " lost nothing?";
+    if (c.max_rms > 0) {
+      EXPECT_GT(rms, 0) << gguf::TypeInfo(c.type).name << " lost nothing?";
+    }
   }
 }
 

@@ -166,10 +166,10 @@ std::vector<RoofPoint> ProfileRoofPoints(const ProfileReport& r, int layer) {
     for (const cost::OpPrediction& o : p.ops) {
       if (o.op.layer != layer || o.seconds <= 0 || o.op.flops <= 0) continue;
       points.push_back({absl::StrCat(phase, " ", o.op.name), o.op.Intensity(), o.op.flops / o.seconds / 1e9,
-                        "predicted"});
+                        "predicted", o.op.name, phase});
     }
     points.push_back({absl::StrCat(phase, " (whole model)"), p.Intensity(), p.flops / p.seconds / 1e9,
-                      "predicted"});
+                      "predicted", "whole model", phase});
   };
   add("decode", r.decode);
   add("prefill", r.prefill);

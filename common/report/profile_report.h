@@ -15,8 +15,8 @@
 namespace report {
 
 struct ProfileReport {
-  const cost::ModelSpec* spec;
-  const roofline::MachineProfile* machine;
+  const cost::ModelSpec* spec = nullptr;
+  const roofline::MachineProfile* machine = nullptr;
   uint64_t ctx = 0;    // decode depth
   uint64_t batch = 0;  // prefill tokens
   cost::PhasePrediction decode, prefill;

@@ -77,4 +77,15 @@ std::string TraceText(const TraceComparison& c, const std::string& title) {
   return s;
 }
 
+std::vector<RoofPoint> TraceRoofPoints(const TraceComparison& c, const std::string& series) {
+  std::vector<RoofPoint> points;
+  for (const TraceRow& r : c.ops) {
+    if (r.flops <= 0 || r.bytes <= 0 || r.predicted_seconds <= 0 || r.measured_seconds <= 0) continue;
+    const std::string label = absl::StrCat(series, " ", r.name);
+    points.push_back({label, r.flops / r.bytes, r.flops / r.predicted_seconds / 1e9, "predicted", r.name, series});
+    points.push_back({label, r.flops / r.bytes, r.AchievedGops(), "measured", r.name, series});
+  }
+  return points;
+}
+
 }  // namespace report

@@ -12,6 +12,7 @@
 
 #include "common/cost/prediction.h"
 #include "common/model/forward.h"
+#include "common/report/roofline_svg.h"
 
 namespace report {
 
@@ -43,6 +44,10 @@ TraceComparison CompareTrace(const model::OpTimes& times, int runs, const cost::
                              int n_layers);
 
 std::string TraceText(const TraceComparison& c, const std::string& title);
+
+// Each op that does operations on bytes as two roofline points, predicted and
+// measured, grouped by op, in `series` ("decode", "prefill").
+std::vector<RoofPoint> TraceRoofPoints(const TraceComparison& c, const std::string& series);
 
 }  // namespace report
 

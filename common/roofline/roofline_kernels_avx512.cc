@@ -2,6 +2,7 @@
 #include <immintrin.h>
 
 #include "common/roofline/roofline_kernels.h"
+#include "common/simd/avx512_sums.h"
 
 namespace roofline {
 namespace {
@@ -14,7 +15,7 @@ float Load(const float* a, size_t n) {
     s2 = _mm512_add_ps(s2, _mm512_load_ps(a + i + 32));
     s3 = _mm512_add_ps(s3, _mm512_load_ps(a + i + 48));
   }
-  return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+  return simd::SumLanes(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
 }
 
 void Write(float* a, size_t n, float value) {
@@ -56,7 +57,7 @@ float Fp32Fma(uint64_t iterations) {
   }
   __m512 s = acc[0];
   for (int k = 1; k < 16; ++k) s = _mm512_add_ps(s, acc[k]);
-  return _mm512_reduce_add_ps(s);
+  return simd::SumLanes(s);
 }
 
 // vpdpbusd: 64 u8 x s8 pairs into 16 int32 lanes; 16 chains, 2 ops a pair =
@@ -71,7 +72,7 @@ float Int8Vnni512(uint64_t iterations) {
   }
   __m512i s = acc[0];
   for (int k = 1; k < 16; ++k) s = _mm512_add_epi32(s, acc[k]);
-  return static_cast<float>(_mm512_reduce_add_epi32(s));
+  return static_cast<float>(simd::SumLanes(s));
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ int RunSynth(const std::vector<std::string>& args);
 int RunRun(const std::vector<std::string>& args);
 int RunBench(const std::vector<std::string>& args);
 int RunTrace(const std::vector<std::string>& args);
+int RunVersion(const std::vector<std::string>& args);
 
 }  // namespace apr
 

@@ -29,6 +29,7 @@ const Command kCommands[] = {
 void PrintUsage(std::FILE* out) {
   std::fprintf(out, "usage: apr COMMAND [options]   (apr COMMAND --help for its options)\n\n");
   for (const Command& c : kCommands) std::fprintf(out, "  %-10s %s\n", c.name, c.summary);
+  std::fprintf(out, "  %-10s %s\n", "--version", "the commit, compiler and Bazel built with, and the kernels this CPU gets");
 }
 
 }  // namespace
@@ -40,6 +41,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "apr: cannot enter %s: %s\n", dir, std::strerror(errno));
       return 1;
     }
+  }
+  if (argc >= 2 && (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "version") == 0)) {
+    return apr::RunVersion(std::vector<std::string>(argv + 2, argv + argc));
   }
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     PrintUsage(argc < 2 ? stderr : stdout);

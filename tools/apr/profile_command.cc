@@ -40,7 +40,11 @@ int RunProfile(const std::vector<std::string>& args) {
   if (!machine.ok()) return Fail("profile", machine.status());
   const int t = threads > 0 ? static_cast<int>(threads) : machine->threads;
 
-  report::ProfileReport r{&*spec, &*machine, static_cast<uint64_t>(ctx), static_cast<uint64_t>(batch)};
+  report::ProfileReport r;
+  r.spec = &*spec;
+  r.machine = &*machine;
+  r.ctx = static_cast<uint64_t>(ctx);
+  r.batch = static_cast<uint64_t>(batch);
   auto decode = cost::PredictPhase(cost::DecodeOps(*spec, r.ctx), *machine, t, 1);
   if (!decode.ok()) return Fail("profile", decode.status());
   auto prefill = cost::PredictPhase(cost::PrefillOps(*spec, r.batch), *machine, t, double(r.batch));

@@ -149,16 +149,12 @@ int RunTrace(const std::vector<std::string>& args) {
     if (layers) std::printf("\nDecode per layer:\n%s", LayerTable(decode).c_str());
   }
   if (!html.empty()) {
-    std::vector<report::RoofPoint> points;
-    for (const report::TraceRow& r : decode.ops) {
-      if (r.flops <= 0 || r.bytes <= 0) continue;
-      points.push_back({"decode " + r.name, r.flops / r.bytes, r.flops / r.predicted_seconds / 1e9, "predicted"});
-      points.push_back({"", r.flops / r.bytes, r.AchievedGops(), "measured"});
-    }
+    std::vector<report::RoofPoint> points = report::TraceRoofPoints(decode, "decode");
+    for (report::RoofPoint& p : report::TraceRoofPoints(prefill, "prefill")) points.push_back(std::move(p));
     std::string page = absl::StrCat(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>apr trace</title></head>"
         "<body style=\"font-family:sans-serif\"><h1>apr trace: ", report::XmlEscape(c.name), "</h1>",
-        report::RooflineSvg(report::CeilingsOf(*machine), points, "decode ops: predicted (hollow), measured (filled)"),
+        report::RooflineSvg(report::CeilingsOf(*machine), points, "every op of decode and prefill: predicted (hollow), measured (filled)"),
         "<h2>Decode per layer</h2><pre>", report::XmlEscape(LayerTable(decode)), "</pre><h2>Ops</h2><pre>",
         report::XmlEscape(report::TraceText(prefill, "Prefill") + report::TraceText(decode, "Decode, per token")),
         "</pre></body></html>\n");
