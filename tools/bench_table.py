@@ -5,7 +5,8 @@ llama-bench on the same files, in alternating rounds; prints a markdown table
 with the machine, the date and both commits.
 
   tools/bench_table.py                                  # our rows only
-  tools/bench_table.py --llama-bench ~/llama.cpp/build/bin/llama-bench
+  tools/bench_table.py --llama-bench ~/llama.cpp/build/bin/llama-bench \
+      --llama-label "snapshot d32676d, 2026-08-18"
   tools/bench_table.py --models qwen2.5-0.5b:q8_0 --rounds 3 -p 91,512 -n 128
 
 Run it alone on an idle machine: two benchmarks at once measure each other.
@@ -58,6 +59,8 @@ def llama_bench(binary, path, args):
         test = f"pp{r['n_prompt']}" if r["n_gen"] == 0 else f"tg{r['n_gen']}"
         out[test] = r["avg_ts"]
         commit = f"{r.get('build_commit', '?')} (build {r.get('build_number', '?')})"
+    if args.llama_label:
+        commit = args.llama_label
     return out, commit
 
 
@@ -75,6 +78,8 @@ def fmt(values):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--llama-bench", help="path of a llama-bench binary (nothing of llama.cpp is in this repository)")
+    ap.add_argument("--llama-label", default="",
+                    help="names the peer build when its llama-bench reports no commit (a snapshot without .git)")
     ap.add_argument("--models", default=DEFAULT_MODELS, help=f"preset:scheme,... (default {DEFAULT_MODELS})")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
     ap.add_argument("-p", default="91,512", help="prompt sizes (default 91,512)")

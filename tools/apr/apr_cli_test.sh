@@ -18,6 +18,10 @@ expect() {  # expected exit code, text the output must contain, args...
 export XDG_CACHE_HOME="${TEST_TMPDIR:-/tmp}/cache"
 expect 2 "usage: apr COMMAND"
 expect 2 "unknown command 'frobnicate'" frobnicate
+expect 0 "compiler: GCC" --version
+expect 0 "tiers this binary uses here: scalar" --version
+expect 0 "matmul Q4_K" --version
+expect 2 "takes no arguments" --version extra
 expect 0 "usage: apr roofline" roofline --help
 expect 2 "unknown option '--bogus'" roofline --bogus
 expect 2 "outside [1, 1024]" roofline --threads 0
