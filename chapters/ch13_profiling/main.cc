@@ -31,6 +31,11 @@ std::string ReportPath() {
 int main(int argc, char** argv) {
   ch13::ChapterOptions options;
   if (argc > 1) options.model_path = argv[1];
+  // Under a sanitizer the timings say nothing; one repetition runs the same
+  // code in half the time (CI runs the example under two).
+  const char* sanitizer = std::getenv("APR_SANITIZER");
+  const bool instrumented = sanitizer != nullptr && *sanitizer != '\0';
+  if (instrumented) options.repetitions = 1;
   report::ProgressLine progress("ch13");
   options.progress = [&](const std::string& what) { progress.Update(what); };
   absl::StatusOr<ch13::ChapterRun> run = ch13::RunChapter(options);
@@ -87,8 +92,7 @@ int main(int argc, char** argv) {
   }
   std::printf("HTML report (roofline plot, per-layer chart, tables): %s\n", html.c_str());
   // Under a sanitizer, timings say nothing about the code: report, don't fail.
-  const char* sanitizer = std::getenv("APR_SANITIZER");
-  if (failed > 0 && sanitizer != nullptr && *sanitizer != '\0') {
+  if (failed > 0 && instrumented) {
     std::printf("(built with %s: %d measured claim(s) reported, not enforced)\n", sanitizer, failed);
     return 0;
   }

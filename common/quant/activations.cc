@@ -47,7 +47,8 @@ ActivationFormat ActivationFor(GgmlType weight_type, bool repacked) {
   switch (weight_type) {
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
-    case GgmlType::kQ5_0: return ActivationFormat::kQ8_0;
+    case GgmlType::kQ5_0:
+    case GgmlType::kIQ4_NL: return ActivationFormat::kQ8_0;
     case GgmlType::kQ4_K:
     case GgmlType::kQ6_K: return ActivationFormat::kQ8_K;
     default: return ActivationFormat::kF32;

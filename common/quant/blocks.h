@@ -11,6 +11,8 @@
 //         64 weights, 32 bytes: low nibbles the first 32, high nibbles the next 32
 //   Q6_K  256 weights in 16 sub-blocks of 16 with int8 scales: value =
 //         d * sc * (q - 32), q 6 bits: 4 in ql, 2 in qh
+//   IQ4_NL value = d * kIQ4NLValues[nibble], nibbles as Q4_0's: a non-linear
+//         grid of 16 levels, denser near zero
 //   Q8_K  activations for the k-quants: float d, 256 int8, and the sum of each
 //         16 quants (bsums), so dot products can fold in mins and offsets
 #ifndef APR_COMMON_QUANT_BLOCKS_H_
@@ -36,6 +38,13 @@ struct BlockQ5_0 {
   uint8_t qh[4];
   uint8_t qs[kQK / 2];
 };
+struct BlockIQ4_NL {
+  uint16_t d;
+  uint8_t qs[kQK / 2];
+};
+// IQ4_NL's 16 levels (as int8, so the kernels multiply them as bytes).
+inline constexpr int8_t kIQ4NLValues[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                            1,    13,   25,  38,  53,  69,  89,  113};
 struct BlockQ4_K {
   uint16_t d;
   uint16_t dmin;
@@ -57,6 +66,7 @@ struct BlockQ8_K {
 static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ5_0) == 22);
+static_assert(sizeof(BlockIQ4_NL) == 18);
 static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);

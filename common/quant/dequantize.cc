@@ -42,6 +42,16 @@ void Q5_0(const BlockQ5_0* x, float* y, int64_t nb) {
   }
 }
 
+void IQ4_NL(const BlockIQ4_NL* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, y += kQK) {
+    const float d = F16ToF32(x[i].d);
+    for (int j = 0; j < kQK / 2; ++j) {
+      y[j] = d * kIQ4NLValues[x[i].qs[j] & 0x0F];
+      y[j + kQK / 2] = d * kIQ4NLValues[x[i].qs[j] >> 4];
+    }
+  }
+}
+
 void Q4_K(const BlockQ4_K* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i) {
     const float d = F16ToF32(x[i].d), dmin = F16ToF32(x[i].dmin);
@@ -90,6 +100,7 @@ bool IsSupportedType(GgmlType type) {
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
     case GgmlType::kQ5_0:
+    case GgmlType::kIQ4_NL:
     case GgmlType::kQ4_K:
     case GgmlType::kQ6_K: return true;
     default: return false;
@@ -113,6 +124,7 @@ absl::Status DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n
     case GgmlType::kQ8_0: Q8_0(static_cast<const BlockQ8_0*>(src), dst, nb); break;
     case GgmlType::kQ4_0: Q4_0(static_cast<const BlockQ4_0*>(src), dst, nb); break;
     case GgmlType::kQ5_0: Q5_0(static_cast<const BlockQ5_0*>(src), dst, nb); break;
+    case GgmlType::kIQ4_NL: IQ4_NL(static_cast<const BlockIQ4_NL*>(src), dst, nb); break;
     case GgmlType::kQ4_K: Q4_K(static_cast<const BlockQ4_K*>(src), dst, nb); break;
     case GgmlType::kQ6_K: Q6_K(static_cast<const BlockQ6_K*>(src), dst, nb); break;
     default:

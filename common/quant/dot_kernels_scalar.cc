@@ -90,6 +90,20 @@ float DotQ5_0(const uint8_t* w, const uint8_t* a, int64_t n) {
   return sum;
 }
 
+float DotIQ4_NL(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const BlockIQ4_NL* x = reinterpret_cast<const BlockIQ4_NL*>(w);
+  const BlockQ8_0* v = reinterpret_cast<const BlockQ8_0*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    int isum = 0;
+    for (int j = 0; j < kQK / 2; ++j) {
+      isum += kIQ4NLValues[x[b].qs[j] & 0xF] * v[b].qs[j] + kIQ4NLValues[x[b].qs[j] >> 4] * v[b].qs[j + kQK / 2];
+    }
+    sum += F16ToF32(x[b].d) * F16ToF32(v[b].d) * isum;
+  }
+  return sum;
+}
+
 float DotQ4_K(const uint8_t* w, const uint8_t* a, int64_t n) {
   const BlockQ4_K* x = reinterpret_cast<const BlockQ4_K*>(w);
   const BlockQ8_K* v = reinterpret_cast<const BlockQ8_K*>(a);
@@ -251,6 +265,7 @@ APR_SCALAR_KERNEL(RowsBF16, DotBF16)
 APR_SCALAR_KERNEL(RowsQ8_0, DotQ8_0)
 APR_SCALAR_KERNEL(RowsQ4_0, DotQ4_0)
 APR_SCALAR_KERNEL(RowsQ5_0, DotQ5_0)
+APR_SCALAR_KERNEL(RowsIQ4_NL, DotIQ4_NL)
 APR_SCALAR_KERNEL(RowsQ4_K, DotQ4_K)
 APR_SCALAR_KERNEL(RowsQ6_K, DotQ6_K)
 APR_SCALAR_KERNEL(RowsQ4_KR, DotQ4_KR)
@@ -277,6 +292,7 @@ DotRowsFn ScalarDotKernel(GgmlType type, bool repacked) {
     case GgmlType::kQ8_0: return RowsQ8_0;
     case GgmlType::kQ4_0: return RowsQ4_0;
     case GgmlType::kQ5_0: return RowsQ5_0;
+    case GgmlType::kIQ4_NL: return RowsIQ4_NL;
     case GgmlType::kQ4_K: return RowsQ4_K;
     case GgmlType::kQ6_K: return RowsQ6_K;
     default: return nullptr;

@@ -56,6 +56,17 @@ TEST(Dequantize, HandMadeBlocks) {
   EXPECT_FLOAT_EQ(y[2], 0.0f);
   EXPECT_FLOAT_EQ(y[20], 0.0f);
   EXPECT_FLOAT_EQ(y[21], -16.0f);
+  // IQ4_NL: nibble k is level k of the grid, the extreme codes included.
+  BlockIQ4_NL nl;
+  nl.d = F32ToF16(0.25f);
+  for (int j = 0; j < 16; ++j) nl.qs[j] = static_cast<uint8_t>(j | ((15 - j) << 4));
+  ASSERT_TRUE(DequantizeRow(GgmlType::kIQ4_NL, &nl, y, 32).ok());
+  EXPECT_FLOAT_EQ(y[0], -31.75f);   // -127 * 0.25
+  EXPECT_FLOAT_EQ(y[7], -2.5f);     // -10 * 0.25
+  EXPECT_FLOAT_EQ(y[8], 0.25f);     // 1 * 0.25
+  EXPECT_FLOAT_EQ(y[15], 28.25f);   // 113 * 0.25
+  EXPECT_FLOAT_EQ(y[16], 28.25f);   // high nibble of byte 0: 15
+  EXPECT_FLOAT_EQ(y[31], -31.75f);  // high nibble of byte 15: 0
 }
 
 TEST(Dequantize, Q4KScalesUnpackAsPacked) {
@@ -100,7 +111,7 @@ TEST(Quantize, RoundTripErrorIsBoundedPerFormat) {
     double max_rms;  // of a Gaussian row, relative
   } cases[] = {{GgmlType::kF32, 0}, {GgmlType::kF16, 1e-3}, {GgmlType::kBF16, 5e-3},
                {GgmlType::kQ8_0, 0.01}, {GgmlType::kQ6_K, 0.03}, {GgmlType::kQ5_0, 0.06},
-               {GgmlType::kQ4_K, 0.12}, {GgmlType::kQ4_0, 0.15}};
+               {GgmlType::kQ4_K, 0.12}, {GgmlType::kIQ4_NL, 0.12}, {GgmlType::kQ4_0, 0.15}};
   for (const auto& c : cases) {
     std::vector<uint8_t> bytes(*gguf::RowBytes(c.type, x.size()));
     ASSERT_TRUE(QuantizeRow(c.type, x.data(), bytes.data(), x.size()).ok());
@@ -115,7 +126,8 @@ TEST(Quantize, RoundTripErrorIsBoundedPerFormat) {
 }
 
 TEST(Quantize, DegenerateRowsStayFinite) {
-  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kIQ4_NL, GgmlType::kQ4_K,
+                        GgmlType::kQ6_K}) {
     for (float value : {0.0f, 1.0f, -3.0f, 1e-30f}) {
       std::vector<float> x(256, value);
       std::vector<uint8_t> bytes(*gguf::RowBytes(type, 256));

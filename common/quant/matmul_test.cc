@@ -19,7 +19,8 @@ namespace {
 using gguf::GgmlType;
 
 const GgmlType kTypes[] = {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
-                           GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ6_K};
+                           GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kIQ4_NL, GgmlType::kQ4_K,
+                           GgmlType::kQ6_K};
 
 struct Problem {
   WeightMatrix w;
@@ -236,7 +237,8 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
 // reference computes, and the reference what the dequantized weights give.
 TEST(DotKernels, AnyBlockBytesComputeAsTheReference) {
   constexpr int64_t kRows = 19, kCols = 768;
-  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ6_K}) {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kIQ4_NL, GgmlType::kQ4_K,
+                        GgmlType::kQ6_K}) {
     std::mt19937 rng(static_cast<uint32_t>(type) + 11);
     std::uniform_real_distribution<float> scale(1.0f / 256, 1.0f / 16);
     const auto random_f16 = [&] { return F32ToF16(rng() % 2 ? scale(rng) : -scale(rng)); };
@@ -249,6 +251,7 @@ TEST(DotKernels, AnyBlockBytesComputeAsTheReference) {
         case GgmlType::kQ8_0: reinterpret_cast<BlockQ8_0*>(bytes.data())[b].d = random_f16(); break;
         case GgmlType::kQ4_0: reinterpret_cast<BlockQ4_0*>(bytes.data())[b].d = random_f16(); break;
         case GgmlType::kQ5_0: reinterpret_cast<BlockQ5_0*>(bytes.data())[b].d = random_f16(); break;
+        case GgmlType::kIQ4_NL: reinterpret_cast<BlockIQ4_NL*>(bytes.data())[b].d = random_f16(); break;
         case GgmlType::kQ4_K:
           reinterpret_cast<BlockQ4_K*>(bytes.data())[b].d = random_f16();
           reinterpret_cast<BlockQ4_K*>(bytes.data())[b].dmin = random_f16();

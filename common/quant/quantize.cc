@@ -1,6 +1,7 @@
 #include "common/quant/quantize.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -57,6 +58,51 @@ void Q5_0(const float* x, BlockQ5_0* y, int64_t nb) {
       qh |= uint32_t(hi >> 4) << (j + 16);
     }
     std::memcpy(y[i].qh, &qh, 4);
+  }
+}
+
+// The level of kIQ4NLValues nearest v: a binary search over the midpoints
+// between neighbouring levels (the levels ascend).
+int NearestIQ4NL(float v) {
+  static const auto* mids = [] {
+    auto* m = new std::array<float, 15>;
+    for (int k = 0; k < 15; ++k) (*m)[k] = 0.5f * (kIQ4NLValues[k] + kIQ4NLValues[k + 1]);
+    return m;
+  }();
+  int k = 0;
+  for (int half = 8; half > 0; half /= 2) {
+    if (k + half - 1 < 15 && v > (*mids)[k + half - 1]) k += half;
+  }
+  return k;
+}
+
+// Each block's d from a small search: the largest magnitude mapped to either
+// end of the grid (-127 or 113), scaled by 0.84 to 1.16, keeping the d of least
+// squared error once each weight takes its nearest level.
+void IQ4_NL(const float* x, BlockIQ4_NL* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQK) {
+    const float max = SignedMax(x, kQK);
+    float best_d = 0, best_err = INFINITY;
+    for (int step = -4; step <= 4 && max != 0; ++step) {
+      for (const float end : {-127.0f, 113.0f}) {
+        const float d = F16ToF32(F32ToF16(max / end * (1 + 0.04f * step)));
+        if (d == 0) continue;
+        float err = 0;
+        for (int j = 0; j < kQK; ++j) {
+          const float e = x[j] - d * kIQ4NLValues[NearestIQ4NL(x[j] / d)];
+          err += e * e;
+        }
+        if (err < best_err) {
+          best_err = err;
+          best_d = d;
+        }
+      }
+    }
+    y[i].d = F32ToF16(best_d);
+    const float id = best_d != 0 ? 1 / best_d : 0;
+    for (int j = 0; j < kQK / 2; ++j) {
+      y[i].qs[j] = static_cast<uint8_t>(NearestIQ4NL(x[j] * id) | (NearestIQ4NL(x[j + kQK / 2] * id) << 4));
+    }
   }
 }
 
@@ -192,6 +238,7 @@ absl::Status QuantizeRow(GgmlType type, const float* src, void* dst, int64_t n) 
     case GgmlType::kQ8_0: QuantizeQ8_0(src, static_cast<BlockQ8_0*>(dst), n); break;
     case GgmlType::kQ4_0: Q4_0(src, static_cast<BlockQ4_0*>(dst), nb); break;
     case GgmlType::kQ5_0: Q5_0(src, static_cast<BlockQ5_0*>(dst), nb); break;
+    case GgmlType::kIQ4_NL: IQ4_NL(src, static_cast<BlockIQ4_NL*>(dst), nb); break;
     case GgmlType::kQ4_K: Q4_K(src, static_cast<BlockQ4_K*>(dst), nb); break;
     case GgmlType::kQ6_K: Q6_K(src, static_cast<BlockQ6_K*>(dst), nb); break;
     default:
