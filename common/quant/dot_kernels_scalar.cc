@@ -58,19 +58,26 @@ float DotQ8_0(const uint8_t* w, const uint8_t* a, int64_t n) {
   return sum;
 }
 
-float DotQ4_0(const uint8_t* w, const uint8_t* a, int64_t n) {
-  const BlockQ4_0* x = reinterpret_cast<const BlockQ4_0*>(w);
+// The 4-bit formats of 32 weights: byte j holds weights j (low nibble) and
+// j + 16 (high); Level maps a nibble to its integer value.
+template <typename Block, int (*Level)(int)>
+float DotNibbles(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const Block* x = reinterpret_cast<const Block*>(w);
   const BlockQ8_0* v = reinterpret_cast<const BlockQ8_0*>(a);
   float sum = 0;
   for (int64_t b = 0; b < n / kQK; ++b) {
     int isum = 0;
     for (int j = 0; j < kQK / 2; ++j) {
-      isum += ((x[b].qs[j] & 0xF) - 8) * v[b].qs[j] + ((x[b].qs[j] >> 4) - 8) * v[b].qs[j + kQK / 2];
+      isum += Level(x[b].qs[j] & 0xF) * v[b].qs[j] + Level(x[b].qs[j] >> 4) * v[b].qs[j + kQK / 2];
     }
     sum += F16ToF32(x[b].d) * F16ToF32(v[b].d) * isum;
   }
   return sum;
 }
+int Q4_0Level(int q) { return q - 8; }
+int IQ4_NLLevel(int q) { return kIQ4NLValues[q]; }
+constexpr auto DotQ4_0 = DotNibbles<BlockQ4_0, Q4_0Level>;
+constexpr auto DotIQ4_NL = DotNibbles<BlockIQ4_NL, IQ4_NLLevel>;
 
 float DotQ5_0(const uint8_t* w, const uint8_t* a, int64_t n) {
   const BlockQ5_0* x = reinterpret_cast<const BlockQ5_0*>(w);
@@ -84,20 +91,6 @@ float DotQ5_0(const uint8_t* w, const uint8_t* a, int64_t n) {
       const int lo = ((x[b].qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - 16;
       const int hi = ((x[b].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16;
       isum += lo * v[b].qs[j] + hi * v[b].qs[j + kQK / 2];
-    }
-    sum += F16ToF32(x[b].d) * F16ToF32(v[b].d) * isum;
-  }
-  return sum;
-}
-
-float DotIQ4_NL(const uint8_t* w, const uint8_t* a, int64_t n) {
-  const BlockIQ4_NL* x = reinterpret_cast<const BlockIQ4_NL*>(w);
-  const BlockQ8_0* v = reinterpret_cast<const BlockQ8_0*>(a);
-  float sum = 0;
-  for (int64_t b = 0; b < n / kQK; ++b) {
-    int isum = 0;
-    for (int j = 0; j < kQK / 2; ++j) {
-      isum += kIQ4NLValues[x[b].qs[j] & 0xF] * v[b].qs[j] + kIQ4NLValues[x[b].qs[j] >> 4] * v[b].qs[j + kQK / 2];
     }
     sum += F16ToF32(x[b].d) * F16ToF32(v[b].d) * isum;
   }
