@@ -50,6 +50,7 @@ ActivationFormat ActivationFor(GgmlType weight_type, bool repacked) {
     case GgmlType::kQ5_0:
     case GgmlType::kIQ4_NL: return ActivationFormat::kQ8_0;
     case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K:
     case GgmlType::kQ6_K: return ActivationFormat::kQ8_K;
     default: return ActivationFormat::kF32;
   }

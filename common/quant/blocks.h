@@ -9,6 +9,8 @@
 //   Q4_K  256 weights in 8 sub-blocks of 32, each with a 6-bit scale and min
 //         packed in scales[12]: value = d*sc*nibble - dmin*m. qs holds, for each
 //         64 weights, 32 bytes: low nibbles the first 32, high nibbles the next 32
+//   Q5_K  Q4_K with a fifth bit per weight in qh[32]: for 64-weight chunk c,
+//         bit 2c of qh[l] belongs to weight l (low nibbles), bit 2c+1 to 32+l
 //   Q6_K  256 weights in 16 sub-blocks of 16 with int8 scales: value =
 //         d * sc * (q - 32), q 6 bits: 4 in ql, 2 in qh
 //   IQ4_NL value = d * kIQ4NLValues[nibble], nibbles as Q4_0's: a non-linear
@@ -51,6 +53,13 @@ struct BlockQ4_K {
   uint8_t scales[12];
   uint8_t qs[kQKK / 2];
 };
+struct BlockQ5_K {
+  uint16_t d;
+  uint16_t dmin;
+  uint8_t scales[12];
+  uint8_t qh[kQKK / 8];
+  uint8_t qs[kQKK / 2];
+};
 struct BlockQ6_K {
   uint8_t ql[kQKK / 2];
   uint8_t qh[kQKK / 4];
@@ -68,6 +77,7 @@ static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ5_0) == 22);
 static_assert(sizeof(BlockIQ4_NL) == 18);
 static_assert(sizeof(BlockQ4_K) == 144);
+static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
 

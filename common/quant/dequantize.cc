@@ -68,6 +68,22 @@ void Q4_K(const BlockQ4_K* x, float* y, int64_t nb) {
   }
 }
 
+void Q5_K(const BlockQ5_K* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i) {
+    const float d = F16ToF32(x[i].d), dmin = F16ToF32(x[i].dmin);
+    const uint8_t* q = x[i].qs;
+    for (int chunk = 0; chunk < 4; ++chunk, q += 32) {
+      uint8_t sc, m;
+      Q4KScaleMin(2 * chunk, x[i].scales, &sc, &m);
+      const float d1 = d * sc, m1 = dmin * m;
+      Q4KScaleMin(2 * chunk + 1, x[i].scales, &sc, &m);
+      const float d2 = d * sc, m2 = dmin * m;
+      for (int l = 0; l < 32; ++l) *y++ = d1 * ((q[l] & 0xF) | (((x[i].qh[l] >> (2 * chunk)) & 1) << 4)) - m1;
+      for (int l = 0; l < 32; ++l) *y++ = d2 * ((q[l] >> 4) | (((x[i].qh[l] >> (2 * chunk + 1)) & 1) << 4)) - m2;
+    }
+  }
+}
+
 void Q6_K(const BlockQ6_K* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i) {
     const float d = F16ToF32(x[i].d);
@@ -102,6 +118,7 @@ bool IsSupportedType(GgmlType type) {
     case GgmlType::kQ5_0:
     case GgmlType::kIQ4_NL:
     case GgmlType::kQ4_K:
+    case GgmlType::kQ5_K:
     case GgmlType::kQ6_K: return true;
     default: return false;
   }
@@ -126,6 +143,7 @@ absl::Status DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n
     case GgmlType::kQ5_0: Q5_0(static_cast<const BlockQ5_0*>(src), dst, nb); break;
     case GgmlType::kIQ4_NL: IQ4_NL(static_cast<const BlockIQ4_NL*>(src), dst, nb); break;
     case GgmlType::kQ4_K: Q4_K(static_cast<const BlockQ4_K*>(src), dst, nb); break;
+    case GgmlType::kQ5_K: Q5_K(static_cast<const BlockQ5_K*>(src), dst, nb); break;
     case GgmlType::kQ6_K: Q6_K(static_cast<const BlockQ6_K*>(src), dst, nb); break;
     default:
       return absl::UnimplementedError(absl::StrCat("no kernels for tensor type ", info.name));

@@ -97,22 +97,24 @@ float DotQ5_0(const uint8_t* w, const uint8_t* a, int64_t n) {
   return sum;
 }
 
-float DotQ4_K(const uint8_t* w, const uint8_t* a, int64_t n) {
-  const BlockQ4_K* x = reinterpret_cast<const BlockQ4_K*>(w);
+// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins; Code gives
+// weight l (0..31) of the low (hi = false) or high half of 64-weight chunk c.
+template <typename Block, int (*Code)(const Block&, int c, int l, bool hi)>
+float DotKQuant(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const Block* x = reinterpret_cast<const Block*>(w);
   const BlockQ8_K* v = reinterpret_cast<const BlockQ8_K*>(a);
   float sum = 0;
   for (int64_t b = 0; b < n / kQKK; ++b) {
     int isum = 0, imin = 0;
     for (int chunk = 0; chunk < 4; ++chunk) {
-      const uint8_t* q = x[b].qs + 32 * chunk;
       const int8_t* av = v[b].qs + 64 * chunk;
       uint8_t sc_lo, m_lo, sc_hi, m_hi;
       Q4KScaleMin(2 * chunk, x[b].scales, &sc_lo, &m_lo);
       Q4KScaleMin(2 * chunk + 1, x[b].scales, &sc_hi, &m_hi);
       int lo = 0, hi = 0;
       for (int l = 0; l < 32; ++l) {
-        lo += (q[l] & 0xF) * av[l];
-        hi += (q[l] >> 4) * av[l + 32];
+        lo += Code(x[b], chunk, l, false) * av[l];
+        hi += Code(x[b], chunk, l, true) * av[l + 32];
       }
       isum += sc_lo * lo + sc_hi * hi;
       imin += m_lo * (v[b].bsums[4 * chunk] + v[b].bsums[4 * chunk + 1]) +
@@ -122,6 +124,13 @@ float DotQ4_K(const uint8_t* w, const uint8_t* a, int64_t n) {
   }
   return sum;
 }
+int Q4_KCode(const BlockQ4_K& x, int c, int l, bool hi) { return hi ? x.qs[32 * c + l] >> 4 : x.qs[32 * c + l] & 0xF; }
+int Q5_KCode(const BlockQ5_K& x, int c, int l, bool hi) {
+  const int nibble = hi ? x.qs[32 * c + l] >> 4 : x.qs[32 * c + l] & 0xF;
+  return nibble | (((x.qh[l] >> (2 * c + hi)) & 1) << 4);
+}
+constexpr auto DotQ4_K = DotKQuant<BlockQ4_K, Q4_KCode>;
+constexpr auto DotQ5_K = DotKQuant<BlockQ5_K, Q5_KCode>;
 
 float DotQ6_K(const uint8_t* w, const uint8_t* a, int64_t n) {
   const BlockQ6_K* x = reinterpret_cast<const BlockQ6_K*>(w);
@@ -260,6 +269,7 @@ APR_SCALAR_KERNEL(RowsQ4_0, DotQ4_0)
 APR_SCALAR_KERNEL(RowsQ5_0, DotQ5_0)
 APR_SCALAR_KERNEL(RowsIQ4_NL, DotIQ4_NL)
 APR_SCALAR_KERNEL(RowsQ4_K, DotQ4_K)
+APR_SCALAR_KERNEL(RowsQ5_K, DotQ5_K)
 APR_SCALAR_KERNEL(RowsQ6_K, DotQ6_K)
 APR_SCALAR_KERNEL(RowsQ4_KR, DotQ4_KR)
 APR_SCALAR_KERNEL(RowsQ6_KR, DotQ6_KR)
@@ -287,6 +297,7 @@ DotRowsFn ScalarDotKernel(GgmlType type, bool repacked) {
     case GgmlType::kQ5_0: return RowsQ5_0;
     case GgmlType::kIQ4_NL: return RowsIQ4_NL;
     case GgmlType::kQ4_K: return RowsQ4_K;
+    case GgmlType::kQ5_K: return RowsQ5_K;
     case GgmlType::kQ6_K: return RowsQ6_K;
     default: return nullptr;
   }

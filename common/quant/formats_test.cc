@@ -67,6 +67,29 @@ TEST(Dequantize, HandMadeBlocks) {
   EXPECT_FLOAT_EQ(y[15], 28.25f);   // 113 * 0.25
   EXPECT_FLOAT_EQ(y[16], 28.25f);   // high nibble of byte 0: 15
   EXPECT_FLOAT_EQ(y[31], -31.75f);  // high nibble of byte 15: 0
+
+  // Q5_K: scale 1 and min 2 for sub-block 0 (scales[0], scales[4]); the
+  // fifth bit of weight l of chunk c is bit 2c of qh[l] (low half), 2c + 1
+  // (high half).
+  BlockQ5_K k5;
+  std::memset(&k5, 0, sizeof(k5));
+  k5.d = F32ToF16(0.5f);
+  k5.dmin = F32ToF16(0.25f);
+  k5.scales[0] = 1;  // sub-block 0: scale 1
+  k5.scales[4] = 2;  // sub-block 0: min 2
+  k5.scales[1] = 3;  // sub-block 1: scale 3, min 0
+  k5.qs[0] = 0xFF;   // weight 0 nibble 15, weight 32 nibble 15
+  k5.qh[0] = 0x02;   // fifth bit of weight 32 (not of weight 0)
+  k5.qh[1] = 0x01;   // fifth bit of weight 1
+  k5.qh[5] = 0x04;   // fifth bit of weight 64 + 5 (chunk 1, low): sub-block 2, scale 0
+  std::vector<float> k(256);
+  ASSERT_TRUE(DequantizeRow(GgmlType::kQ5_K, &k5, k.data(), 256).ok());
+  EXPECT_FLOAT_EQ(k[0], 0.5f * 1 * 15 - 0.25f * 2);  // code 15
+  EXPECT_FLOAT_EQ(k[1], 0.5f * 1 * 16 - 0.25f * 2);  // code 16: the fifth bit alone
+  EXPECT_FLOAT_EQ(k[2], -0.5f);                      // code 0: -dmin * min
+  EXPECT_FLOAT_EQ(k[32], 0.5f * 3 * 31);             // sub-block 1, code 31, the largest
+  EXPECT_FLOAT_EQ(k[33], 0.0f);
+  EXPECT_FLOAT_EQ(k[69], 0.0f);                      // sub-block 2 has scale 0
 }
 
 TEST(Dequantize, Q4KScalesUnpackAsPacked) {
@@ -111,7 +134,8 @@ TEST(Quantize, RoundTripErrorIsBoundedPerFormat) {
     double max_rms;  // of a Gaussian row, relative
   } cases[] = {{GgmlType::kF32, 0}, {GgmlType::kF16, 1e-3}, {GgmlType::kBF16, 5e-3},
                {GgmlType::kQ8_0, 0.01}, {GgmlType::kQ6_K, 0.03}, {GgmlType::kQ5_0, 0.06},
-               {GgmlType::kQ4_K, 0.12}, {GgmlType::kIQ4_NL, 0.12}, {GgmlType::kQ4_0, 0.15}};
+               {GgmlType::kQ5_K, 0.06}, {GgmlType::kQ4_K, 0.12}, {GgmlType::kIQ4_NL, 0.12},
+               {GgmlType::kQ4_0, 0.15}};
   for (const auto& c : cases) {
     std::vector<uint8_t> bytes(*gguf::RowBytes(c.type, x.size()));
     ASSERT_TRUE(QuantizeRow(c.type, x.data(), bytes.data(), x.size()).ok());
@@ -127,7 +151,7 @@ TEST(Quantize, RoundTripErrorIsBoundedPerFormat) {
 
 TEST(Quantize, DegenerateRowsStayFinite) {
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kIQ4_NL, GgmlType::kQ4_K,
-                        GgmlType::kQ6_K}) {
+                        GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     for (float value : {0.0f, 1.0f, -3.0f, 1e-30f}) {
       std::vector<float> x(256, value);
       std::vector<uint8_t> bytes(*gguf::RowBytes(type, 256));

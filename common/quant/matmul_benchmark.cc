@@ -206,9 +206,9 @@ void Register() {
   const struct {
     const char* name;
     GgmlType type;
-  } types[] = {{"Q4_K", GgmlType::kQ4_K}, {"Q6_K", GgmlType::kQ6_K}, {"Q8_0", GgmlType::kQ8_0},
-               {"Q4_0", GgmlType::kQ4_0}, {"Q5_0", GgmlType::kQ5_0}, {"F16", GgmlType::kF16},
-               {"BF16", GgmlType::kBF16}};
+  } types[] = {{"Q4_K", GgmlType::kQ4_K}, {"Q5_K", GgmlType::kQ5_K}, {"Q6_K", GgmlType::kQ6_K},
+               {"Q8_0", GgmlType::kQ8_0}, {"Q4_0", GgmlType::kQ4_0}, {"Q5_0", GgmlType::kQ5_0},
+               {"IQ4_NL", GgmlType::kIQ4_NL}, {"F16", GgmlType::kF16}, {"BF16", GgmlType::kBF16}};
   const int all = cpu::AvailableCpus();
   for (const auto& t : types) {
     for (const auto& s : shapes) {

@@ -20,7 +20,7 @@ using gguf::GgmlType;
 
 const GgmlType kTypes[] = {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
                            GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kIQ4_NL, GgmlType::kQ4_K,
-                           GgmlType::kQ6_K};
+                           GgmlType::kQ5_K, GgmlType::kQ6_K};
 
 struct Problem {
   WeightMatrix w;
@@ -238,7 +238,7 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
 TEST(DotKernels, AnyBlockBytesComputeAsTheReference) {
   constexpr int64_t kRows = 19, kCols = 768;
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kIQ4_NL, GgmlType::kQ4_K,
-                        GgmlType::kQ6_K}) {
+                        GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     std::mt19937 rng(static_cast<uint32_t>(type) + 11);
     std::uniform_real_distribution<float> scale(1.0f / 256, 1.0f / 16);
     const auto random_f16 = [&] { return F32ToF16(rng() % 2 ? scale(rng) : -scale(rng)); };
@@ -255,6 +255,10 @@ TEST(DotKernels, AnyBlockBytesComputeAsTheReference) {
         case GgmlType::kQ4_K:
           reinterpret_cast<BlockQ4_K*>(bytes.data())[b].d = random_f16();
           reinterpret_cast<BlockQ4_K*>(bytes.data())[b].dmin = random_f16();
+          break;
+        case GgmlType::kQ5_K:
+          reinterpret_cast<BlockQ5_K*>(bytes.data())[b].d = random_f16();
+          reinterpret_cast<BlockQ5_K*>(bytes.data())[b].dmin = random_f16();
           break;
         default: reinterpret_cast<BlockQ6_K*>(bytes.data())[b].d = random_f16(); break;
       }

@@ -106,51 +106,76 @@ void IQ4_NL(const float* x, BlockIQ4_NL* y, int64_t nb) {
   }
 }
 
+// Q4_K's and Q5_K's shared part: a 256-weight block in 8 sub-blocks of 32,
+// each with a 6-bit scale and min packed in 12 bytes (blocks.h); codes q in
+// [0, kMax] such that value ~ d * sc * q - dmin * m.
+template <int kMax, typename Block>
+void KQuantScalesMins(const float* x, Block* y, uint8_t q[kQKK]) {
+  float scale[8], min[8];
+  float max_scale = 0, max_min = 0;
+  for (int j = 0; j < 8; ++j) {
+    const float* s = x + 32 * j;
+    float lo = 0, hi = s[0];
+    for (int l = 0; l < 32; ++l) {
+      lo = std::min(lo, s[l]);
+      hi = std::max(hi, s[l]);
+    }
+    scale[j] = (hi - lo) / kMax;
+    min[j] = -lo;
+    max_scale = std::max(max_scale, scale[j]);
+    max_min = std::max(max_min, min[j]);
+  }
+  const float d = max_scale / 63, dmin = max_min / 63;
+  y->d = F32ToF16(d);
+  y->dmin = F32ToF16(dmin);
+  const float d16 = F16ToF32(y->d), dmin16 = F16ToF32(y->dmin);
+  uint8_t sc[8], m[8];
+  for (int j = 0; j < 8; ++j) {
+    sc[j] = static_cast<uint8_t>(d > 0 ? Clamp(Round(scale[j] / d), 0, 63) : 0);
+    m[j] = static_cast<uint8_t>(dmin > 0 ? Clamp(Round(min[j] / dmin), 0, 63) : 0);
+  }
+  std::memset(y->scales, 0, 12);
+  for (int j = 0; j < 4; ++j) {
+    y->scales[j] = sc[j];
+    y->scales[j + 4] = m[j];
+  }
+  for (int j = 4; j < 8; ++j) {
+    y->scales[j + 4] = static_cast<uint8_t>((sc[j] & 0xF) | ((m[j] & 0xF) << 4));
+    y->scales[j - 4] |= static_cast<uint8_t>((sc[j] >> 4) << 6);
+    y->scales[j] |= static_cast<uint8_t>((m[j] >> 4) << 6);
+  }
+  for (int j = 0; j < 8; ++j) {
+    const float step = d16 * sc[j], offset = dmin16 * m[j];
+    for (int l = 0; l < 32; ++l) {
+      q[32 * j + l] = static_cast<uint8_t>(step > 0 ? Clamp(Round((x[32 * j + l] + offset) / step), 0, kMax) : 0);
+    }
+  }
+}
+
 void Q4_K(const float* x, BlockQ4_K* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, x += kQKK) {
-    float scale[8], min[8];
-    float max_scale = 0, max_min = 0;
-    for (int j = 0; j < 8; ++j) {
-      const float* s = x + 32 * j;
-      float lo = 0, hi = s[0];
-      for (int l = 0; l < 32; ++l) {
-        lo = std::min(lo, s[l]);
-        hi = std::max(hi, s[l]);
-      }
-      scale[j] = (hi - lo) / 15;
-      min[j] = -lo;
-      max_scale = std::max(max_scale, scale[j]);
-      max_min = std::max(max_min, min[j]);
-    }
-    const float d = max_scale / 63, dmin = max_min / 63;
-    y[i].d = F32ToF16(d);
-    y[i].dmin = F32ToF16(dmin);
-    const float d16 = F16ToF32(y[i].d), dmin16 = F16ToF32(y[i].dmin);
-    uint8_t sc[8], m[8];
-    for (int j = 0; j < 8; ++j) {
-      sc[j] = static_cast<uint8_t>(d > 0 ? Clamp(Round(scale[j] / d), 0, 63) : 0);
-      m[j] = static_cast<uint8_t>(dmin > 0 ? Clamp(Round(min[j] / dmin), 0, 63) : 0);
-    }
-    std::memset(y[i].scales, 0, 12);
-    for (int j = 0; j < 4; ++j) {
-      y[i].scales[j] = sc[j];
-      y[i].scales[j + 4] = m[j];
-    }
-    for (int j = 4; j < 8; ++j) {
-      y[i].scales[j + 4] = static_cast<uint8_t>((sc[j] & 0xF) | ((m[j] & 0xF) << 4));
-      y[i].scales[j - 4] |= static_cast<uint8_t>((sc[j] >> 4) << 6);
-      y[i].scales[j] |= static_cast<uint8_t>((m[j] >> 4) << 6);
-    }
     uint8_t q[kQKK];
-    for (int j = 0; j < 8; ++j) {
-      const float step = d16 * sc[j], offset = dmin16 * m[j];
-      for (int l = 0; l < 32; ++l) {
-        q[32 * j + l] = static_cast<uint8_t>(step > 0 ? Clamp(Round((x[32 * j + l] + offset) / step), 0, 15) : 0);
-      }
-    }
+    KQuantScalesMins<15>(x, &y[i], q);
     for (int chunk = 0; chunk < 4; ++chunk) {
       for (int l = 0; l < 32; ++l) {
         y[i].qs[32 * chunk + l] = static_cast<uint8_t>(q[64 * chunk + l] | (q[64 * chunk + 32 + l] << 4));
+      }
+    }
+  }
+}
+
+// Q5_K: Q4_K's nibbles plus a fifth bit of each weight in qh: bit 2c of
+// qh[l] for weight l of 64-weight chunk c, bit 2c + 1 for weight 32 + l.
+void Q5_K(const float* x, BlockQ5_K* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+    uint8_t q[kQKK];
+    KQuantScalesMins<31>(x, &y[i], q);
+    std::memset(y[i].qh, 0, sizeof(y[i].qh));
+    for (int chunk = 0; chunk < 4; ++chunk) {
+      for (int l = 0; l < 32; ++l) {
+        const uint8_t lo = q[64 * chunk + l], hi = q[64 * chunk + 32 + l];
+        y[i].qs[32 * chunk + l] = static_cast<uint8_t>((lo & 0xF) | ((hi & 0xF) << 4));
+        y[i].qh[l] |= static_cast<uint8_t>(((lo >> 4) << (2 * chunk)) | ((hi >> 4) << (2 * chunk + 1)));
       }
     }
   }
@@ -240,6 +265,7 @@ absl::Status QuantizeRow(GgmlType type, const float* src, void* dst, int64_t n) 
     case GgmlType::kQ5_0: Q5_0(src, static_cast<BlockQ5_0*>(dst), nb); break;
     case GgmlType::kIQ4_NL: IQ4_NL(src, static_cast<BlockIQ4_NL*>(dst), nb); break;
     case GgmlType::kQ4_K: Q4_K(src, static_cast<BlockQ4_K*>(dst), nb); break;
+    case GgmlType::kQ5_K: Q5_K(src, static_cast<BlockQ5_K*>(dst), nb); break;
     case GgmlType::kQ6_K: Q6_K(src, static_cast<BlockQ6_K*>(dst), nb); break;
     default:
       return absl::UnimplementedError(absl::StrCat("no quantizer for tensor type ", info.name));
