@@ -35,7 +35,7 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 
 const std::vector<std::string>& SchemeNames() {
   static const auto* names = new std::vector<std::string>{
-      "f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "iq4_nl", "q4_k", "q5_k", "q6_k", "q4_k_m"};
+      "f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_1", "q5_1", "iq4_nl", "q4_k", "q5_k", "q6_k", "q4_k_m"};
   return *names;
 }
 

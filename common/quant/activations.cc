@@ -49,6 +49,9 @@ ActivationFormat ActivationFor(GgmlType weight_type, bool repacked) {
     case GgmlType::kQ4_0:
     case GgmlType::kQ5_0:
     case GgmlType::kIQ4_NL: return ActivationFormat::kQ8_0;
+    // d * q + m: the offset m times the activations' sum, which Q8_0S carries.
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_1: return ActivationFormat::kQ8_0S;
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
     case GgmlType::kQ6_K: return ActivationFormat::kQ8_K;

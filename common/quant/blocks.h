@@ -13,6 +13,8 @@
 //         bit 2c of qh[l] belongs to weight l (low nibbles), bit 2c+1 to 32+l
 //   Q6_K  256 weights in 16 sub-blocks of 16 with int8 scales: value =
 //         d * sc * (q - 32), q 6 bits: 4 in ql, 2 in qh
+//   Q4_1  value = d * nibble + m, nibbles as Q4_0's (an offset m, not a centre)
+//   Q5_1  value = d * (nibble | fifth bit << 4) + m, fifth bits as Q5_0's
 //   IQ4_NL value = d * kIQ4NLValues[nibble], nibbles as Q4_0's: a non-linear
 //         grid of 16 levels, denser near zero
 //   Q8_K  activations for the k-quants: float d, 256 int8, and the sum of each
@@ -37,6 +39,17 @@ struct BlockQ4_0 {
 };
 struct BlockQ5_0 {
   uint16_t d;
+  uint8_t qh[4];
+  uint8_t qs[kQK / 2];
+};
+struct BlockQ4_1 {
+  uint16_t d;
+  uint16_t m;
+  uint8_t qs[kQK / 2];
+};
+struct BlockQ5_1 {
+  uint16_t d;
+  uint16_t m;
   uint8_t qh[4];
   uint8_t qs[kQK / 2];
 };
@@ -75,11 +88,21 @@ struct BlockQ8_K {
 static_assert(sizeof(BlockQ8_0) == 34);
 static_assert(sizeof(BlockQ4_0) == 18);
 static_assert(sizeof(BlockQ5_0) == 22);
+static_assert(sizeof(BlockQ4_1) == 20);
+static_assert(sizeof(BlockQ5_1) == 24);
 static_assert(sizeof(BlockIQ4_NL) == 18);
 static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
+
+// Weight j (0..31) of a Q5_0 or Q5_1 block, 0..31: nibble j (low nibbles
+// for j < 16, high ones after) with bit j of qh (little-endian) as bit 4.
+inline int Q5Code(const uint8_t* qh, const uint8_t* qs, int j) {
+  const uint32_t bits = qh[0] | uint32_t(qh[1]) << 8 | uint32_t(qh[2]) << 16 | uint32_t(qh[3]) << 24;
+  const int nibble = j < kQK / 2 ? qs[j] & 0x0F : qs[j - kQK / 2] >> 4;
+  return nibble | static_cast<int>(((bits >> j) & 1) << 4);
+}
 
 // Q4_K's j-th 6-bit scale and min (j in 0..7) from its 12 packed bytes.
 inline void Q4KScaleMin(int j, const uint8_t* q, uint8_t* scale, uint8_t* min) {

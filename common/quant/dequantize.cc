@@ -42,6 +42,23 @@ void Q5_0(const BlockQ5_0* x, float* y, int64_t nb) {
   }
 }
 
+void Q4_1(const BlockQ4_1* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, y += kQK) {
+    const float d = F16ToF32(x[i].d), m = F16ToF32(x[i].m);
+    for (int j = 0; j < kQK / 2; ++j) {
+      y[j] = d * (x[i].qs[j] & 0x0F) + m;
+      y[j + kQK / 2] = d * (x[i].qs[j] >> 4) + m;
+    }
+  }
+}
+
+void Q5_1(const BlockQ5_1* x, float* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, y += kQK) {
+    const float d = F16ToF32(x[i].d), m = F16ToF32(x[i].m);
+    for (int j = 0; j < kQK; ++j) y[j] = d * Q5Code(x[i].qh, x[i].qs, j) + m;
+  }
+}
+
 void IQ4_NL(const BlockIQ4_NL* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, y += kQK) {
     const float d = F16ToF32(x[i].d);
@@ -116,6 +133,8 @@ bool IsSupportedType(GgmlType type) {
     case GgmlType::kQ8_0:
     case GgmlType::kQ4_0:
     case GgmlType::kQ5_0:
+    case GgmlType::kQ4_1:
+    case GgmlType::kQ5_1:
     case GgmlType::kIQ4_NL:
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
@@ -141,6 +160,8 @@ absl::Status DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n
     case GgmlType::kQ8_0: Q8_0(static_cast<const BlockQ8_0*>(src), dst, nb); break;
     case GgmlType::kQ4_0: Q4_0(static_cast<const BlockQ4_0*>(src), dst, nb); break;
     case GgmlType::kQ5_0: Q5_0(static_cast<const BlockQ5_0*>(src), dst, nb); break;
+    case GgmlType::kQ4_1: Q4_1(static_cast<const BlockQ4_1*>(src), dst, nb); break;
+    case GgmlType::kQ5_1: Q5_1(static_cast<const BlockQ5_1*>(src), dst, nb); break;
     case GgmlType::kIQ4_NL: IQ4_NL(static_cast<const BlockIQ4_NL*>(src), dst, nb); break;
     case GgmlType::kQ4_K: Q4_K(static_cast<const BlockQ4_K*>(src), dst, nb); break;
     case GgmlType::kQ5_K: Q5_K(static_cast<const BlockQ5_K*>(src), dst, nb); break;

@@ -79,6 +79,25 @@ int IQ4_NLLevel(int q) { return kIQ4NLValues[q]; }
 constexpr auto DotQ4_0 = DotNibbles<BlockQ4_0, Q4_0Level>;
 constexpr auto DotIQ4_NL = DotNibbles<BlockIQ4_NL, IQ4_NLLevel>;
 
+// Q4_1 and Q5_1: value = d * q + m against Q8_0S activations (scale, sum):
+// d * da * sum(q * a) + m * da * sum(a). Code gives weight j's q.
+template <typename Block, int (*Code)(const Block&, int j)>
+float DotOffset(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const Block* x = reinterpret_cast<const Block*>(w);
+  const BlockQ8_0S* v = reinterpret_cast<const BlockQ8_0S*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQK; ++b) {
+    int isum = 0;
+    for (int j = 0; j < kQK; ++j) isum += Code(x[b], j) * v[b].qs[j];
+    sum += F16ToF32(x[b].d) * v[b].d * isum + F16ToF32(x[b].m) * v[b].d * v[b].sum;
+  }
+  return sum;
+}
+int Q4_1Code(const BlockQ4_1& x, int j) { return j < kQK / 2 ? x.qs[j] & 0xF : x.qs[j - kQK / 2] >> 4; }
+int Q5_1Code(const BlockQ5_1& x, int j) { return Q5Code(x.qh, x.qs, j); }
+constexpr auto DotQ4_1 = DotOffset<BlockQ4_1, Q4_1Code>;
+constexpr auto DotQ5_1 = DotOffset<BlockQ5_1, Q5_1Code>;
+
 float DotQ5_0(const uint8_t* w, const uint8_t* a, int64_t n) {
   const BlockQ5_0* x = reinterpret_cast<const BlockQ5_0*>(w);
   const BlockQ8_0* v = reinterpret_cast<const BlockQ8_0*>(a);
@@ -268,6 +287,8 @@ APR_SCALAR_KERNEL(RowsQ8_0, DotQ8_0)
 APR_SCALAR_KERNEL(RowsQ4_0, DotQ4_0)
 APR_SCALAR_KERNEL(RowsQ5_0, DotQ5_0)
 APR_SCALAR_KERNEL(RowsIQ4_NL, DotIQ4_NL)
+APR_SCALAR_KERNEL(RowsQ4_1, DotQ4_1)
+APR_SCALAR_KERNEL(RowsQ5_1, DotQ5_1)
 APR_SCALAR_KERNEL(RowsQ4_K, DotQ4_K)
 APR_SCALAR_KERNEL(RowsQ5_K, DotQ5_K)
 APR_SCALAR_KERNEL(RowsQ6_K, DotQ6_K)
@@ -296,6 +317,8 @@ DotRowsFn ScalarDotKernel(GgmlType type, bool repacked) {
     case GgmlType::kQ4_0: return RowsQ4_0;
     case GgmlType::kQ5_0: return RowsQ5_0;
     case GgmlType::kIQ4_NL: return RowsIQ4_NL;
+    case GgmlType::kQ4_1: return RowsQ4_1;
+    case GgmlType::kQ5_1: return RowsQ5_1;
     case GgmlType::kQ4_K: return RowsQ4_K;
     case GgmlType::kQ5_K: return RowsQ5_K;
     case GgmlType::kQ6_K: return RowsQ6_K;

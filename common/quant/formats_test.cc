@@ -68,6 +68,27 @@ TEST(Dequantize, HandMadeBlocks) {
   EXPECT_FLOAT_EQ(y[16], 28.25f);   // high nibble of byte 0: 15
   EXPECT_FLOAT_EQ(y[31], -31.75f);  // high nibble of byte 15: 0
 
+  // Q4_1 and Q5_1: d * code + m, codes 0 and the largest.
+  BlockQ4_1 o4;
+  o4.d = F32ToF16(0.5f);
+  o4.m = F32ToF16(-2.0f);
+  for (int j = 0; j < 16; ++j) o4.qs[j] = static_cast<uint8_t>(j | ((15 - j) << 4));
+  ASSERT_TRUE(DequantizeRow(GgmlType::kQ4_1, &o4, y, 32).ok());
+  EXPECT_FLOAT_EQ(y[0], -2.0f);  // 0 * 0.5 - 2
+  EXPECT_FLOAT_EQ(y[15], 5.5f);  // 15 * 0.5 - 2
+  EXPECT_FLOAT_EQ(y[16], 5.5f);  // high nibble of byte 0
+  BlockQ5_1 o5;
+  o5.d = F32ToF16(1.0f);
+  o5.m = F32ToF16(-16.0f);
+  for (int j = 0; j < 16; ++j) o5.qs[j] = 0xFF;
+  const uint32_t fifth = (1u << 0) | (1u << 31);  // weights 0 and 31: code 31; the rest 15
+  std::memcpy(o5.qh, &fifth, 4);
+  ASSERT_TRUE(DequantizeRow(GgmlType::kQ5_1, &o5, y, 32).ok());
+  EXPECT_FLOAT_EQ(y[0], 15.0f);   // 31 - 16
+  EXPECT_FLOAT_EQ(y[1], -1.0f);   // 15 - 16
+  EXPECT_FLOAT_EQ(y[16], -1.0f);  // high nibble of byte 0, no fifth bit
+  EXPECT_FLOAT_EQ(y[31], 15.0f);
+
   // Q5_K: scale 1 and min 2 for sub-block 0 (scales[0], scales[4]); the
   // fifth bit of weight l of chunk c is bit 2c of qh[l] (low half), 2c + 1
   // (high half).
@@ -134,8 +155,8 @@ TEST(Quantize, RoundTripErrorIsBoundedPerFormat) {
     double max_rms;  // of a Gaussian row, relative
   } cases[] = {{GgmlType::kF32, 0}, {GgmlType::kF16, 1e-3}, {GgmlType::kBF16, 5e-3},
                {GgmlType::kQ8_0, 0.01}, {GgmlType::kQ6_K, 0.03}, {GgmlType::kQ5_0, 0.06},
-               {GgmlType::kQ5_K, 0.06}, {GgmlType::kQ4_K, 0.12}, {GgmlType::kIQ4_NL, 0.12},
-               {GgmlType::kQ4_0, 0.15}};
+               {GgmlType::kQ5_K, 0.06}, {GgmlType::kQ5_1, 0.06}, {GgmlType::kQ4_K, 0.12},
+               {GgmlType::kIQ4_NL, 0.12}, {GgmlType::kQ4_1, 0.15}, {GgmlType::kQ4_0, 0.15}};
   for (const auto& c : cases) {
     std::vector<uint8_t> bytes(*gguf::RowBytes(c.type, x.size()));
     ASSERT_TRUE(QuantizeRow(c.type, x.data(), bytes.data(), x.size()).ok());
@@ -150,8 +171,8 @@ TEST(Quantize, RoundTripErrorIsBoundedPerFormat) {
 }
 
 TEST(Quantize, DegenerateRowsStayFinite) {
-  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kIQ4_NL, GgmlType::kQ4_K,
-                        GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1,
+                        GgmlType::kIQ4_NL, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     for (float value : {0.0f, 1.0f, -3.0f, 1e-30f}) {
       std::vector<float> x(256, value);
       std::vector<uint8_t> bytes(*gguf::RowBytes(type, 256));

@@ -19,8 +19,8 @@ namespace {
 using gguf::GgmlType;
 
 const GgmlType kTypes[] = {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
-                           GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kIQ4_NL, GgmlType::kQ4_K,
-                           GgmlType::kQ5_K, GgmlType::kQ6_K};
+                           GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1,
+                           GgmlType::kIQ4_NL, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
 
 struct Problem {
   WeightMatrix w;
@@ -237,8 +237,8 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
 // reference computes, and the reference what the dequantized weights give.
 TEST(DotKernels, AnyBlockBytesComputeAsTheReference) {
   constexpr int64_t kRows = 19, kCols = 768;
-  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kIQ4_NL, GgmlType::kQ4_K,
-                        GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1,
+                        GgmlType::kIQ4_NL, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     std::mt19937 rng(static_cast<uint32_t>(type) + 11);
     std::uniform_real_distribution<float> scale(1.0f / 256, 1.0f / 16);
     const auto random_f16 = [&] { return F32ToF16(rng() % 2 ? scale(rng) : -scale(rng)); };
@@ -252,6 +252,14 @@ TEST(DotKernels, AnyBlockBytesComputeAsTheReference) {
         case GgmlType::kQ4_0: reinterpret_cast<BlockQ4_0*>(bytes.data())[b].d = random_f16(); break;
         case GgmlType::kQ5_0: reinterpret_cast<BlockQ5_0*>(bytes.data())[b].d = random_f16(); break;
         case GgmlType::kIQ4_NL: reinterpret_cast<BlockIQ4_NL*>(bytes.data())[b].d = random_f16(); break;
+        case GgmlType::kQ4_1:
+          reinterpret_cast<BlockQ4_1*>(bytes.data())[b].d = random_f16();
+          reinterpret_cast<BlockQ4_1*>(bytes.data())[b].m = random_f16();
+          break;
+        case GgmlType::kQ5_1:
+          reinterpret_cast<BlockQ5_1*>(bytes.data())[b].d = random_f16();
+          reinterpret_cast<BlockQ5_1*>(bytes.data())[b].m = random_f16();
+          break;
         case GgmlType::kQ4_K:
           reinterpret_cast<BlockQ4_K*>(bytes.data())[b].d = random_f16();
           reinterpret_cast<BlockQ4_K*>(bytes.data())[b].dmin = random_f16();
@@ -286,6 +294,9 @@ TEST(DotKernels, AnyBlockBytesComputeAsTheReference) {
         if (plain.format() == ActivationFormat::kQ8_K) {  // no GGUF dequantizer of ours reads Q8_K
           const BlockQ8_K* blocks = reinterpret_cast<const BlockQ8_K*>(plain.row(t));
           for (int64_t i = 0; i < kCols; ++i) act[i] = blocks[i / kQKK].d * blocks[i / kQKK].qs[i % kQKK];
+        } else if (plain.format() == ActivationFormat::kQ8_0S) {  // nor Q8_0S (scale, sum, quants)
+          const BlockQ8_0S* blocks = reinterpret_cast<const BlockQ8_0S*>(plain.row(t));
+          for (int64_t i = 0; i < kCols; ++i) act[i] = blocks[i / kQK].d * blocks[i / kQK].qs[i % kQK];
         } else {  // Q8_0 activations are Q8_0 blocks as a file stores them
           ASSERT_TRUE(DequantizeRow(GgmlType::kQ8_0, plain.row(t), act.data(), kCols).ok());
         }

@@ -61,6 +61,43 @@ void Q5_0(const float* x, BlockQ5_0* y, int64_t nb) {
   }
 }
 
+// Offset formats: value = d * q + m, q in [0, kMax]; m is the block's least
+// value, d spans it to the largest.
+template <int kMax, typename Block>
+void OffsetCodes(const float* x, Block* b, int q[kQK]) {
+  float lo = x[0], hi = x[0];
+  for (int j = 1; j < kQK; ++j) {
+    lo = std::min(lo, x[j]);
+    hi = std::max(hi, x[j]);
+  }
+  b->d = F32ToF16((hi - lo) / kMax);
+  b->m = F32ToF16(lo);
+  const float d = F16ToF32(b->d), m = F16ToF32(b->m);
+  for (int j = 0; j < kQK; ++j) q[j] = d > 0 ? Clamp(Round((x[j] - m) / d), 0, kMax) : 0;
+}
+
+void Q4_1(const float* x, BlockQ4_1* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQK) {
+    int q[kQK];
+    OffsetCodes<15>(x, &y[i], q);
+    for (int j = 0; j < kQK / 2; ++j) y[i].qs[j] = static_cast<uint8_t>(q[j] | (q[j + kQK / 2] << 4));
+  }
+}
+
+void Q5_1(const float* x, BlockQ5_1* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQK) {
+    int q[kQK];
+    OffsetCodes<31>(x, &y[i], q);
+    uint32_t qh = 0;
+    for (int j = 0; j < kQK / 2; ++j) {
+      y[i].qs[j] = static_cast<uint8_t>((q[j] & 0xF) | ((q[j + kQK / 2] & 0xF) << 4));
+      qh |= uint32_t(q[j] >> 4) << j;
+      qh |= uint32_t(q[j + kQK / 2] >> 4) << (j + 16);
+    }
+    std::memcpy(y[i].qh, &qh, 4);
+  }
+}
+
 // The level of kIQ4NLValues nearest v: a binary search over the midpoints
 // between neighbouring levels (the levels ascend).
 int NearestIQ4NL(float v) {
@@ -263,6 +300,8 @@ absl::Status QuantizeRow(GgmlType type, const float* src, void* dst, int64_t n) 
     case GgmlType::kQ8_0: QuantizeQ8_0(src, static_cast<BlockQ8_0*>(dst), n); break;
     case GgmlType::kQ4_0: Q4_0(src, static_cast<BlockQ4_0*>(dst), nb); break;
     case GgmlType::kQ5_0: Q5_0(src, static_cast<BlockQ5_0*>(dst), nb); break;
+    case GgmlType::kQ4_1: Q4_1(src, static_cast<BlockQ4_1*>(dst), nb); break;
+    case GgmlType::kQ5_1: Q5_1(src, static_cast<BlockQ5_1*>(dst), nb); break;
     case GgmlType::kIQ4_NL: IQ4_NL(src, static_cast<BlockIQ4_NL*>(dst), nb); break;
     case GgmlType::kQ4_K: Q4_K(src, static_cast<BlockQ4_K*>(dst), nb); break;
     case GgmlType::kQ5_K: Q5_K(src, static_cast<BlockQ5_K*>(dst), nb); break;
