@@ -80,7 +80,8 @@ def main():
     ap.add_argument("--llama-bench", help="path of a llama-bench binary (nothing of llama.cpp is in this repository)")
     ap.add_argument("--llama-label", default="",
                     help="names the peer build when its llama-bench reports no commit (a snapshot without .git)")
-    ap.add_argument("--models", default=DEFAULT_MODELS, help=f"preset:scheme,... (default {DEFAULT_MODELS})")
+    ap.add_argument("--models", default=DEFAULT_MODELS,
+                    help=f"preset:scheme or FILE.gguf, comma-separated (default {DEFAULT_MODELS})")
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
     ap.add_argument("-p", default="91,512", help="prompt sizes (default 91,512)")
     ap.add_argument("-n", default="128", help="tokens generated (default 128)")
@@ -99,8 +100,12 @@ def main():
     llama_commit = ""
     lines = []
     for spec in args.models.split(","):
-        preset, scheme = spec.split(":")
-        path = model_path(apr, preset, scheme, folder)
+        if spec.endswith(".gguf"):  # a file of the user's, e.g. one llama-quantize wrote
+            path = pathlib.Path(spec)
+            preset, scheme = path.stem, ""
+        else:
+            preset, scheme = spec.split(":")
+            path = model_path(apr, preset, scheme, folder)
         ours, theirs = {}, {}
         for k in range(args.rounds):
             print(f"bench_table: {preset} {scheme}, round {k + 1} of {args.rounds}", file=sys.stderr)
@@ -112,7 +117,8 @@ def main():
                     theirs.setdefault(test, []).append(tps)
         size = path.stat().st_size / 2**20
         for test in ours:
-            row = f"| {preset} {scheme.upper()} ({size:.0f} MiB) | {test} | {fmt(ours[test])} |"
+            name = f"{preset} {scheme.upper()}".strip()
+            row = f"| {name} ({size:.0f} MiB) | {test} | {fmt(ours[test])} |"
             if args.llama_bench:
                 pairs = [a / b for a, b in zip(ours[test], theirs.get(test, [])) if b > 0]
                 ratio = f"{min(pairs):.2f}-{max(pairs):.2f}" if pairs else "-"
@@ -122,7 +128,7 @@ def main():
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"{cpu_name()}, {args.threads} threads, {date}; apr {commit}"
           + (f", llama.cpp {llama_commit}" if args.llama_bench else "") + ".")
-    print(f"Synthetic models (`apr synth`), `-p {args.p} -n {args.n} -r {args.r}`, "
+    print(f"`-p {args.p} -n {args.n} -r {args.r}`, "
           f"{args.rounds} alternating rounds (t/s, mean of each round's repetitions):\n")
     if args.llama_bench:
         print("| model | test | apr | llama-bench | apr / llama-bench |")

@@ -5,9 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 target="$1"; seconds="${2:-60}"
-if ! command -v clang >/dev/null || [[ ! -d /usr/lib/llvm-14/lib/clang ]]; then
-  apt-get install -y -qq clang libclang-rt-14-dev >/dev/null
-fi
+# tools/bazel installs clang and libFuzzer at tools/debian.lock's versions
+# (its "fuzz" lines) when it sees --config=fuzz.
 # A separate output base: the clang toolchain does not evict the gcc build's cache.
 ob="${XDG_CACHE_HOME:-$HOME/.cache}/apr/fuzz-bazel"
 ./tools/bazel --output_base="$ob" build --config=fuzz "//tools/fuzz:$target"
