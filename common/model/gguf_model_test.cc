@@ -1,4 +1,5 @@
 #include <cstring>
+#include <map>
 
 #include "common/gguf/gguf_file.h"
 #include "common/gguf/gguf_writer.h"
@@ -137,6 +138,18 @@ TEST(TensorLayout, Q4KMMixesTypesAsLlamaCppDoes) {
     q4 += t.type == gguf::GgmlType::kQ4_K;
   }
   EXPECT_GT(q4, q6);
+  // Q5_K_M as llama-quantize wrote it for this shape (2026-12-05, snapshot
+  // d32676d): 132 Q5_1 (Q5_K's fallback), 12 Q5_K, 12 Q6_K, 13 Q8_0 (Q6_K's).
+  auto q5 = LayoutForScheme(*FindPreset("qwen2.5-0.5b"), "q5_k_m");
+  ASSERT_TRUE(q5.ok()) << q5.status();
+  std::map<gguf::GgmlType, int> count;
+  for (const TensorSpec& t : *q5) {
+    if (t.IsMatrix()) ++count[t.type];
+  }
+  EXPECT_EQ(count[gguf::GgmlType::kQ5_1], 132);
+  EXPECT_EQ(count[gguf::GgmlType::kQ5_K], 12);
+  EXPECT_EQ(count[gguf::GgmlType::kQ6_K], 12);
+  EXPECT_EQ(count[gguf::GgmlType::kQ8_0], 13);
   // qwen2.5-0.5b's 896-wide rows are not whole 256-blocks: fall back to Q5_0 / Q8_0.
   auto small = LayoutForScheme(*FindPreset("qwen2.5-0.5b"), "q4_k_m");
   ASSERT_TRUE(small.ok());

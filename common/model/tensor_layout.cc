@@ -35,7 +35,8 @@ bool EndsWith(const std::string& s, const std::string& suffix) {
 
 const std::vector<std::string>& SchemeNames() {
   static const auto* names = new std::vector<std::string>{
-      "f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_1", "q5_1", "iq4_nl", "q4_k", "q5_k", "q6_k", "q4_k_m"};
+      "f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_1", "q5_1", "iq4_nl", "q4_k", "q5_k", "q6_k", "q4_k_m",
+      "q5_k_m"};
   return *names;
 }
 
@@ -72,8 +73,11 @@ std::vector<TensorSpec> ExpectedShapes(const ModelConfig& c) {
 
 absl::StatusOr<std::vector<TensorSpec>> LayoutForScheme(const ModelConfig& c, const std::string& scheme) {
   GgmlType base;
+  const bool k_mix = scheme == "q4_k_m" || scheme == "q5_k_m";  // llama.cpp's "_M" mixes
   if (scheme == "q4_k_m") {
     base = GgmlType::kQ4_K;
+  } else if (scheme == "q5_k_m") {
+    base = GgmlType::kQ5_K;
   } else {
     auto parsed = gguf::ParseTensorType(scheme);
     bool known = false;
@@ -89,7 +93,7 @@ absl::StatusOr<std::vector<TensorSpec>> LayoutForScheme(const ModelConfig& c, co
     GgmlType type = base;
     if (!t.IsMatrix()) {
       type = GgmlType::kF32;  // norms and biases stay F32
-    } else if (scheme == "q4_k_m") {
+    } else if (k_mix) {
       const bool more = t.layer >= 0 && UseMoreBits(t.layer, static_cast<int>(c.n_layers));
       if (t.name == "output.weight" || (c.tied_embeddings && t.name == "token_embd.weight")) {
         type = GgmlType::kQ6_K;

@@ -9,8 +9,9 @@
 //   blk.N.ffn_gate/up.weight [hidden, ffn]   blk.N.ffn_down.weight [ffn, hidden]
 //
 // Quantization schemes name the type of each tensor, as llama.cpp's quantizer
-// chooses it: "f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_k", "q6_k",
-// and the mix "q4_k_m".
+// chooses it: one type for every matrix ("f16", "q8_0", "q5_1", "iq4_nl",
+// "q5_k", ...; SchemeNames() lists them), or the mixes "q4_k_m" and "q5_k_m"
+// (Q6_K for the output and for half of attn_v and ffn_down).
 #ifndef APR_COMMON_MODEL_TENSOR_LAYOUT_H_
 #define APR_COMMON_MODEL_TENSOR_LAYOUT_H_
 
