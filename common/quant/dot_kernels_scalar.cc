@@ -251,6 +251,9 @@ inline int Q5_0R8Weight(const uint8_t* q, int i, int j) {
   return Q4_0R8Weight(q, i, j) | ((q[128 + 4 * i + j % 4] >> k) & 1) << 4;
 }
 
+// IQ4_NL's level, biased to a byte as Q8_0's are (offset 128).
+inline int IQ4_NLR8Weight(const uint8_t* q, int i, int j) { return kIQ4NLValues[Q4_0R8Weight(q, i, j)] + 128; }
+
 template <int (*Weight)(const uint8_t*, int, int), int kQuantBytes, int kOffset>
 void RowsR8(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
             int64_t tokens, int64_t n, float* y, int64_t y_stride) {
@@ -305,6 +308,7 @@ DotRowsFn ScalarDotKernel(GgmlType type, bool repacked) {
       case GgmlType::kQ6_K: return RowsQ6_KR;
       case GgmlType::kQ8_0: return RowsR8<Q8_0R8Weight, kQ8_0R8QuantBytes, 128>;
       case GgmlType::kQ4_0: return RowsR8<Q4_0R8Weight, kQ4_0R8QuantBytes, 8>;
+      case GgmlType::kIQ4_NL: return RowsR8<IQ4_NLR8Weight, kQ4_0R8QuantBytes, 128>;
       case GgmlType::kQ5_0: return RowsR8<Q5_0R8Weight, kQ5_0R8QuantBytes, 16>;
       default: return nullptr;
     }

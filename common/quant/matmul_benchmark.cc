@@ -208,7 +208,8 @@ void Register() {
     GgmlType type;
   } types[] = {{"Q4_K", GgmlType::kQ4_K}, {"Q5_K", GgmlType::kQ5_K}, {"Q6_K", GgmlType::kQ6_K},
                {"Q8_0", GgmlType::kQ8_0}, {"Q4_0", GgmlType::kQ4_0}, {"Q5_0", GgmlType::kQ5_0},
-               {"IQ4_NL", GgmlType::kIQ4_NL}, {"F16", GgmlType::kF16}, {"BF16", GgmlType::kBF16}};
+               {"Q4_1", GgmlType::kQ4_1}, {"Q5_1", GgmlType::kQ5_1}, {"IQ4_NL", GgmlType::kIQ4_NL},
+               {"F16", GgmlType::kF16}, {"BF16", GgmlType::kBF16}};
   const int all = cpu::AvailableCpus();
   for (const auto& t : types) {
     for (const auto& s : shapes) {

@@ -124,7 +124,7 @@ TEST(DotKernels, FloatPrefillBlocksMatchTheReference) {
 // plain scalar reference.
 TEST(DotKernels, RepackedLayoutsMatchTheReference) {
   for (GgmlType type :
-       {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0}) {
+       {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kIQ4_NL}) {
     const bool grouped = R8QuantBytes(type) > 0;
     if (grouped && std::string(BestDotKernel(type, true).isa) == "scalar") {
       // No SIMD kernel for groups here: RepackRows keeps the GGUF layout.

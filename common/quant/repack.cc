@@ -163,11 +163,12 @@ void RepackQ8_0Group(const uint8_t* src, size_t src_stride, int count, int64_t n
                          });
 }
 
-void RepackQ4_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst) {
-  RepackGroup<BlockQ4_0>(src, src_stride, count, nb, kQ4_0R8QuantBytes, dst,
-                         [](const BlockQ4_0& x, int i, uint8_t* q) {
-                           for (int k = 0; k < 4; ++k) std::memcpy(q + 32 * k + 4 * i, x.qs + 4 * k, 4);
-                         });
+// Q4_0 and IQ4_NL: the same nibbles, 4 bytes of each row in turn.
+template <class Block>
+void RepackNibbleGroup(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst) {
+  RepackGroup<Block>(src, src_stride, count, nb, kQ4_0R8QuantBytes, dst, [](const Block& x, int i, uint8_t* q) {
+    for (int k = 0; k < 4; ++k) std::memcpy(q + 32 * k + 4 * i, x.qs + 4 * k, 4);
+  });
 }
 
 void RepackQ5_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst) {
@@ -189,7 +190,8 @@ void RepackR8Group(gguf::GgmlType type, const uint8_t* src, size_t src_stride, i
                    uint8_t* dst) {
   switch (type) {
     case gguf::GgmlType::kQ8_0: return RepackQ8_0Group(src, src_stride, count, nb, dst);
-    case gguf::GgmlType::kQ4_0: return RepackQ4_0Group(src, src_stride, count, nb, dst);
+    case gguf::GgmlType::kQ4_0: return RepackNibbleGroup<BlockQ4_0>(src, src_stride, count, nb, dst);
+    case gguf::GgmlType::kIQ4_NL: return RepackNibbleGroup<BlockIQ4_NL>(src, src_stride, count, nb, dst);
     default: return RepackQ5_0Group(src, src_stride, count, nb, dst);
   }
 }

@@ -112,7 +112,9 @@ inline constexpr int R8QuantBytes(gguf::GgmlType type) {
   return type == gguf::GgmlType::kQ8_0   ? kQ8_0R8QuantBytes
          : type == gguf::GgmlType::kQ4_0 ? kQ4_0R8QuantBytes
          : type == gguf::GgmlType::kQ5_0 ? kQ5_0R8QuantBytes
-                                         : 0;
+         // IQ4_NL's nibbles lie as Q4_0's; the kernels look their levels up.
+         : type == gguf::GgmlType::kIQ4_NL ? kQ4_0R8QuantBytes
+                                           : 0;
 }
 inline constexpr int64_t RepackedR8GroupBytes(int64_t nb, int quant_bytes) {
   return R8MetaRegion(nb) + quant_bytes * nb;
