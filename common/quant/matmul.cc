@@ -18,7 +18,12 @@ size_t WeightMatrix::RowBytes() const {
 absl::Status CheckMatrix(const WeightMatrix& w) {
   const gguf::TensorTypeInfo& info = gguf::TypeInfo(w.type);
   if (ScalarDotKernel(w.type) == nullptr) {
-    return absl::UnimplementedError(absl::StrCat("no matrix kernels for tensor type ", info.name));
+    std::string supported;
+    for (const gguf::TensorTypeInfo& t : gguf::AllTensorTypes()) {
+      if (ScalarDotKernel(t.type) != nullptr) absl::StrAppend(&supported, supported.empty() ? "" : ", ", t.name);
+    }
+    return absl::UnimplementedError(
+        absl::StrCat("no matrix kernels for tensor type ", info.name, " (supported: ", supported, ")"));
   }
   if (w.repacked && ScalarDotKernel(w.type, true) == nullptr) {
     return absl::UnimplementedError(absl::StrCat("no repacked layout for tensor type ", info.name));

@@ -1,5 +1,7 @@
 // Writes a corpus of malformed model files, one per way a GGUF file can be
-// wrong, and a manifest: "<file>\t<text the error must contain>" per line.
+// wrong, and a manifest: "<file>\t<text the error must contain>" per line,
+// with "\trun" after it for a file that only running must refuse (a profile
+// sizes every ggml type).
 // The regression test runs `apr` on each.
 //
 //   malformed_models OUT_DIR
@@ -36,9 +38,11 @@ model::ModelConfig Tiny() {
 }
 
 // A valid model, or one changed: `skip` drops a tensor, `widen` gives a
-// matrix one row too many, `extra` adds or overrides metadata.
+// matrix one row too many, `extra` adds or overrides metadata, `retype`
+// stores that tensor in `type` instead.
 std::string Model(const model::ModelConfig& c, const std::string& skip = "", const std::string& widen = "",
-                  void (*extra)(gguf::GgufWriter*) = nullptr) {
+                  void (*extra)(gguf::GgufWriter*) = nullptr, const std::string& retype = "",
+                  GgmlType type = GgmlType::kQ8_0) {
   gguf::GgufWriter w;
   model::AddConfigMetadata(c, &w);
   if (extra) extra(&w);
@@ -47,6 +51,7 @@ std::string Model(const model::ModelConfig& c, const std::string& skip = "", con
   for (model::TensorSpec t : *layout) {
     if (t.name == skip) continue;
     if (t.name == widen) t.dims[1] += 1;
+    if (t.name == retype) t.type = type;
     const uint64_t rows = t.dims.size() > 1 ? t.dims[1] : 1;
     std::vector<uint8_t> data(*gguf::RowBytes(t.type, t.dims[0]) * rows, 1);
     if (!w.AddTensor(t.name, t.dims, t.type, std::move(data)).ok()) std::abort();
@@ -89,9 +94,13 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1];
   const model::ModelConfig c = Tiny();
   const std::string good = Model(c);
-  std::vector<std::pair<std::string, std::pair<std::string, std::string>>> cases;  // name, bytes, expected
+  struct Case {
+    std::string name, bytes, expected;
+    bool run_only = false;
+  };
+  std::vector<Case> cases;
   auto add = [&](const std::string& name, const std::string& bytes, const std::string& expected) {
-    cases.push_back({name, {bytes, expected}});
+    cases.push_back({name, bytes, expected});
   };
   const size_t q = TensorInfo(good, "blk.0.attn_q.weight");     // n_dims
   const size_t q_dims = q + 4, q_type = q + 4 + 16, q_offset = q + 4 + 16 + 4;
@@ -120,6 +129,13 @@ int main(int argc, char** argv) {
   add("overflowing-dims.gguf", Patch<uint64_t>(Patch<uint64_t>(good, q_dims, 1ull << 40), q_dims + 8, 1ull << 40),
       "overflows");
   add("unknown-tensor-type.gguf", Patch<uint32_t>(good, q_type, 4), "unknown tensor type 4");
+  // A type ggml knows and the engine does not run yet: the tensor, the type
+  // and the types that run are named.
+  cases.push_back({"unsupported-tensor-type.gguf",
+                   Model(c, "", "", nullptr, "blk.0.ffn_up.weight", GgmlType::kQ3_K),
+                   "tensor 'blk.0.ffn_up.weight': no matrix kernels for tensor type Q3_K (supported: F32, F16, Q4_0, "
+                   "Q4_1",
+                   /*run_only=*/true});
   add("partial-block-row.gguf", Patch<uint64_t>(good, q_dims, 100), "is not a multiple of the Q8_0 block size");
   add("data-out-of-bounds.gguf", Patch<uint64_t>(good, q_offset, 1ull << 40), "runs past the end of the file");
   add("misaligned-offset.gguf", Patch<uint64_t>(good, q_offset, 8), "not a multiple of the alignment");
@@ -180,9 +196,9 @@ int main(int argc, char** argv) {
       "larger than any model");
 
   std::ofstream manifest(dir + "/MANIFEST");
-  for (const auto& [name, content] : cases) {
-    std::ofstream(dir + "/" + name, std::ios::binary) << content.first;
-    manifest << name << "\t" << content.second << "\n";
+  for (const Case& k : cases) {
+    std::ofstream(dir + "/" + k.name, std::ios::binary) << k.bytes;
+    manifest << k.name << "\t" << k.expected << (k.run_only ? "\trun" : "") << "\n";
   }
   std::printf("%zu malformed models written to %s\n", cases.size(), dir.c_str());
   return 0;
