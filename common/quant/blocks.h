@@ -96,12 +96,25 @@ static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
 static_assert(sizeof(BlockQ8_K) == 292);
 
-// Weight j (0..31) of a Q5_0 or Q5_1 block, 0..31: nibble j (low nibbles
-// for j < 16, high ones after) with bit j of qh (little-endian) as bit 4.
+// Nibble j (0..31) of a 32-weight block's 16 bytes: low nibbles for j < 16,
+// high ones after (Q4_0, Q4_1, IQ4_NL, and the low bits of Q5_0 and Q5_1).
+inline int Q4Code(const uint8_t* qs, int j) { return j < kQK / 2 ? qs[j] & 0x0F : qs[j - kQK / 2] >> 4; }
+
+// Weight j (0..31) of a Q5_0 or Q5_1 block, 0..31: nibble j with bit j of qh
+// (little-endian) as bit 4.
 inline int Q5Code(const uint8_t* qh, const uint8_t* qs, int j) {
   const uint32_t bits = qh[0] | uint32_t(qh[1]) << 8 | uint32_t(qh[2]) << 16 | uint32_t(qh[3]) << 24;
-  const int nibble = j < kQK / 2 ? qs[j] & 0x0F : qs[j - kQK / 2] >> 4;
-  return nibble | static_cast<int>(((bits >> j) & 1) << 4);
+  return Q4Code(qs, j) | static_cast<int>(((bits >> j) & 1) << 4);
+}
+
+// Weight l (0..31) of the low (hi = false) or high half of 64-weight chunk c
+// of a Q4_K or Q5_K block: its nibble, and for Q5_K bit 2c (+ hi) of qh[l].
+inline int KQuantCode(const BlockQ4_K& x, int c, int l, bool hi) {
+  return hi ? x.qs[32 * c + l] >> 4 : x.qs[32 * c + l] & 0x0F;
+}
+inline int KQuantCode(const BlockQ5_K& x, int c, int l, bool hi) {
+  const int nibble = hi ? x.qs[32 * c + l] >> 4 : x.qs[32 * c + l] & 0x0F;
+  return nibble | (((x.qh[l] >> (2 * c + hi)) & 1) << 4);
 }
 
 // Q4_K's j-th 6-bit scale and min (j in 0..7) from its 12 packed bytes.

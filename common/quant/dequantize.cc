@@ -31,24 +31,14 @@ void Q4_0(const BlockQ4_0* x, float* y, int64_t nb) {
 void Q5_0(const BlockQ5_0* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, y += kQK) {
     const float d = F16ToF32(x[i].d);
-    uint32_t qh;
-    std::memcpy(&qh, x[i].qh, 4);
-    for (int j = 0; j < kQK / 2; ++j) {
-      const int lo = (x[i].qs[j] & 0x0F) | (((qh >> j) & 1) << 4);
-      const int hi = (x[i].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4);
-      y[j] = d * (lo - 16);
-      y[j + kQK / 2] = d * (hi - 16);
-    }
+    for (int j = 0; j < kQK; ++j) y[j] = d * (Q5Code(x[i].qh, x[i].qs, j) - 16);
   }
 }
 
 void Q4_1(const BlockQ4_1* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, y += kQK) {
     const float d = F16ToF32(x[i].d), m = F16ToF32(x[i].m);
-    for (int j = 0; j < kQK / 2; ++j) {
-      y[j] = d * (x[i].qs[j] & 0x0F) + m;
-      y[j + kQK / 2] = d * (x[i].qs[j] >> 4) + m;
-    }
+    for (int j = 0; j < kQK; ++j) y[j] = d * Q4Code(x[i].qs, j) + m;
   }
 }
 
@@ -62,41 +52,22 @@ void Q5_1(const BlockQ5_1* x, float* y, int64_t nb) {
 void IQ4_NL(const BlockIQ4_NL* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i, y += kQK) {
     const float d = F16ToF32(x[i].d);
-    for (int j = 0; j < kQK / 2; ++j) {
-      y[j] = d * kIQ4NLValues[x[i].qs[j] & 0x0F];
-      y[j + kQK / 2] = d * kIQ4NLValues[x[i].qs[j] >> 4];
-    }
+    for (int j = 0; j < kQK; ++j) y[j] = d * kIQ4NLValues[Q4Code(x[i].qs, j)];
   }
 }
 
-void Q4_K(const BlockQ4_K* x, float* y, int64_t nb) {
+// Q4_K and Q5_K: value = d * sc * code - dmin * m per sub-block of 32.
+template <typename Block>
+void KQuant(const Block* x, float* y, int64_t nb) {
   for (int64_t i = 0; i < nb; ++i) {
     const float d = F16ToF32(x[i].d), dmin = F16ToF32(x[i].dmin);
-    const uint8_t* q = x[i].qs;
-    for (int chunk = 0; chunk < 4; ++chunk, q += 32) {
-      uint8_t sc, m;
-      Q4KScaleMin(2 * chunk, x[i].scales, &sc, &m);
-      const float d1 = d * sc, m1 = dmin * m;
-      Q4KScaleMin(2 * chunk + 1, x[i].scales, &sc, &m);
-      const float d2 = d * sc, m2 = dmin * m;
-      for (int l = 0; l < 32; ++l) *y++ = d1 * (q[l] & 0xF) - m1;
-      for (int l = 0; l < 32; ++l) *y++ = d2 * (q[l] >> 4) - m2;
-    }
-  }
-}
-
-void Q5_K(const BlockQ5_K* x, float* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i) {
-    const float d = F16ToF32(x[i].d), dmin = F16ToF32(x[i].dmin);
-    const uint8_t* q = x[i].qs;
-    for (int chunk = 0; chunk < 4; ++chunk, q += 32) {
-      uint8_t sc, m;
-      Q4KScaleMin(2 * chunk, x[i].scales, &sc, &m);
-      const float d1 = d * sc, m1 = dmin * m;
-      Q4KScaleMin(2 * chunk + 1, x[i].scales, &sc, &m);
-      const float d2 = d * sc, m2 = dmin * m;
-      for (int l = 0; l < 32; ++l) *y++ = d1 * ((q[l] & 0xF) | (((x[i].qh[l] >> (2 * chunk)) & 1) << 4)) - m1;
-      for (int l = 0; l < 32; ++l) *y++ = d2 * ((q[l] >> 4) | (((x[i].qh[l] >> (2 * chunk + 1)) & 1) << 4)) - m2;
+    for (int chunk = 0; chunk < 4; ++chunk) {
+      for (const bool hi : {false, true}) {
+        uint8_t sc, m;
+        Q4KScaleMin(2 * chunk + hi, x[i].scales, &sc, &m);
+        const float step = d * sc, offset = dmin * m;
+        for (int l = 0; l < 32; ++l) *y++ = step * KQuantCode(x[i], chunk, l, hi) - offset;
+      }
     }
   }
 }
@@ -163,8 +134,8 @@ absl::Status DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n
     case GgmlType::kQ4_1: Q4_1(static_cast<const BlockQ4_1*>(src), dst, nb); break;
     case GgmlType::kQ5_1: Q5_1(static_cast<const BlockQ5_1*>(src), dst, nb); break;
     case GgmlType::kIQ4_NL: IQ4_NL(static_cast<const BlockIQ4_NL*>(src), dst, nb); break;
-    case GgmlType::kQ4_K: Q4_K(static_cast<const BlockQ4_K*>(src), dst, nb); break;
-    case GgmlType::kQ5_K: Q5_K(static_cast<const BlockQ5_K*>(src), dst, nb); break;
+    case GgmlType::kQ4_K: KQuant(static_cast<const BlockQ4_K*>(src), dst, nb); break;
+    case GgmlType::kQ5_K: KQuant(static_cast<const BlockQ5_K*>(src), dst, nb); break;
     case GgmlType::kQ6_K: Q6_K(static_cast<const BlockQ6_K*>(src), dst, nb); break;
     default:
       return absl::UnimplementedError(absl::StrCat("no kernels for tensor type ", info.name));

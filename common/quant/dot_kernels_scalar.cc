@@ -93,7 +93,7 @@ float DotOffset(const uint8_t* w, const uint8_t* a, int64_t n) {
   }
   return sum;
 }
-int Q4_1Code(const BlockQ4_1& x, int j) { return j < kQK / 2 ? x.qs[j] & 0xF : x.qs[j - kQK / 2] >> 4; }
+int Q4_1Code(const BlockQ4_1& x, int j) { return Q4Code(x.qs, j); }
 int Q5_1Code(const BlockQ5_1& x, int j) { return Q5Code(x.qh, x.qs, j); }
 constexpr auto DotQ4_1 = DotOffset<BlockQ4_1, Q4_1Code>;
 constexpr auto DotQ5_1 = DotOffset<BlockQ5_1, Q5_1Code>;
@@ -103,22 +103,16 @@ float DotQ5_0(const uint8_t* w, const uint8_t* a, int64_t n) {
   const BlockQ8_0* v = reinterpret_cast<const BlockQ8_0*>(a);
   float sum = 0;
   for (int64_t b = 0; b < n / kQK; ++b) {
-    uint32_t qh;
-    std::memcpy(&qh, x[b].qh, 4);
     int isum = 0;
-    for (int j = 0; j < kQK / 2; ++j) {
-      const int lo = ((x[b].qs[j] & 0xF) | (((qh >> j) & 1) << 4)) - 16;
-      const int hi = ((x[b].qs[j] >> 4) | (((qh >> (j + 16)) & 1) << 4)) - 16;
-      isum += lo * v[b].qs[j] + hi * v[b].qs[j + kQK / 2];
-    }
+    for (int j = 0; j < kQK; ++j) isum += (Q5Code(x[b].qh, x[b].qs, j) - 16) * v[b].qs[j];
     sum += F16ToF32(x[b].d) * F16ToF32(v[b].d) * isum;
   }
   return sum;
 }
 
-// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins; Code gives
-// weight l (0..31) of the low (hi = false) or high half of 64-weight chunk c.
-template <typename Block, int (*Code)(const Block&, int c, int l, bool hi)>
+// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins (codes from
+// blocks.h's KQuantCode).
+template <typename Block>
 float DotKQuant(const uint8_t* w, const uint8_t* a, int64_t n) {
   const Block* x = reinterpret_cast<const Block*>(w);
   const BlockQ8_K* v = reinterpret_cast<const BlockQ8_K*>(a);
@@ -132,8 +126,8 @@ float DotKQuant(const uint8_t* w, const uint8_t* a, int64_t n) {
       Q4KScaleMin(2 * chunk + 1, x[b].scales, &sc_hi, &m_hi);
       int lo = 0, hi = 0;
       for (int l = 0; l < 32; ++l) {
-        lo += Code(x[b], chunk, l, false) * av[l];
-        hi += Code(x[b], chunk, l, true) * av[l + 32];
+        lo += KQuantCode(x[b], chunk, l, false) * av[l];
+        hi += KQuantCode(x[b], chunk, l, true) * av[l + 32];
       }
       isum += sc_lo * lo + sc_hi * hi;
       imin += m_lo * (v[b].bsums[4 * chunk] + v[b].bsums[4 * chunk + 1]) +
@@ -143,13 +137,8 @@ float DotKQuant(const uint8_t* w, const uint8_t* a, int64_t n) {
   }
   return sum;
 }
-int Q4_KCode(const BlockQ4_K& x, int c, int l, bool hi) { return hi ? x.qs[32 * c + l] >> 4 : x.qs[32 * c + l] & 0xF; }
-int Q5_KCode(const BlockQ5_K& x, int c, int l, bool hi) {
-  const int nibble = hi ? x.qs[32 * c + l] >> 4 : x.qs[32 * c + l] & 0xF;
-  return nibble | (((x.qh[l] >> (2 * c + hi)) & 1) << 4);
-}
-constexpr auto DotQ4_K = DotKQuant<BlockQ4_K, Q4_KCode>;
-constexpr auto DotQ5_K = DotKQuant<BlockQ5_K, Q5_KCode>;
+constexpr auto DotQ4_K = DotKQuant<BlockQ4_K>;
+constexpr auto DotQ5_K = DotKQuant<BlockQ5_K>;
 
 float DotQ6_K(const uint8_t* w, const uint8_t* a, int64_t n) {
   const BlockQ6_K* x = reinterpret_cast<const BlockQ6_K*>(w);

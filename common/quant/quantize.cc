@@ -101,14 +101,14 @@ void Q5_1(const float* x, BlockQ5_1* y, int64_t nb) {
 // The level of kIQ4NLValues nearest v: a binary search over the midpoints
 // between neighbouring levels (the levels ascend).
 int NearestIQ4NL(float v) {
-  static const auto* mids = [] {
-    auto* m = new std::array<float, 15>;
-    for (int k = 0; k < 15; ++k) (*m)[k] = 0.5f * (kIQ4NLValues[k] + kIQ4NLValues[k + 1]);
+  static constexpr std::array<float, 15> kMids = [] {
+    std::array<float, 15> m{};
+    for (int k = 0; k < 15; ++k) m[k] = 0.5f * (kIQ4NLValues[k] + kIQ4NLValues[k + 1]);
     return m;
   }();
   int k = 0;
   for (int half = 8; half > 0; half /= 2) {
-    if (k + half - 1 < 15 && v > (*mids)[k + half - 1]) k += half;
+    if (v > kMids[k + half - 1]) k += half;  // k + half - 1 <= 14 at every step
   }
   return k;
 }
