@@ -19,8 +19,9 @@ namespace {
 using gguf::GgmlType;
 
 const GgmlType kTypes[] = {GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0, GgmlType::kQ4_0,
-                           GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1, GgmlType::kIQ4_NL, GgmlType::kQ4_K, GgmlType::kQ5_K,
-                           GgmlType::kQ6_K};
+                           GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1, GgmlType::kIQ4_NL,
+                           GgmlType::kIQ4_XS, GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K,
+                           GgmlType::kQ5_K, GgmlType::kQ6_K};
 
 std::vector<float> GaussianRow(int64_t n, uint32_t seed) {
   std::mt19937 rng(seed);

@@ -138,18 +138,6 @@ TEST(TensorLayout, Q4KMMixesTypesAsLlamaCppDoes) {
     q4 += t.type == gguf::GgmlType::kQ4_K;
   }
   EXPECT_GT(q4, q6);
-  // Q5_K_M as llama-quantize wrote it for this shape (2026-12-05, snapshot
-  // d32676d): 132 Q5_1 (Q5_K's fallback), 12 Q5_K, 12 Q6_K, 13 Q8_0 (Q6_K's).
-  auto q5 = LayoutForScheme(*FindPreset("qwen2.5-0.5b"), "q5_k_m");
-  ASSERT_TRUE(q5.ok()) << q5.status();
-  std::map<gguf::GgmlType, int> count;
-  for (const TensorSpec& t : *q5) {
-    if (t.IsMatrix()) ++count[t.type];
-  }
-  EXPECT_EQ(count[gguf::GgmlType::kQ5_1], 132);
-  EXPECT_EQ(count[gguf::GgmlType::kQ5_K], 12);
-  EXPECT_EQ(count[gguf::GgmlType::kQ6_K], 12);
-  EXPECT_EQ(count[gguf::GgmlType::kQ8_0], 13);
   // qwen2.5-0.5b's 896-wide rows are not whole 256-blocks: fall back to Q5_0 / Q8_0.
   auto small = LayoutForScheme(*FindPreset("qwen2.5-0.5b"), "q4_k_m");
   ASSERT_TRUE(small.ok());
@@ -162,6 +150,46 @@ TEST(TensorLayout, Q4KMMixesTypesAsLlamaCppDoes) {
     }
   }
   EXPECT_FALSE(LayoutForScheme(c, "q3_x").ok());
+}
+
+// The matrices' types per file type, as llama-quantize wrote them for the
+// qwen2.5-0.5b shape (llama.cpp snapshot d32676d, 2026-12-05): 896-wide rows
+// fall back to 32-weight formats, ffn_down's 4864-wide rows keep 256-blocks.
+TEST(TensorLayout, EveryFileTypeHoldsWhatLlamaQuantizeWrites) {
+  using gguf::GgmlType;
+  const std::map<std::string, std::map<GgmlType, int>> want = {
+      {"q2_k", {{GgmlType::kQ3_K, 24}, {GgmlType::kQ4_0, 120}, {GgmlType::kQ5_0, 24}, {GgmlType::kQ8_0, 1}}},
+      {"q3_k_s", {{GgmlType::kQ3_K, 24}, {GgmlType::kQ4_0, 144}, {GgmlType::kQ8_0, 1}}},
+      {"q3_k_m",
+       {{GgmlType::kQ4_0, 96}, {GgmlType::kQ4_K, 23}, {GgmlType::kQ5_0, 46}, {GgmlType::kQ5_1, 2},
+        {GgmlType::kQ5_K, 1}, {GgmlType::kQ8_0, 1}}},
+      {"q3_k_l", {{GgmlType::kQ4_0, 96}, {GgmlType::kQ5_1, 48}, {GgmlType::kQ5_K, 24}, {GgmlType::kQ8_0, 1}}},
+      {"q4_k_s",
+       {{GgmlType::kQ4_K, 21}, {GgmlType::kQ5_0, 140}, {GgmlType::kQ5_1, 4}, {GgmlType::kQ5_K, 3},
+        {GgmlType::kQ8_0, 1}}},
+      {"q4_k_m", {{GgmlType::kQ4_K, 12}, {GgmlType::kQ5_0, 132}, {GgmlType::kQ6_K, 12}, {GgmlType::kQ8_0, 13}}},
+      {"q5_k_s", {{GgmlType::kQ5_1, 144}, {GgmlType::kQ5_K, 24}, {GgmlType::kQ8_0, 1}}},
+      {"q5_k_m", {{GgmlType::kQ5_1, 132}, {GgmlType::kQ5_K, 12}, {GgmlType::kQ6_K, 12}, {GgmlType::kQ8_0, 13}}},
+      {"q6_k", {{GgmlType::kQ6_K, 24}, {GgmlType::kQ8_0, 145}}},
+      {"q8_0", {{GgmlType::kQ8_0, 169}}},
+      {"q4_0", {{GgmlType::kQ4_0, 168}, {GgmlType::kQ8_0, 1}}},
+      {"q4_1", {{GgmlType::kQ4_1, 168}, {GgmlType::kQ8_0, 1}}},
+      {"q5_0", {{GgmlType::kQ5_0, 168}, {GgmlType::kQ8_0, 1}}},
+      {"q5_1", {{GgmlType::kQ5_1, 168}, {GgmlType::kQ8_0, 1}}},
+      {"iq4_nl", {{GgmlType::kIQ4_NL, 141}, {GgmlType::kQ5_1, 24}, {GgmlType::kQ5_K, 3}, {GgmlType::kQ8_0, 1}}},
+      {"iq4_xs",
+       {{GgmlType::kIQ4_NL, 120}, {GgmlType::kIQ4_XS, 21}, {GgmlType::kQ5_1, 24}, {GgmlType::kQ5_K, 3},
+        {GgmlType::kQ8_0, 1}}},
+  };
+  for (const auto& [scheme, counts] : want) {
+    auto layout = LayoutForScheme(*FindPreset("qwen2.5-0.5b"), scheme);
+    ASSERT_TRUE(layout.ok()) << scheme << ": " << layout.status();
+    std::map<GgmlType, int> got;
+    for (const TensorSpec& t : *layout) {
+      if (t.IsMatrix()) ++got[t.type];
+    }
+    EXPECT_EQ(got, counts) << scheme;
+  }
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <fstream>
-#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/gguf/gguf_writer.h"
@@ -74,17 +73,6 @@ ModelConfig ChapterDefaultConfig() {
   return c;
 }
 
-uint32_t LlamaFileType(const std::string& scheme) {
-  // llama.cpp's llama_ftype numbers; an all-Q4_K file is closest to its
-  // Q4_K_S ("small") mix, which llama.cpp reports as the type for such files.
-  static const std::map<std::string, uint32_t> kTypes = {
-      {"f32", 0},  {"f16", 1},     {"q4_0", 2},    {"q4_1", 3},    {"q8_0", 7},  {"q5_0", 8},
-      {"q5_1", 9}, {"q4_k", 14},    {"q4_k_m", 15}, {"q5_k", 16},   {"q5_k_m", 17}, {"q6_k", 18},
-      {"iq4_nl", 25}, {"bf16", 32}};
-  const auto it = kTypes.find(scheme);
-  return it == kTypes.end() ? 1024 : it->second;  // 1024: "guessed", as llama.cpp writes when unknown
-}
-
 absl::Status WriteSynthModel(const SynthOptions& options, const std::string& path,
                              parallel::ThreadPool& pool, const SynthProgress& progress) {
   const ModelConfig& c = options.config;
@@ -93,7 +81,7 @@ absl::Status WriteSynthModel(const SynthOptions& options, const std::string& pat
   if (!layout.ok()) return layout.status();
   gguf::GgufWriter writer;
   AddConfigMetadata(c, &writer);
-  writer.SetUint32("general.file_type", LlamaFileType(options.scheme));
+  writer.SetUint32("general.file_type", SchemeFileType(options.scheme));
   uint64_t total = 0, done = 0;
   for (const TensorSpec& t : *layout) total += t.n_bytes;
   for (const TensorSpec& t : *layout) {

@@ -23,10 +23,6 @@ struct SynthOptions {
   uint64_t seed = 1;
 };
 
-// The general.file_type a synthetic file of `scheme` carries (llama.cpp's
-// llama_ftype numbering, which its tools print as the model's type).
-uint32_t LlamaFileType(const std::string& scheme);
-
 // Called with (bytes written so far, total bytes).
 using SynthProgress = std::function<void(uint64_t done, uint64_t total)>;
 

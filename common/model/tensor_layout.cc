@@ -15,29 +15,109 @@ bool UseMoreBits(int layer, int n_layers) {
   return layer < n_layers / 8 || layer >= 7 * n_layers / 8 || (layer - n_layers / 8) % 3 == 2;
 }
 
-// A k-quant needs rows that are whole 256-weight blocks; llama.cpp falls back
-// to a 32-weight format of at least as many bits otherwise.
+// A 256-weight format needs rows that are whole blocks; llama.cpp falls back
+// to a 32-weight format otherwise, and to F16 when even that does not fit.
 GgmlType FitRow(GgmlType type, uint64_t row) {
   if (row % gguf::TypeInfo(type).block_size == 0) return type;
+  GgmlType fallback = GgmlType::kF16;
   switch (type) {
-    case GgmlType::kQ4_K: return GgmlType::kQ5_0;
-    case GgmlType::kQ5_K: return GgmlType::kQ5_1;
-    case GgmlType::kQ6_K: return GgmlType::kQ8_0;
-    default: return GgmlType::kF16;
+    case GgmlType::kQ2_K:
+    case GgmlType::kQ3_K: fallback = GgmlType::kQ4_0; break;
+    case GgmlType::kQ4_K: fallback = GgmlType::kQ5_0; break;
+    case GgmlType::kQ5_K: fallback = GgmlType::kQ5_1; break;
+    case GgmlType::kQ6_K: fallback = GgmlType::kQ8_0; break;
+    case GgmlType::kIQ4_XS: fallback = GgmlType::kIQ4_NL; break;
+    default: break;
   }
+  return row % gguf::TypeInfo(fallback).block_size == 0 ? fallback : GgmlType::kF16;
 }
 
 bool EndsWith(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// A scheme: the type of most matrices, llama.cpp's llama_ftype number for
+// it, and whether llama-quantize's per-tensor rules apply (its file types)
+// or every matrix takes the one type (f16, q4_k, ...).
+struct Scheme {
+  const char* name;
+  GgmlType base;
+  uint32_t file_type;
+  bool llama_rules;
+};
+
+// An all-Q4_K or all-Q5_K file is closest to llama.cpp's "_S" mixes, the
+// types llama.cpp reports for such files.
+const Scheme kSchemes[] = {
+    {"f32", GgmlType::kF32, 0, false},        {"f16", GgmlType::kF16, 1, false},
+    {"bf16", GgmlType::kBF16, 32, false},     {"q8_0", GgmlType::kQ8_0, 7, true},
+    {"q4_0", GgmlType::kQ4_0, 2, true},       {"q4_1", GgmlType::kQ4_1, 3, true},
+    {"q5_0", GgmlType::kQ5_0, 8, true},       {"q5_1", GgmlType::kQ5_1, 9, true},
+    {"iq4_nl", GgmlType::kIQ4_NL, 25, true},  {"iq4_xs", GgmlType::kIQ4_XS, 30, true},
+    {"q2_k", GgmlType::kQ2_K, 10, true},      {"q3_k_s", GgmlType::kQ3_K, 11, true},
+    {"q3_k_m", GgmlType::kQ3_K, 12, true},    {"q3_k_l", GgmlType::kQ3_K, 13, true},
+    {"q4_k_s", GgmlType::kQ4_K, 14, true},    {"q4_k_m", GgmlType::kQ4_K, 15, true},
+    {"q5_k_s", GgmlType::kQ5_K, 16, true},    {"q5_k_m", GgmlType::kQ5_K, 17, true},
+    {"q6_k", GgmlType::kQ6_K, 18, true},      {"q4_k", GgmlType::kQ4_K, 14, false},
+    {"q5_k", GgmlType::kQ5_K, 16, false},
+};
+
+const Scheme* FindScheme(const std::string& name) {
+  for (const Scheme& s : kSchemes) {
+    if (name == s.name) return &s;
+  }
+  return nullptr;
+}
+
+// llama-quantize's choice for one matrix of a dense model (llama.cpp's
+// llama_tensor_get_type, without an importance matrix), before the row fit.
+GgmlType LlamaRuleType(const Scheme& s, const TensorSpec& t, const ModelConfig& c) {
+  const std::string f = s.name;
+  const int layer = t.layer, n = static_cast<int>(c.n_layers);
+  const bool gqa4 = c.n_kv_heads > 0 && c.n_heads / c.n_kv_heads >= 4;
+  if (t.name == "output.weight" || (c.tied_embeddings && t.name == "token_embd.weight")) {
+    if (t.dims[0] % gguf::TypeInfo(GgmlType::kQ6_K).block_size != 0) return GgmlType::kQ8_0;
+    return s.base == GgmlType::kQ8_0 ? GgmlType::kQ8_0 : GgmlType::kQ6_K;
+  }
+  if (EndsWith(t.name, "attn_v.weight")) {
+    if (f == "q2_k") return gqa4 ? GgmlType::kQ4_K : GgmlType::kQ3_K;
+    if (f == "q3_k_m") return layer < 2 ? GgmlType::kQ5_K : GgmlType::kQ4_K;
+    if (f == "q3_k_l") return GgmlType::kQ5_K;
+    if ((f == "iq4_nl" || f == "iq4_xs") && gqa4) return GgmlType::kQ5_K;
+    if ((f == "q4_k_m" || f == "q5_k_m") && UseMoreBits(layer, n)) return GgmlType::kQ6_K;
+    if (f == "q4_k_s" && layer < 4) return GgmlType::kQ5_K;
+    return s.base;
+  }
+  if (EndsWith(t.name, "ffn_down.weight")) {
+    if (f == "q2_k") return GgmlType::kQ3_K;
+    if (f == "q3_k_m") return layer < n / 16 ? GgmlType::kQ5_K : GgmlType::kQ4_K;
+    if (f == "q3_k_l") return GgmlType::kQ5_K;
+    if ((f == "q4_k_m" || f == "q5_k_m") && UseMoreBits(layer, n)) return GgmlType::kQ6_K;
+    if ((f == "iq4_nl" || f == "iq4_xs" || f == "q4_k_s") && layer < n / 8) return GgmlType::kQ5_K;
+    return s.base;
+  }
+  if (EndsWith(t.name, "attn_output.weight")) {
+    if (f == "q2_k") return GgmlType::kQ3_K;
+    if (f == "q3_k_m") return GgmlType::kQ4_K;
+    if (f == "q3_k_l") return GgmlType::kQ5_K;
+  }
+  return s.base;
+}
+
 }  // namespace
 
 const std::vector<std::string>& SchemeNames() {
-  static const auto* names = new std::vector<std::string>{
-      "f32", "f16", "bf16", "q8_0", "q4_0", "q5_0", "q4_1", "q5_1", "iq4_nl", "q4_k", "q5_k", "q6_k", "q4_k_m",
-      "q5_k_m"};
+  static const auto* names = [] {
+    auto* v = new std::vector<std::string>;
+    for (const Scheme& s : kSchemes) v->push_back(s.name);
+    return v;
+  }();
   return *names;
+}
+
+uint32_t SchemeFileType(const std::string& scheme) {
+  const Scheme* s = FindScheme(scheme);
+  return s == nullptr ? 1024 : s->file_type;  // 1024: "guessed", as llama.cpp writes when unknown
 }
 
 std::vector<TensorSpec> ExpectedShapes(const ModelConfig& c) {
@@ -72,36 +152,18 @@ std::vector<TensorSpec> ExpectedShapes(const ModelConfig& c) {
 }
 
 absl::StatusOr<std::vector<TensorSpec>> LayoutForScheme(const ModelConfig& c, const std::string& scheme) {
-  GgmlType base;
-  const bool k_mix = scheme == "q4_k_m" || scheme == "q5_k_m";  // llama.cpp's "_M" mixes
-  if (scheme == "q4_k_m") {
-    base = GgmlType::kQ4_K;
-  } else if (scheme == "q5_k_m") {
-    base = GgmlType::kQ5_K;
-  } else {
-    auto parsed = gguf::ParseTensorType(scheme);
-    bool known = false;
-    for (const std::string& s : SchemeNames()) known |= s == scheme;
-    if (!parsed.ok() || !known) {
-      return absl::InvalidArgumentError(absl::StrCat("unknown quantization scheme '", scheme,
-                                                     "' (known: ", absl::StrJoin(SchemeNames(), ", "), ")"));
-    }
-    base = *parsed;
+  const Scheme* s = FindScheme(scheme);
+  if (s == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown quantization scheme '", scheme,
+                                                   "' (known: ", absl::StrJoin(SchemeNames(), ", "), ")"));
   }
   std::vector<TensorSpec> tensors = ExpectedShapes(c);
   for (TensorSpec& t : tensors) {
-    GgmlType type = base;
     if (!t.IsMatrix()) {
-      type = GgmlType::kF32;  // norms and biases stay F32
-    } else if (k_mix) {
-      const bool more = t.layer >= 0 && UseMoreBits(t.layer, static_cast<int>(c.n_layers));
-      if (t.name == "output.weight" || (c.tied_embeddings && t.name == "token_embd.weight")) {
-        type = GgmlType::kQ6_K;
-      } else if ((EndsWith(t.name, "attn_v.weight") || EndsWith(t.name, "ffn_down.weight")) && more) {
-        type = GgmlType::kQ6_K;
-      }
+      t.type = GgmlType::kF32;  // norms and biases stay F32
+    } else {
+      t.type = FitRow(s->llama_rules ? LlamaRuleType(*s, t, c) : s->base, t.dims[0]);
     }
-    t.type = t.IsMatrix() ? FitRow(type, t.dims[0]) : type;
     auto row = gguf::RowBytes(t.type, t.dims[0]);
     if (!row.ok()) return row.status();
     t.n_bytes = *row * (t.IsMatrix() ? t.dims[1] : 1);

@@ -8,10 +8,12 @@
 //   blk.N.attn_q/k/v.bias (qwen2)            blk.N.attn_output.weight [q_dim, hidden]
 //   blk.N.ffn_gate/up.weight [hidden, ffn]   blk.N.ffn_down.weight [ffn, hidden]
 //
-// Quantization schemes name the type of each tensor, as llama.cpp's quantizer
-// chooses it: one type for every matrix ("f16", "q8_0", "q5_1", "iq4_nl",
-// "q5_k", ...; SchemeNames() lists them), or the mixes "q4_k_m" and "q5_k_m"
-// (Q6_K for the output and for half of attn_v and ffn_down).
+// Quantization schemes name the type of each tensor. llama-quantize's file
+// types ("q4_k_m", "q3_k_s", "q4_0", "iq4_xs", ...) take its per-tensor
+// rules (e.g. Q4_K_M: Q6_K for the output and for half of attn_v and
+// ffn_down) and its fallbacks for rows that are not whole blocks; "f32",
+// "f16", "bf16", "q4_k" and "q5_k" put one type in every matrix.
+// SchemeNames() lists them.
 #ifndef APR_COMMON_MODEL_TENSOR_LAYOUT_H_
 #define APR_COMMON_MODEL_TENSOR_LAYOUT_H_
 
@@ -48,6 +50,8 @@ std::vector<TensorSpec> ExpectedShapes(const ModelConfig& config);
 absl::StatusOr<std::vector<TensorSpec>> LayoutForScheme(const ModelConfig& config,
                                                         const std::string& scheme);
 const std::vector<std::string>& SchemeNames();
+// llama.cpp's llama_ftype number for general.file_type (1024 when unknown).
+uint32_t SchemeFileType(const std::string& scheme);
 
 // The file's tensors, checked against what `config` implies: every expected
 // tensor present with its shape, nothing required missing. Extra tensors

@@ -52,9 +52,12 @@ ActivationFormat ActivationFor(GgmlType weight_type, bool repacked) {
     // d * q + m: the offset m times the activations' sum, which Q8_0S carries.
     case GgmlType::kQ4_1:
     case GgmlType::kQ5_1: return ActivationFormat::kQ8_0S;
+    case GgmlType::kQ2_K:
+    case GgmlType::kQ3_K:
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
-    case GgmlType::kQ6_K: return ActivationFormat::kQ8_K;
+    case GgmlType::kQ6_K:
+    case GgmlType::kIQ4_XS: return ActivationFormat::kQ8_K;
     default: return ActivationFormat::kF32;
   }
 }

@@ -1,7 +1,7 @@
 // Activations quantized the way a weight type's dot product pairs with them:
 // Q8_0 blocks for Q8_0/Q4_0/Q5_0 weights (Q8_0S, with sums, for their groups
-// of 8 rows), Q8_K blocks for Q4_K/Q6_K (Q8_KI, interleaved, for their
-// repacked layouts), and plain floats for F32/F16/BF16 weights.
+// of 8 rows), Q8_K blocks for the 256-weight formats (Q8_KI, interleaved, for
+// Q4_K's and Q6_K's repacked layouts), and plain floats for F32/F16/BF16 weights.
 //
 //   QuantizedActivations a(GgmlType::kQ4_K, /*n=*/1536, /*tokens=*/91);
 //   a.Quantize(x);  // x: tokens rows of n floats

@@ -17,6 +17,16 @@
 //   Q5_1  value = d * (nibble | fifth bit << 4) + m, fifth bits as Q5_0's
 //   IQ4_NL value = d * kIQ4NLValues[nibble], nibbles as Q4_0's: a non-linear
 //         grid of 16 levels, denser near zero
+//   Q2_K  256 weights in 16 sub-blocks of 16, each with a 4-bit scale (low
+//         nibble) and min (high) in scales[16]: value = d*sc*q - dmin*m, q 2 bits.
+//         For 128-weight half h and 32-weight row j in it, weight l (0..31)
+//         is bits 2j..2j+1 of qs[32h + l]: Q2KCode
+//   Q3_K  Q2_K's 2-bit order, a third bit of weight i in bit i/32 of
+//         hmask[i%32], value = d * sc * (q - 4), 16 signed 6-bit scales
+//         packed in 12 bytes (Q3KScale)
+//   IQ4_XS 256 weights in 8 sub-blocks of 32 with IQ4_NL's levels and
+//         nibble order; a signed 6-bit scale each: low 4 bits in scales_l,
+//         high 2 in scales_h (IQ4XSScale)
 //   Q8_K  activations for the k-quants: float d, 256 int8, and the sum of each
 //         16 quants (bsums), so dot products can fold in mins and offsets
 #ifndef APR_COMMON_QUANT_BLOCKS_H_
@@ -79,6 +89,24 @@ struct BlockQ6_K {
   int8_t scales[kQKK / 16];
   uint16_t d;
 };
+struct BlockQ2_K {
+  uint8_t scales[kQKK / 16];
+  uint8_t qs[kQKK / 4];
+  uint16_t d;
+  uint16_t dmin;
+};
+struct BlockQ3_K {
+  uint8_t hmask[kQKK / 8];
+  uint8_t qs[kQKK / 4];
+  uint8_t scales[12];
+  uint16_t d;
+};
+struct BlockIQ4_XS {
+  uint16_t d;
+  uint16_t scales_h;
+  uint8_t scales_l[kQKK / 64];
+  uint8_t qs[kQKK / 2];
+};
 struct BlockQ8_K {
   float d;
   int8_t qs[kQKK];
@@ -94,6 +122,9 @@ static_assert(sizeof(BlockIQ4_NL) == 18);
 static_assert(sizeof(BlockQ4_K) == 144);
 static_assert(sizeof(BlockQ5_K) == 176);
 static_assert(sizeof(BlockQ6_K) == 210);
+static_assert(sizeof(BlockQ2_K) == 84);
+static_assert(sizeof(BlockQ3_K) == 110);
+static_assert(sizeof(BlockIQ4_XS) == 136);
 static_assert(sizeof(BlockQ8_K) == 292);
 
 // Nibble j (0..31) of a 32-weight block's 16 bytes: low nibbles for j < 16,
@@ -126,6 +157,22 @@ inline void Q4KScaleMin(int j, const uint8_t* q, uint8_t* scale, uint8_t* min) {
     *scale = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
     *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
   }
+}
+
+// The 2 low bits of weight i (0..255) of a Q2_K or Q3_K block.
+inline int Q2KCode(const uint8_t* qs, int i) { return (qs[32 * (i / 128) + i % 32] >> (2 * (i % 128 / 32))) & 3; }
+// Weight i of a Q3_K block, 0..7 (its value is d * scale * (code - 4)).
+inline int Q3KCode(const BlockQ3_K& x, int i) { return Q2KCode(x.qs, i) | ((x.hmask[i % 32] >> (i / 32)) & 1) << 2; }
+// Q3_K's k-th scale (k in 0..15), -32..31: 4 low bits in byte k (k < 8) or
+// the high nibble of byte k - 8, 2 high bits in byte 8 + k % 4 at bit 2 (k / 4).
+inline int Q3KScale(const uint8_t* scales, int k) {
+  const int low = k < 8 ? scales[k] & 0xF : scales[k - 8] >> 4;
+  const int high = (scales[8 + k % 4] >> (2 * (k / 4))) & 3;
+  return (low | high << 4) - 32;
+}
+// IQ4_XS's scale of sub-block ib (0..7), -32..31.
+inline int IQ4XSScale(const BlockIQ4_XS& x, int ib) {
+  return (((x.scales_l[ib / 2] >> (4 * (ib % 2))) & 0xF) | ((x.scales_h >> (2 * ib)) & 3) << 4) - 32;
 }
 
 }  // namespace quant

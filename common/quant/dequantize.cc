@@ -94,6 +94,33 @@ void Q6_K(const BlockQ6_K* x, float* y, int64_t nb) {
   }
 }
 
+void Q2_K(const BlockQ2_K* x, float* y, int64_t nb) {
+  for (int64_t b = 0; b < nb; ++b, y += kQKK) {
+    const float d = F16ToF32(x[b].d), dmin = F16ToF32(x[b].dmin);
+    for (int i = 0; i < kQKK; ++i) {
+      const uint8_t sc = x[b].scales[i / 16];
+      y[i] = d * (sc & 0xF) * Q2KCode(x[b].qs, i) - dmin * (sc >> 4);
+    }
+  }
+}
+
+void Q3_K(const BlockQ3_K* x, float* y, int64_t nb) {
+  for (int64_t b = 0; b < nb; ++b, y += kQKK) {
+    const float d = F16ToF32(x[b].d);
+    for (int i = 0; i < kQKK; ++i) y[i] = d * Q3KScale(x[b].scales, i / 16) * (Q3KCode(x[b], i) - 4);
+  }
+}
+
+void IQ4_XS(const BlockIQ4_XS* x, float* y, int64_t nb) {
+  for (int64_t b = 0; b < nb; ++b) {
+    const float d = F16ToF32(x[b].d);
+    for (int ib = 0; ib < kQKK / kQK; ++ib, y += kQK) {
+      const float step = d * IQ4XSScale(x[b], ib);
+      for (int j = 0; j < kQK; ++j) y[j] = step * kIQ4NLValues[Q4Code(x[b].qs + 16 * ib, j)];
+    }
+  }
+}
+
 }  // namespace
 
 bool IsSupportedType(GgmlType type) {
@@ -107,6 +134,9 @@ bool IsSupportedType(GgmlType type) {
     case GgmlType::kQ4_1:
     case GgmlType::kQ5_1:
     case GgmlType::kIQ4_NL:
+    case GgmlType::kIQ4_XS:
+    case GgmlType::kQ2_K:
+    case GgmlType::kQ3_K:
     case GgmlType::kQ4_K:
     case GgmlType::kQ5_K:
     case GgmlType::kQ6_K: return true;
@@ -134,6 +164,9 @@ absl::Status DequantizeRow(GgmlType type, const void* src, float* dst, int64_t n
     case GgmlType::kQ4_1: Q4_1(static_cast<const BlockQ4_1*>(src), dst, nb); break;
     case GgmlType::kQ5_1: Q5_1(static_cast<const BlockQ5_1*>(src), dst, nb); break;
     case GgmlType::kIQ4_NL: IQ4_NL(static_cast<const BlockIQ4_NL*>(src), dst, nb); break;
+    case GgmlType::kIQ4_XS: IQ4_XS(static_cast<const BlockIQ4_XS*>(src), dst, nb); break;
+    case GgmlType::kQ2_K: Q2_K(static_cast<const BlockQ2_K*>(src), dst, nb); break;
+    case GgmlType::kQ3_K: Q3_K(static_cast<const BlockQ3_K*>(src), dst, nb); break;
     case GgmlType::kQ4_K: KQuant(static_cast<const BlockQ4_K*>(src), dst, nb); break;
     case GgmlType::kQ5_K: KQuant(static_cast<const BlockQ5_K*>(src), dst, nb); break;
     case GgmlType::kQ6_K: Q6_K(static_cast<const BlockQ6_K*>(src), dst, nb); break;

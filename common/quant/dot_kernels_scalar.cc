@@ -168,6 +168,58 @@ float DotQ6_K(const uint8_t* w, const uint8_t* a, int64_t n) {
   return sum;
 }
 
+// Q2_K: d * sc * q - dmin * m per sub-block of 16; the mins against the
+// activations' sums of 16.
+float DotQ2_K(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const BlockQ2_K* x = reinterpret_cast<const BlockQ2_K*>(w);
+  const BlockQ8_K* v = reinterpret_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    int isum = 0, imin = 0;
+    for (int g = 0; g < 16; ++g) {
+      int dot = 0;
+      for (int l = 0; l < 16; ++l) dot += Q2KCode(x[b].qs, 16 * g + l) * v[b].qs[16 * g + l];
+      isum += (x[b].scales[g] & 0xF) * dot;
+      imin += (x[b].scales[g] >> 4) * v[b].bsums[g];
+    }
+    sum += v[b].d * (F16ToF32(x[b].d) * isum - F16ToF32(x[b].dmin) * imin);
+  }
+  return sum;
+}
+
+// Q3_K: d * sc * (q - 4); the -4 against the activations' sums of 16.
+float DotQ3_K(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const BlockQ3_K* x = reinterpret_cast<const BlockQ3_K*>(w);
+  const BlockQ8_K* v = reinterpret_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    int isum = 0;
+    for (int g = 0; g < 16; ++g) {
+      int dot = 0;
+      for (int l = 0; l < 16; ++l) dot += Q3KCode(x[b], 16 * g + l) * v[b].qs[16 * g + l];
+      isum += Q3KScale(x[b].scales, g) * (dot - 4 * v[b].bsums[g]);
+    }
+    sum += F16ToF32(x[b].d) * v[b].d * isum;
+  }
+  return sum;
+}
+
+float DotIQ4_XS(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const BlockIQ4_XS* x = reinterpret_cast<const BlockIQ4_XS*>(w);
+  const BlockQ8_K* v = reinterpret_cast<const BlockQ8_K*>(a);
+  float sum = 0;
+  for (int64_t b = 0; b < n / kQKK; ++b) {
+    int isum = 0;
+    for (int ib = 0; ib < 8; ++ib) {
+      int dot = 0;
+      for (int j = 0; j < kQK; ++j) dot += kIQ4NLValues[Q4Code(x[b].qs + 16 * ib, j)] * v[b].qs[kQK * ib + j];
+      isum += IQ4XSScale(x[b], ib) * dot;
+    }
+    sum += F16ToF32(x[b].d) * v[b].d * isum;
+  }
+  return sum;
+}
+
 // Repacked Q4_K (see repack.h): lane i of each vector is sub-block i.
 float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
   const int64_t nb = n / kQKK;
@@ -284,6 +336,9 @@ APR_SCALAR_KERNEL(RowsQ5_1, DotQ5_1)
 APR_SCALAR_KERNEL(RowsQ4_K, DotQ4_K)
 APR_SCALAR_KERNEL(RowsQ5_K, DotQ5_K)
 APR_SCALAR_KERNEL(RowsQ6_K, DotQ6_K)
+APR_SCALAR_KERNEL(RowsQ2_K, DotQ2_K)
+APR_SCALAR_KERNEL(RowsQ3_K, DotQ3_K)
+APR_SCALAR_KERNEL(RowsIQ4_XS, DotIQ4_XS)
 APR_SCALAR_KERNEL(RowsQ4_KR, DotQ4_KR)
 APR_SCALAR_KERNEL(RowsQ6_KR, DotQ6_KR)
 #undef APR_SCALAR_KERNEL
@@ -312,6 +367,9 @@ DotRowsFn ScalarDotKernel(GgmlType type, bool repacked) {
     case GgmlType::kIQ4_NL: return RowsIQ4_NL;
     case GgmlType::kQ4_1: return RowsQ4_1;
     case GgmlType::kQ5_1: return RowsQ5_1;
+    case GgmlType::kIQ4_XS: return RowsIQ4_XS;
+    case GgmlType::kQ2_K: return RowsQ2_K;
+    case GgmlType::kQ3_K: return RowsQ3_K;
     case GgmlType::kQ4_K: return RowsQ4_K;
     case GgmlType::kQ5_K: return RowsQ5_K;
     case GgmlType::kQ6_K: return RowsQ6_K;

@@ -113,6 +113,80 @@ TEST(Dequantize, HandMadeBlocks) {
   EXPECT_FLOAT_EQ(k[69], 0.0f);                      // sub-block 2 has scale 0
 }
 
+// Q2_K: scale (low nibble) and min (high) per 16 weights; weight 32j + l of
+// a 128-weight half in bits 2j of qs[l].
+TEST(Dequantize, Q2KHandMadeBlock) {
+  BlockQ2_K b;
+  std::memset(&b, 0, sizeof(b));
+  b.d = F32ToF16(0.5f);
+  b.dmin = F32ToF16(0.25f);
+  b.scales[0] = 0xF1;   // sub-block 0: scale 1, min 15 (the largest)
+  b.scales[1] = 0x0F;   // sub-block 1: scale 15, min 0
+  b.scales[15] = 0x23;  // sub-block 15: scale 3, min 2
+  b.qs[0] = 0x03;       // weight 0: code 3
+  b.qs[16] = 0xC0;      // weight 16 + 96 = 112 (row 3 of half 0): code 3
+  b.qs[17] = 0x02;      // weight 17: code 2
+  b.qs[63] = 0xC0;      // weight 128 + 96 + 31 = 255: code 3
+  std::vector<float> y(256);
+  ASSERT_TRUE(DequantizeRow(GgmlType::kQ2_K, &b, y.data(), 256).ok());
+  EXPECT_FLOAT_EQ(y[0], 0.5f * 1 * 3 - 0.25f * 15);
+  EXPECT_FLOAT_EQ(y[1], -0.25f * 15);     // code 0: the min alone
+  EXPECT_FLOAT_EQ(y[17], 0.5f * 15 * 2);  // sub-block 1
+  EXPECT_FLOAT_EQ(y[16], 0.0f);
+  EXPECT_FLOAT_EQ(y[112], 0.0f);          // sub-block 7 has scale 0 and min 0
+  EXPECT_FLOAT_EQ(y[255], 0.5f * 3 * 3 - 0.25f * 2);
+  EXPECT_FLOAT_EQ(y[254], -0.25f * 2);
+}
+
+// Q3_K: value d * scale * (code - 4); the third bit of weight i is bit i/32 of
+// hmask[i % 32]; the scales' low nibbles in bytes 0-7, high bits in 8-11.
+TEST(Dequantize, Q3KHandMadeBlock) {
+  BlockQ3_K b;
+  std::memset(&b, 0, sizeof(b));
+  b.d = F32ToF16(0.5f);
+  // Scale 0 = 63 - 32 = 31 (the largest): low nibble 15, high bits 3.
+  b.scales[0] = 0x0F;
+  b.scales[8] = 0x03;
+  // Scale 9 = 0 - 32 = -32 (the smallest): low nibble 0 (high nibble of
+  // byte 1), high bits 0 (bits 4-5 of byte 9).
+  // Scale 15 = 0x25 - 32 = 5: low nibble 5 in byte 7's high nibble, high 2 at bits 6-7 of byte 11.
+  b.scales[7] = 0x50;
+  b.scales[11] = 0x80;
+  b.qs[0] = 0x03;      // weight 0: low bits 3
+  b.hmask[0] = 0x01;   // weight 0: third bit set, code 7
+  b.hmask[31] = 0x80;  // weight 7 * 32 + 31 = 255: third bit, low bits 0 -> code 4
+  std::vector<float> y(256);
+  ASSERT_TRUE(DequantizeRow(GgmlType::kQ3_K, &b, y.data(), 256).ok());
+  EXPECT_FLOAT_EQ(y[0], 0.5f * 31 * 3);    // code 7
+  EXPECT_FLOAT_EQ(y[1], 0.5f * 31 * -4);   // code 0
+  EXPECT_FLOAT_EQ(y[144], 0.5f * -32 * -4);  // sub-block 9
+  EXPECT_FLOAT_EQ(y[255], 0.0f);           // code 4
+  EXPECT_FLOAT_EQ(y[254], 0.5f * 5 * -4);  // sub-block 15, code 0
+  EXPECT_EQ(Q3KScale(b.scales, 9), -32);
+  EXPECT_EQ(Q3KScale(b.scales, 15), 5);
+}
+
+// IQ4_XS: IQ4_NL's levels per 32 weights, scale ls - 32 with ls's low 4 bits
+// in scales_l (odd sub-blocks in the high nibble), high 2 in scales_h.
+TEST(Dequantize, IQ4XSHandMadeBlock) {
+  BlockIQ4_XS b;
+  std::memset(&b, 0, sizeof(b));
+  b.d = F32ToF16(0.25f);
+  b.scales_l[0] = 0x0F;                           // sub-block 0: ls low 15, sub-block 1: 0
+  b.scales_h = static_cast<uint16_t>(3 | 2 << 14);  // sub-block 0: ls 63 (31); sub-block 7: high 2
+  b.scales_l[3] = 0x10;                           // sub-block 7: low 1 -> ls 33 (1)
+  for (int j = 0; j < 16; ++j) b.qs[j] = static_cast<uint8_t>(j | ((15 - j) << 4));
+  b.qs[16 * 7 + 15] = 0xF0;                       // sub-block 7: weight 15 level 0, weight 31 level 15
+  std::vector<float> y(256);
+  ASSERT_TRUE(DequantizeRow(GgmlType::kIQ4_XS, &b, y.data(), 256).ok());
+  EXPECT_FLOAT_EQ(y[0], 0.25f * 31 * -127);
+  EXPECT_FLOAT_EQ(y[15], 0.25f * 31 * 113);
+  EXPECT_FLOAT_EQ(y[16], 0.25f * 31 * 113);
+  EXPECT_FLOAT_EQ(y[32], 0.25f * -32 * -127);  // sub-block 1: ls 0, nibble 0
+  EXPECT_FLOAT_EQ(y[224 + 15], 0.25f * 1 * -127);
+  EXPECT_FLOAT_EQ(y[224 + 31], 0.25f * 1 * 113);
+}
+
 TEST(Dequantize, Q4KScalesUnpackAsPacked) {
   // Scales and mins 0..63 packed by the quantizer come back out.
   std::vector<float> x(256);
@@ -156,7 +230,8 @@ TEST(Quantize, RoundTripErrorIsBoundedPerFormat) {
   } cases[] = {{GgmlType::kF32, 0}, {GgmlType::kF16, 1e-3}, {GgmlType::kBF16, 5e-3},
                {GgmlType::kQ8_0, 0.01}, {GgmlType::kQ6_K, 0.03}, {GgmlType::kQ5_0, 0.06},
                {GgmlType::kQ5_K, 0.06}, {GgmlType::kQ5_1, 0.06}, {GgmlType::kQ4_K, 0.12},
-               {GgmlType::kIQ4_NL, 0.12}, {GgmlType::kQ4_1, 0.15}, {GgmlType::kQ4_0, 0.15}};
+               {GgmlType::kIQ4_NL, 0.12}, {GgmlType::kIQ4_XS, 0.12}, {GgmlType::kQ4_1, 0.15},
+               {GgmlType::kQ4_0, 0.15}, {GgmlType::kQ3_K, 0.2}, {GgmlType::kQ2_K, 0.35}};
   for (const auto& c : cases) {
     std::vector<uint8_t> bytes(*gguf::RowBytes(c.type, x.size()));
     ASSERT_TRUE(QuantizeRow(c.type, x.data(), bytes.data(), x.size()).ok());
@@ -172,7 +247,8 @@ TEST(Quantize, RoundTripErrorIsBoundedPerFormat) {
 
 TEST(Quantize, DegenerateRowsStayFinite) {
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1,
-                        GgmlType::kIQ4_NL, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+                        GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kQ2_K, GgmlType::kQ3_K,
+                        GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     for (float value : {0.0f, 1.0f, -3.0f, 1e-30f}) {
       std::vector<float> x(256, value);
       std::vector<uint8_t> bytes(*gguf::RowBytes(type, 256));
@@ -193,7 +269,7 @@ TEST(Quantize, RejectsPartialBlocksAndUnknownTypes) {
   EXPECT_FALSE(QuantizeRow(GgmlType::kQ4_K, x.data(), out.data(), 100).ok());
   EXPECT_FALSE(DequantizeRow(GgmlType::kQ8_0, out.data(), x.data(), 33).ok());
   EXPECT_FALSE(QuantizeRow(GgmlType::kIQ2_XS, x.data(), out.data(), 256).ok());
-  EXPECT_FALSE(IsSupportedType(GgmlType::kQ2_K));
+  EXPECT_FALSE(IsSupportedType(GgmlType::kIQ3_S));
 }
 
 }  // namespace

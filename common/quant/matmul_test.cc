@@ -20,7 +20,8 @@ using gguf::GgmlType;
 
 const GgmlType kTypes[] = {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16, GgmlType::kQ8_0,
                            GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1,
-                           GgmlType::kIQ4_NL, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
+                           GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kQ2_K, GgmlType::kQ3_K,
+                           GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K};
 
 struct Problem {
   WeightMatrix w;
@@ -238,7 +239,8 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
 TEST(DotKernels, AnyBlockBytesComputeAsTheReference) {
   constexpr int64_t kRows = 19, kCols = 768;
   for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1,
-                        GgmlType::kIQ4_NL, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K}) {
+                        GgmlType::kIQ4_NL, GgmlType::kIQ4_XS, GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K,
+                        GgmlType::kQ5_K, GgmlType::kQ6_K}) {
     std::mt19937 rng(static_cast<uint32_t>(type) + 11);
     std::uniform_real_distribution<float> scale(1.0f / 256, 1.0f / 16);
     const auto random_f16 = [&] { return F32ToF16(rng() % 2 ? scale(rng) : -scale(rng)); };
@@ -263,6 +265,12 @@ TEST(DotKernels, AnyBlockBytesComputeAsTheReference) {
         case GgmlType::kQ4_K:
           reinterpret_cast<BlockQ4_K*>(bytes.data())[b].d = random_f16();
           reinterpret_cast<BlockQ4_K*>(bytes.data())[b].dmin = random_f16();
+          break;
+        case GgmlType::kIQ4_XS: reinterpret_cast<BlockIQ4_XS*>(bytes.data())[b].d = random_f16(); break;
+        case GgmlType::kQ3_K: reinterpret_cast<BlockQ3_K*>(bytes.data())[b].d = random_f16(); break;
+        case GgmlType::kQ2_K:
+          reinterpret_cast<BlockQ2_K*>(bytes.data())[b].d = random_f16();
+          reinterpret_cast<BlockQ2_K*>(bytes.data())[b].dmin = random_f16();
           break;
         case GgmlType::kQ5_K:
           reinterpret_cast<BlockQ5_K*>(bytes.data())[b].d = random_f16();
@@ -537,7 +545,7 @@ TEST(MatMulDeathTest, GroupRefusesActivationsOfAnotherFormat) {
 }
 
 TEST(MatMul, CheckMatrixRejectsWhatItCannotRun) {
-  EXPECT_FALSE(CheckMatrix({GgmlType::kQ2_K, nullptr, 4, 256}).ok());
+  EXPECT_FALSE(CheckMatrix({GgmlType::kIQ3_S, nullptr, 4, 256}).ok());
   EXPECT_FALSE(CheckMatrix({GgmlType::kQ4_K, nullptr, 4, 100}).ok());
   EXPECT_FALSE(CheckMatrix({GgmlType::kQ8_0, nullptr, 0, 32}).ok());
   EXPECT_TRUE(CheckMatrix({GgmlType::kQ6_K, nullptr, 4, 512}).ok());

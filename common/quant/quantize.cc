@@ -113,78 +113,208 @@ int NearestIQ4NL(float v) {
   return k;
 }
 
-// Each block's d from a small search: the largest magnitude mapped to either
-// end of the grid (-127 or 113), scaled by 0.84 to 1.16, keeping the d of least
-// squared error once each weight takes its nearest level.
-void IQ4_NL(const float* x, BlockIQ4_NL* y, int64_t nb) {
-  for (int64_t i = 0; i < nb; ++i, x += kQK) {
-    const float max = SignedMax(x, kQK);
-    float best_d = 0, best_err = INFINITY;
-    for (int step = -4; step <= 4 && max != 0; ++step) {
-      for (const float end : {-127.0f, 113.0f}) {
-        const float d = F16ToF32(F32ToF16(max / end * (1 + 0.04f * step)));
-        if (d == 0) continue;
-        float err = 0;
-        for (int j = 0; j < kQK; ++j) {
-          const float e = x[j] - d * kIQ4NLValues[NearestIQ4NL(x[j] / d)];
-          err += e * e;
-        }
-        if (err < best_err) {
-          best_err = err;
-          best_d = d;
-        }
+// The scale of least squared error for n weights on IQ4_NL's grid: the
+// largest magnitude mapped to either end of the grid (-127 or 113), scaled by
+// 0.84 to 1.16, each weight at its nearest level. Round rounds a candidate
+// as its format stores it.
+template <typename RoundScale>
+float BestIQ4NLScale(const float* x, int n, RoundScale round) {
+  const float max = SignedMax(x, n);
+  float best_d = 0, best_err = INFINITY;
+  for (int step = -4; step <= 4 && max != 0; ++step) {
+    for (const float end : {-127.0f, 113.0f}) {
+      const float d = round(max / end * (1 + 0.04f * step));
+      if (d == 0) continue;
+      float err = 0;
+      for (int j = 0; j < n; ++j) {
+        const float e = x[j] - d * kIQ4NLValues[NearestIQ4NL(x[j] / d)];
+        err += e * e;
+      }
+      if (err < best_err) {
+        best_err = err;
+        best_d = d;
       }
     }
-    y[i].d = F32ToF16(best_d);
-    const float id = best_d != 0 ? 1 / best_d : 0;
-    for (int j = 0; j < kQK / 2; ++j) {
-      y[i].qs[j] = static_cast<uint8_t>(NearestIQ4NL(x[j] * id) | (NearestIQ4NL(x[j + kQK / 2] * id) << 4));
+  }
+  return best_d;
+}
+
+// 32 weights at their nearest levels for step d, in Q4_0's nibble order.
+void IQ4NLNibbles(const float* x, float d, uint8_t* qs) {
+  const float id = d != 0 ? 1 / d : 0;
+  for (int j = 0; j < kQK / 2; ++j) {
+    qs[j] = static_cast<uint8_t>(NearestIQ4NL(x[j] * id) | (NearestIQ4NL(x[j + kQK / 2] * id) << 4));
+  }
+}
+
+void IQ4_NL(const float* x, BlockIQ4_NL* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQK) {
+    const float d = BestIQ4NLScale(x, kQK, [](float v) { return F16ToF32(F32ToF16(v)); });
+    y[i].d = F32ToF16(d);
+    IQ4NLNibbles(x, d, y[i].qs);
+  }
+}
+
+// IQ4_XS: each sub-block's best scale in float, then the block's d (f16)
+// and signed 6-bit multiples of it.
+void IQ4_XS(const float* x, BlockIQ4_XS* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+    float scale[8], max_abs = 0;
+    for (int ib = 0; ib < 8; ++ib) {
+      scale[ib] = BestIQ4NLScale(x + kQK * ib, kQK, [](float v) { return v; });
+      max_abs = std::max(max_abs, std::fabs(scale[ib]));
+    }
+    y[i].d = F32ToF16(max_abs / 31);
+    const float d = F16ToF32(y[i].d);
+    y[i].scales_h = 0;
+    std::memset(y[i].scales_l, 0, sizeof(y[i].scales_l));
+    for (int ib = 0; ib < 8; ++ib) {
+      const int ls = d > 0 ? Clamp(Round(scale[ib] / d), -32, 31) + 32 : 32;
+      y[i].scales_l[ib / 2] |= static_cast<uint8_t>((ls & 0xF) << (4 * (ib % 2)));
+      y[i].scales_h |= static_cast<uint16_t>((ls >> 4) << (2 * ib));
+      IQ4NLNibbles(x + kQK * ib, d * (ls - 32), y[i].qs + 16 * ib);
     }
   }
 }
 
-// Q4_K's and Q5_K's shared part: a 256-weight block in 8 sub-blocks of 32,
-// each with a 6-bit scale and min packed in 12 bytes (blocks.h); codes q in
-// [0, kMax] such that value ~ d * sc * q - dmin * m.
-template <int kMax, typename Block>
-void KQuantScalesMins(const float* x, Block* y, uint8_t q[kQKK]) {
-  float scale[8], min[8];
+// The k-quants with mins: a 256-weight block in sub-blocks of kGroup, each
+// with a scale and a min that are kScaleMax-step multiples of the block's d
+// and dmin; codes q in [0, kMax] such that value ~ d * sc * q - dmin * m.
+// kSearch: each sub-block also tries its range shrunk about its centre
+// (2-bit codes gain from clipping the tails; wider codes keep the full range).
+struct ScalesMins {
+  uint16_t d, dmin;
+  uint8_t sc[16], m[16];
+};
+template <int kGroup, int kMax, int kScaleMax, bool kSearch>
+ScalesMins QuantizeScalesMins(const float* x, uint8_t q[kQKK]) {
+  constexpr int kGroups = kQKK / kGroup;
+  float scale[kGroups], min[kGroups];
   float max_scale = 0, max_min = 0;
-  for (int j = 0; j < 8; ++j) {
-    const float* s = x + 32 * j;
+  for (int j = 0; j < kGroups; ++j) {
+    const float* s = x + kGroup * j;
     float lo = 0, hi = s[0];
-    for (int l = 0; l < 32; ++l) {
+    for (int l = 0; l < kGroup; ++l) {
       lo = std::min(lo, s[l]);
       hi = std::max(hi, s[l]);
     }
     scale[j] = (hi - lo) / kMax;
     min[j] = -lo;
+    float best_err = INFINITY;
+    for (int shrink = 0; kSearch && shrink <= 6 && hi > lo; ++shrink) {
+      const float f = 1 - 0.05f * shrink, centre = 0.5f * (hi + lo);
+      const float lo_f = std::min(0.0f, centre - f * 0.5f * (hi - lo));
+      const float step = (centre + f * 0.5f * (hi - lo) - lo_f) / kMax;
+      float err = 0;
+      for (int l = 0; l < kGroup; ++l) {
+        const float e = s[l] - (lo_f + step * Clamp(Round((s[l] - lo_f) / step), 0, kMax));
+        err += e * e;
+      }
+      if (err < best_err) {
+        best_err = err;
+        scale[j] = step;
+        min[j] = -lo_f;
+      }
+    }
     max_scale = std::max(max_scale, scale[j]);
     max_min = std::max(max_min, min[j]);
   }
-  const float d = max_scale / 63, dmin = max_min / 63;
-  y->d = F32ToF16(d);
-  y->dmin = F32ToF16(dmin);
-  const float d16 = F16ToF32(y->d), dmin16 = F16ToF32(y->dmin);
-  uint8_t sc[8], m[8];
-  for (int j = 0; j < 8; ++j) {
-    sc[j] = static_cast<uint8_t>(d > 0 ? Clamp(Round(scale[j] / d), 0, 63) : 0);
-    m[j] = static_cast<uint8_t>(dmin > 0 ? Clamp(Round(min[j] / dmin), 0, 63) : 0);
+  ScalesMins out;
+  const float d = max_scale / kScaleMax, dmin = max_min / kScaleMax;
+  out.d = F32ToF16(d);
+  out.dmin = F32ToF16(dmin);
+  const float d16 = F16ToF32(out.d), dmin16 = F16ToF32(out.dmin);
+  for (int j = 0; j < kGroups; ++j) {
+    out.sc[j] = static_cast<uint8_t>(d > 0 ? Clamp(Round(scale[j] / d), 0, kScaleMax) : 0);
+    out.m[j] = static_cast<uint8_t>(dmin > 0 ? Clamp(Round(min[j] / dmin), 0, kScaleMax) : 0);
+    const float step = d16 * out.sc[j], offset = dmin16 * out.m[j];
+    for (int l = 0; l < kGroup; ++l) {
+      const float v = x[kGroup * j + l];
+      q[kGroup * j + l] = static_cast<uint8_t>(step > 0 ? Clamp(Round((v + offset) / step), 0, kMax) : 0);
+    }
   }
+  return out;
+}
+
+// Q4_K's and Q5_K's shared part: 8 sub-blocks of 32 with 6-bit scales and
+// mins packed in 12 bytes (blocks.h).
+template <int kMax, typename Block>
+void KQuantScalesMins(const float* x, Block* y, uint8_t q[kQKK]) {
+  const ScalesMins s = QuantizeScalesMins<32, kMax, 63, false>(x, q);
+  y->d = s.d;
+  y->dmin = s.dmin;
   std::memset(y->scales, 0, 12);
   for (int j = 0; j < 4; ++j) {
-    y->scales[j] = sc[j];
-    y->scales[j + 4] = m[j];
+    y->scales[j] = s.sc[j];
+    y->scales[j + 4] = s.m[j];
   }
   for (int j = 4; j < 8; ++j) {
-    y->scales[j + 4] = static_cast<uint8_t>((sc[j] & 0xF) | ((m[j] & 0xF) << 4));
-    y->scales[j - 4] |= static_cast<uint8_t>((sc[j] >> 4) << 6);
-    y->scales[j] |= static_cast<uint8_t>((m[j] >> 4) << 6);
+    y->scales[j + 4] = static_cast<uint8_t>((s.sc[j] & 0xF) | ((s.m[j] & 0xF) << 4));
+    y->scales[j - 4] |= static_cast<uint8_t>((s.sc[j] >> 4) << 6);
+    y->scales[j] |= static_cast<uint8_t>((s.m[j] >> 4) << 6);
   }
-  for (int j = 0; j < 8; ++j) {
-    const float step = d16 * sc[j], offset = dmin16 * m[j];
-    for (int l = 0; l < 32; ++l) {
-      q[32 * j + l] = static_cast<uint8_t>(step > 0 ? Clamp(Round((x[32 * j + l] + offset) / step), 0, kMax) : 0);
+}
+
+// Q2_K: 4-bit scales and mins, one byte a sub-block of 16; 2-bit codes in
+// Q2KCode's order.
+void Q2_K(const float* x, BlockQ2_K* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+    uint8_t q[kQKK];
+    const ScalesMins s = QuantizeScalesMins<16, 3, 15, true>(x, q);
+    y[i].d = s.d;
+    y[i].dmin = s.dmin;
+    for (int j = 0; j < 16; ++j) y[i].scales[j] = static_cast<uint8_t>(s.sc[j] | (s.m[j] << 4));
+    std::memset(y[i].qs, 0, sizeof(y[i].qs));
+    for (int w = 0; w < kQKK; ++w) y[i].qs[32 * (w / 128) + w % 32] |= static_cast<uint8_t>(q[w] << (2 * (w % 128 / 32)));
+  }
+}
+
+// Q3_K: per sub-block of 16 the scale of least squared error among the
+// largest magnitude mapped to code -4, shrunk by up to 30%; then signed
+// 6-bit multiples of the block's d.
+void Q3_K(const float* x, BlockQ3_K* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQKK) {
+    float scale[16], max_abs = 0;
+    for (int g = 0; g < 16; ++g) {
+      const float* s = x + 16 * g;
+      const float top = SignedMax(s, 16) / -4;
+      float best_err = INFINITY;
+      scale[g] = top;
+      for (int shrink = 0; shrink <= 6 && top != 0; ++shrink) {
+        const float step = top * (1 - 0.05f * shrink);
+        float err = 0;
+        for (int l = 0; l < 16; ++l) {
+          const float e = s[l] - step * Clamp(Round(s[l] / step), -4, 3);
+          err += e * e;
+        }
+        if (err < best_err) {
+          best_err = err;
+          scale[g] = step;
+        }
+      }
+      max_abs = std::max(max_abs, std::fabs(scale[g]));
+    }
+    y[i].d = F32ToF16(max_abs / 31);
+    const float d = F16ToF32(y[i].d);
+    std::memset(y[i].scales, 0, sizeof(y[i].scales));
+    std::memset(y[i].hmask, 0, sizeof(y[i].hmask));
+    std::memset(y[i].qs, 0, sizeof(y[i].qs));
+    for (int g = 0; g < 16; ++g) {
+      const int sc = d > 0 ? Clamp(Round(scale[g] / d), -32, 31) : 0;
+      const int biased = sc + 32;
+      if (g < 8) {
+        y[i].scales[g] |= static_cast<uint8_t>(biased & 0xF);
+      } else {
+        y[i].scales[g - 8] |= static_cast<uint8_t>((biased & 0xF) << 4);
+      }
+      y[i].scales[8 + g % 4] |= static_cast<uint8_t>((biased >> 4) << (2 * (g / 4)));
+      const float step = d * sc;
+      for (int l = 0; l < 16; ++l) {
+        const int w = 16 * g + l;
+        const int code = step != 0 ? Clamp(Round(x[w] / step), -4, 3) + 4 : 4;
+        y[i].qs[32 * (w / 128) + w % 32] |= static_cast<uint8_t>((code & 3) << (2 * (w % 128 / 32)));
+        y[i].hmask[w % 32] |= static_cast<uint8_t>((code >> 2) << (w / 32));
+      }
     }
   }
 }
@@ -303,6 +433,9 @@ absl::Status QuantizeRow(GgmlType type, const float* src, void* dst, int64_t n) 
     case GgmlType::kQ4_1: Q4_1(src, static_cast<BlockQ4_1*>(dst), nb); break;
     case GgmlType::kQ5_1: Q5_1(src, static_cast<BlockQ5_1*>(dst), nb); break;
     case GgmlType::kIQ4_NL: IQ4_NL(src, static_cast<BlockIQ4_NL*>(dst), nb); break;
+    case GgmlType::kIQ4_XS: IQ4_XS(src, static_cast<BlockIQ4_XS*>(dst), nb); break;
+    case GgmlType::kQ2_K: Q2_K(src, static_cast<BlockQ2_K*>(dst), nb); break;
+    case GgmlType::kQ3_K: Q3_K(src, static_cast<BlockQ3_K*>(dst), nb); break;
     case GgmlType::kQ4_K: Q4_K(src, static_cast<BlockQ4_K*>(dst), nb); break;
     case GgmlType::kQ5_K: Q5_K(src, static_cast<BlockQ5_K*>(dst), nb); break;
     case GgmlType::kQ6_K: Q6_K(src, static_cast<BlockQ6_K*>(dst), nb); break;

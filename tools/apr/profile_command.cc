@@ -3,8 +3,10 @@
 #include <cstdio>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/cost/model_spec.h"
 #include "common/cost/prediction.h"
+#include "common/model/tensor_layout.h"
 #include "common/report/profile_report.h"
 #include "common/report/profile_roofline.h"
 #include "tools/apr/command_util.h"
@@ -23,7 +25,7 @@ int RunProfile(const std::vector<std::string>& args) {
   parser.AddInt("threads", &threads, 1, 1024, "1 or all (default: the machine profile's threads)");
   parser.AddString("machine", &machine_file, "FILE", "machine profile JSON (default: cached, else measured)");
   parser.AddString("preset", &preset, "NAME", "profile a preset instead of a file (qwen2.5-1.5b, llama-2-7b, ...)");
-  parser.AddString("type", &scheme, "SCHEME", "with --preset: f32 f16 q8_0 q4_0 q4_k q6_k q4_k_m (default)");
+  parser.AddString("type", &scheme, "SCHEME", "with --preset: " + absl::StrJoin(model::SchemeNames(), " ") + " (default q4_k_m; llama-quantize's file types follow its per-tensor rules)");
   parser.AddFlag("json", &json, "print one JSON object (SI units, raw numbers)");
   parser.AddString("svg", &svg, "FILE", "place layer 0's ops on the roofline, as SVG");
   int exit_code = 0;

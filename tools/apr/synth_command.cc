@@ -3,8 +3,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/cpu/cpu_features.h"
 #include "common/model/synth.h"
+#include "common/model/tensor_layout.h"
 #include "common/report/progress_line.h"
 #include "common/report/units.h"
 #include "tools/apr/command_util.h"
@@ -17,7 +19,7 @@ int RunSynth(const std::vector<std::string>& args) {
   std::string preset, scheme = "q4_k_m", out;
   int64_t seed = 1;
   parser.AddString("preset", &preset, "NAME", "qwen2.5-0.5b, qwen2.5-1.5b, llama-3.2-1b, llama-2-7b, ch13-default");
-  parser.AddString("type", &scheme, "SCHEME", "f32 f16 bf16 q8_0 q4_0 q5_0 q4_k q6_k q4_k_m (default)");
+  parser.AddString("type", &scheme, "SCHEME", absl::StrJoin(model::SchemeNames(), " ") + " (default q4_k_m; llama-quantize's file types follow its per-tensor rules)");
   parser.AddString("output", &out, "FILE.gguf", "where to write (required)");
   parser.AddAlias("-o", "output");
   parser.AddInt("seed", &seed, 0, INT64_MAX, "random seed (default 1)");

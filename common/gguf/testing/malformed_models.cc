@@ -132,8 +132,8 @@ int main(int argc, char** argv) {
   // A type ggml knows and the engine does not run yet: the tensor, the type
   // and the types that run are named.
   cases.push_back({"unsupported-tensor-type.gguf",
-                   Model(c, "", "", nullptr, "blk.0.ffn_up.weight", GgmlType::kQ3_K),
-                   "tensor 'blk.0.ffn_up.weight': no matrix kernels for tensor type Q3_K (supported: F32, F16, Q4_0, "
+                   Model(c, "", "", nullptr, "blk.0.ffn_up.weight", GgmlType::kIQ3_S),
+                   "tensor 'blk.0.ffn_up.weight': no matrix kernels for tensor type IQ3_S (supported: F32, F16, Q4_0, "
                    "Q4_1",
                    /*run_only=*/true});
   add("partial-block-row.gguf", Patch<uint64_t>(good, q_dims, 100), "is not a multiple of the Q8_0 block size");
