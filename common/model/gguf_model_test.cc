@@ -152,9 +152,10 @@ TEST(TensorLayout, Q4KMMixesTypesAsLlamaCppDoes) {
   EXPECT_FALSE(LayoutForScheme(c, "q3_x").ok());
 }
 
-// The matrices' types per file type, as llama-quantize wrote them for the
-// qwen2.5-0.5b shape (llama.cpp snapshot d32676d, 2026-12-05): 896-wide rows
-// fall back to 32-weight formats, ffn_down's 4864-wide rows keep 256-blocks.
+// The matrices' types per file type, as llama-quantize wrote them (llama.cpp
+// snapshot d32676d, 2026-12-05) for the qwen2.5-0.5b shape, whose 896-wide
+// rows fall back to 32-weight formats while ffn_down's 4864-wide rows keep
+// 256-blocks, and for qwen2.5-1.5b's.
 TEST(TensorLayout, EveryFileTypeHoldsWhatLlamaQuantizeWrites) {
   using gguf::GgmlType;
   const std::map<std::string, std::map<GgmlType, int>> want = {
@@ -181,15 +182,28 @@ TEST(TensorLayout, EveryFileTypeHoldsWhatLlamaQuantizeWrites) {
        {{GgmlType::kIQ4_NL, 120}, {GgmlType::kIQ4_XS, 21}, {GgmlType::kQ5_1, 24}, {GgmlType::kQ5_K, 3},
         {GgmlType::kQ8_0, 1}}},
   };
-  for (const auto& [scheme, counts] : want) {
-    auto layout = LayoutForScheme(*FindPreset("qwen2.5-0.5b"), scheme);
-    ASSERT_TRUE(layout.ok()) << scheme << ": " << layout.status();
+  // The qwen2.5-1.5b shape: 1536- and 8960-wide rows, no fallbacks.
+  const std::map<std::string, std::map<GgmlType, int>> want_1_5b = {
+      {"q2_k", {{GgmlType::kQ2_K, 112}, {GgmlType::kQ3_K, 56}, {GgmlType::kQ4_K, 28}, {GgmlType::kQ6_K, 1}}},
+      {"q3_k_s", {{GgmlType::kQ3_K, 196}, {GgmlType::kQ6_K, 1}}},
+      {"q3_k_m", {{GgmlType::kQ3_K, 112}, {GgmlType::kQ4_K, 81}, {GgmlType::kQ5_K, 3}, {GgmlType::kQ6_K, 1}}},
+      {"q3_k_l", {{GgmlType::kQ3_K, 112}, {GgmlType::kQ5_K, 84}, {GgmlType::kQ6_K, 1}}},
+      {"q4_k_s", {{GgmlType::kQ4_K, 189}, {GgmlType::kQ5_K, 7}, {GgmlType::kQ6_K, 1}}},
+      {"q4_k_m", {{GgmlType::kQ4_K, 168}, {GgmlType::kQ6_K, 29}}},
+      {"q5_k_s", {{GgmlType::kQ5_K, 196}, {GgmlType::kQ6_K, 1}}},
+      {"iq4_xs", {{GgmlType::kIQ4_XS, 165}, {GgmlType::kQ5_K, 31}, {GgmlType::kQ6_K, 1}}},
+  };
+  const auto matrix_types = [](const std::string& preset, const std::string& scheme) {
+    auto layout = LayoutForScheme(*FindPreset(preset), scheme);
     std::map<GgmlType, int> got;
-    for (const TensorSpec& t : *layout) {
+    EXPECT_TRUE(layout.ok()) << scheme << ": " << layout.status();
+    for (const TensorSpec& t : layout.ok() ? *layout : std::vector<TensorSpec>{}) {
       if (t.IsMatrix()) ++got[t.type];
     }
-    EXPECT_EQ(got, counts) << scheme;
-  }
+    return got;
+  };
+  for (const auto& [scheme, counts] : want) EXPECT_EQ(matrix_types("qwen2.5-0.5b", scheme), counts) << scheme;
+  for (const auto& [scheme, counts] : want_1_5b) EXPECT_EQ(matrix_types("qwen2.5-1.5b", scheme), counts) << scheme;
 }
 
 }  // namespace

@@ -209,6 +209,7 @@ void Register() {
   } types[] = {{"Q4_K", GgmlType::kQ4_K}, {"Q5_K", GgmlType::kQ5_K}, {"Q6_K", GgmlType::kQ6_K},
                {"Q8_0", GgmlType::kQ8_0}, {"Q4_0", GgmlType::kQ4_0}, {"Q5_0", GgmlType::kQ5_0},
                {"Q4_1", GgmlType::kQ4_1}, {"Q5_1", GgmlType::kQ5_1}, {"IQ4_NL", GgmlType::kIQ4_NL},
+               {"IQ4_XS", GgmlType::kIQ4_XS}, {"Q2_K", GgmlType::kQ2_K}, {"Q3_K", GgmlType::kQ3_K},
                {"F16", GgmlType::kF16}, {"BF16", GgmlType::kBF16}};
   const int all = cpu::AvailableCpus();
   for (const auto& t : types) {
