@@ -1,5 +1,7 @@
 #include "common/cost/op_cost.h"
 
+#include <algorithm>
+
 namespace cost {
 namespace {
 
@@ -13,7 +15,7 @@ bool IsQuantized(gguf::GgmlType type) { return gguf::TypeInfo(type).quantized; }
 class OpBuilder {
  public:
   OpBuilder(const ModelSpec& spec, double tokens, double depth)
-      : spec_(spec), c_(spec.config), n_(tokens), depth_(depth) {}
+      : spec_(spec), c_(spec.config), arch_(spec.config.traits()), n_(tokens), depth_(depth) {}
 
   std::vector<OpCost> Build() {
     const double h = c_.hidden;
@@ -21,18 +23,29 @@ class OpBuilder {
     for (uint32_t l = 0; l < c_.n_layers; ++l) {
       const int i = static_cast<int>(l);
       Norm("attn_norm", i, TensorName::Block(i, "attn_norm.weight"), n_);
+      // A file holds q, k, v as three tensors or one (phi3); gate and up
+      // likewise: whichever it has is costed.
       Matmul("attn_q", i, TensorName::Block(i, "attn_q.weight"), n_);
       Matmul("attn_k", i, TensorName::Block(i, "attn_k.weight"), n_);
       Matmul("attn_v", i, TensorName::Block(i, "attn_v.weight"), n_);
-      Elementwise("rope", i, 3 * (c_.QDim() + c_.KvDim()), 2 * (c_.QDim() + c_.KvDim()));
+      Matmul("attn_qkv", i, TensorName::Block(i, "attn_qkv.weight"), n_);
+      const double heads_dim = c_.QDim() + c_.KvDim();
+      if (arch_.qk_norm) Elementwise("qk_norm", i, 4 * heads_dim, 2 * heads_dim);
+      Elementwise("rope", i, 3 * heads_dim, 2 * heads_dim);
       Attention(i);
       Matmul("attn_output", i, TensorName::Block(i, "attn_output.weight"), n_);
+      if (arch_.post_norms) Norm("attn_post_norm", i, TensorName::Block(i, "post_attention_norm.weight"), n_);
       Elementwise("residual", i, h, 3 * h);
       Norm("ffn_norm", i, TensorName::Block(i, "ffn_norm.weight"), n_);
       Matmul("ffn_gate", i, TensorName::Block(i, "ffn_gate.weight"), n_);
       Matmul("ffn_up", i, TensorName::Block(i, "ffn_up.weight"), n_);
-      Elementwise("silu_mul", i, 5.0 * c_.ffn, 3.0 * c_.ffn);
+      if (arch_.activation == model::FfnActivation::kGeluTanh) {
+        Elementwise("gelu_mul", i, 12.0 * c_.ffn, 3.0 * c_.ffn);
+      } else {
+        Elementwise("silu_mul", i, 5.0 * c_.ffn, 3.0 * c_.ffn);
+      }
       Matmul("ffn_down", i, TensorName::Block(i, "ffn_down.weight"), n_);
+      if (arch_.post_norms) Norm("ffn_post_norm", i, TensorName::Block(i, "post_ffw_norm.weight"), n_);
       Elementwise("residual", i, h, 3 * h);
     }
     // Only the last token's logits are needed.
@@ -94,9 +107,16 @@ class OpBuilder {
 
   void Attention(int layer) {
     const double q = c_.QDim(), kv = c_.KvDim(), heads = c_.n_heads;
-    // Query-key pairs: each new token sees the cache and the new tokens up to itself.
-    const double pairs = n_ * depth_ + n_ * (n_ + 1) / 2;
-    const double keys_read = depth_ + n_;  // each cached/new key row read once per pass
+    // Query-key pairs: each new token sees the cache and the new tokens up
+    // to itself; in a sliding-window layer, at most the window's last keys.
+    double pairs = n_ * depth_ + n_ * (n_ + 1) / 2;
+    double keys_read = depth_ + n_;  // each cached/new key row read once per pass
+    if (c_.IsSlidingLayer(static_cast<uint32_t>(layer))) {
+      const double window = c_.sliding_window;
+      pairs = 0;
+      for (double t = 0; t < n_; ++t) pairs += std::min(depth_ + t + 1, window);
+      keys_read = std::min(depth_ + n_, window + n_ - 1);
+    }
     OpCost write{"kv_store", layer, ""};
     write.traffic = Traffic::kKvCache;
     write.act_bytes = n_ * 2 * kv * kF32;
@@ -127,6 +147,7 @@ class OpBuilder {
 
   const ModelSpec& spec_;
   const model::ModelConfig& c_;
+  const model::ArchTraits& arch_;
   double n_, depth_;
   std::vector<OpCost> ops_;
 };

@@ -45,7 +45,7 @@ void Add(float* x, const float* y, int64_t n) { simd::BestFloatOps().axpy(1.0f, 
 const char* OpName(Op op) {
   static const char* const kNames[] = {"embed",    "attn_norm", "qkv",  "rope",     "attention",
                                        "attn_output", "ffn_norm", "gate_up", "activation", "down",
-                                       "residual", "output_norm", "output"};
+                                       "residual", "output_norm", "output", "qk_norm", "post_norm"};
   return kNames[static_cast<int>(op)];
 }
 
@@ -59,10 +59,9 @@ double OpTimes::Total() const {
 
 Transformer::Transformer(const ModelWeights& weights, parallel::ThreadPool& pool, int max_context)
     : w_(weights), c_(weights.config()), pool_(pool), max_context_(max_context) {
-  const int64_t half = c_.head_dim / 2;
-  for (int64_t i = 0; i < half; ++i) {
-    inv_freq_.push_back(static_cast<float>(std::pow(double(c_.rope_theta), -2.0 * i / c_.head_dim)));
-  }
+  inv_freq_[0] = RopeInverseFrequencies(c_, weights.RopeFactors(max_context), /*sliding=*/false);
+  inv_freq_[1] = RopeInverseFrequencies(c_, {}, /*sliding=*/true);
+  rope_mscale_ = c_.rope_attn_factor;
   k_cache_.assign(c_.n_layers, std::vector<float>(size_t(max_context) * c_.KvDim()));
   v_cache_.assign(c_.n_layers, std::vector<float>(size_t(max_context) * c_.KvDim()));
   scores_.resize(pool.num_threads() * size_t(c_.n_heads / c_.n_kv_heads) * size_t(max_context));
@@ -83,7 +82,8 @@ void Transformer::ForTokens(const char* tag, int64_t n, const std::function<void
 void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
   const int64_t hd = c_.head_dim, q_dim = c_.QDim(), head_stride = int64_t(max_context_) * hd;
   const int64_t group = c_.n_heads / c_.n_kv_heads;
-  const float scale = 1.0f / std::sqrt(static_cast<float>(hd));
+  const float scale = c_.AttentionScale();
+  const int64_t window = c_.IsSlidingLayer(layer) ? c_.sliding_window : 0;
   const float* keys = k_cache_[layer].data();
   const float* values = v_cache_[layer].data();
   // A unit is a run of query heads that share one KV head, so each key and
@@ -102,19 +102,22 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
     const int64_t h0 = kvh * group + int64_t(unit % splits) * per_unit;
     const int64_t heads = std::min(per_unit, (kvh + 1) * group - h0);
     if (heads <= 0) return;
-    const int64_t seen = pos0 + t + 1;  // causal: keys 0..pos0+t
+    // Causal: keys 0..pos0+t; in a sliding window only the last `window`.
+    const int64_t end = pos0 + t + 1, first = window > 0 ? std::max<int64_t>(0, end - window) : 0;
+    const float* k_head = keys + kvh * head_stride + first * hd;
+    const float* v_head = values + kvh * head_stride + first * hd;
     if (n == 1 && h0 == kvh * group) {
       // Decode: the weights streamed since this layer's cache was last read
       // have evicted it; ask for all of this KV head's keys and values at
       // once rather than a few rows at a time as the loops reach them.
-      for (int64_t i = 0; i < seen * hd; i += 16) {
-        __builtin_prefetch(keys + kvh * head_stride + i, 0, 2);
-        __builtin_prefetch(values + kvh * head_stride + i, 0, 2);
+      for (int64_t i = 0; i < (end - first) * hd; i += 16) {
+        __builtin_prefetch(k_head + i, 0, 2);
+        __builtin_prefetch(v_head + i, 0, 2);
       }
     }
     float* scores = scores_.data() + thread * size_t(group) * size_t(max_context_);
-    ops.attend_group(q_.data() + t * q_dim + h0 * hd, heads, keys + kvh * head_stride, values + kvh * head_stride, hd,
-                     seen, hd, scale, scores, attn_.data() + t * q_dim + h0 * hd);
+    ops.attend_group(q_.data() + t * q_dim + h0 * hd, heads, k_head, v_head, hd, end - first, hd, scale, scores,
+                     attn_.data() + t * q_dim + h0 * hd);
   });
 }
 
@@ -124,6 +127,7 @@ void Transformer::Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& op
   a.Quantize(pool_, norm_.data());
   const int layer = static_cast<int>(&l - &w_.layer(0));
   const bool same_format = l.gate.type == l.up.type && l.gate.repacked == l.up.repacked;
+  const auto act = c_.traits().activation == FfnActivation::kGeluTanh ? GeluMul : SiluMul;
   if (options.fused_ffn && same_format) {
     // One dispatch: each task computes the same rows of gate and up, then
     // applies silu(gate) * up to them while they are in cache.
@@ -138,7 +142,7 @@ void Transformer::Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& op
       gk.fn(l.gate.data + r0 * gb, gb, r1 - r0, a.row(0), a.row_bytes(), n, c_.hidden, gate_.data() + r0, f);
       uk.fn(l.up.data + r0 * ub, ub, r1 - r0, a.row(0), a.row_bytes(), n, c_.hidden, up_.data() + r0, f);
       for (int64_t t = 0; t < n; ++t) {
-        SiluMul(gate_.data() + t * f + r0, up_.data() + t * f + r0, r1 - r0, hidden_.data() + t * f + r0);
+        act(gate_.data() + t * f + r0, up_.data() + t * f + r0, r1 - r0, hidden_.data() + t * f + r0);
       }
     });
   } else {
@@ -152,7 +156,7 @@ void Transformer::Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& op
       }
     }
     OpTimer timer(options.times, layer, Op::kActivation);
-    SiluMul(gate_.data(), up_.data(), n * f, hidden_.data());
+    act(gate_.data(), up_.data(), n * f, hidden_.data());
   }
   OpTimer timer(options.times, layer, Op::kDown);
   quant::MatMul(pool_, "ffn.down", l.down, hidden_.data(), n, attn_.data());
@@ -176,21 +180,30 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
   gate_.resize(n * f);
   up_.resize(n * f);
   hidden_.resize(n * f);
-  cos_.resize(n * half);
-  sin_.resize(n * half);
+  const ArchTraits& arch = c_.traits();
+  const int rope_sets = c_.sliding_window > 0 ? 2 : 1;
   const int64_t pos0 = position_;
   {
     OpTimer timer(options.times, -1, Op::kEmbed);
+    const float embed_scale = arch.scale_embeddings ? std::sqrt(static_cast<float>(h)) : 1.0f;
+    for (int set = 0; set < rope_sets; ++set) {
+      cos_[set].resize(n * half);
+      sin_[set].resize(n * half);
+    }
     for (int64_t t = 0; t < n; ++t) {
       if (auto s = w_.Embed(tokens[t], x_.data() + t * h); !s.ok()) return s;
-      for (int64_t i = 0; i < half; ++i) {
-        const double angle = double(pos0 + t) * inv_freq_[i];
-        cos_[t * half + i] = static_cast<float>(std::cos(angle));
-        sin_[t * half + i] = static_cast<float>(std::sin(angle));
+      if (embed_scale != 1.0f) {
+        for (int64_t i = 0; i < h; ++i) x_[t * h + i] *= embed_scale;
+      }
+      for (int set = 0; set < rope_sets; ++set) {
+        for (int64_t i = 0; i < half; ++i) {
+          const double angle = double(pos0 + t) * inv_freq_[set][i];
+          cos_[set][t * half + i] = static_cast<float>(std::cos(angle) * rope_mscale_);
+          sin_[set][t * half + i] = static_cast<float>(std::sin(angle) * rope_mscale_);
+        }
       }
     }
   }
-  const bool neox = c_.arch == "qwen2";
   for (uint32_t li = 0; li < c_.n_layers; ++li) {
     const int layer = static_cast<int>(li);
     const LayerWeights& l = w_.layer(layer);
@@ -224,11 +237,26 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
         AddBias(v_.data() + t * kv_dim, l.v_bias, kv_dim);
       });
     }
+    if (arch.qk_norm) {
+      OpTimer timer(options.times, layer, Op::kQkNorm);
+      ForTokens("attn.qk_norm", n, [&](int64_t t) {
+        for (uint32_t hh = 0; hh < c_.n_heads; ++hh) {
+          float* head = q_.data() + t * q_dim + hh * c_.head_dim;
+          RmsNorm(head, l.q_norm.data(), c_.norm_eps, c_.head_dim, head);
+        }
+        for (uint32_t hh = 0; hh < c_.n_kv_heads; ++hh) {
+          float* head = k_.data() + t * kv_dim + hh * c_.head_dim;
+          RmsNorm(head, l.k_norm.data(), c_.norm_eps, c_.head_dim, head);
+        }
+      });
+    }
     {
       OpTimer timer(options.times, layer, Op::kRope);
+      const int set = c_.IsSlidingLayer(li) ? 1 : 0;
+      const bool neox = arch.rope_neox;
       ForTokens("attn.rope", n, [&](int64_t t) {
-        const float* cs = cos_.data() + t * half;
-        const float* sn = sin_.data() + t * half;
+        const float* cs = cos_[set].data() + t * half;
+        const float* sn = sin_[set].data() + t * half;
         float* q = q_.data() + t * q_dim;
         float* k = k_.data() + t * kv_dim;
         for (uint32_t hh = 0; hh < c_.n_heads; ++hh) Rope(q + hh * c_.head_dim, cs, sn, c_.head_dim, neox);
@@ -249,6 +277,12 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
       OpTimer timer(options.times, layer, Op::kAttnOutput);
       quant::MatMul(pool_, "attn.output", l.o, attn_.data(), n, norm_.data());
     }
+    if (arch.post_norms) {
+      OpTimer timer(options.times, layer, Op::kPostNorm);
+      ForTokens("attn.post_norm", n, [&](int64_t t) {
+        RmsNorm(norm_.data() + t * h, l.post_attn_norm.data(), c_.norm_eps, h, norm_.data() + t * h);
+      });
+    }
     {
       OpTimer timer(options.times, layer, Op::kResidual);
       ForTokens("residual", n, [&](int64_t t) { Add(x_.data() + t * h, norm_.data() + t * h, h); });
@@ -260,6 +294,12 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
       });
     }
     Ffn(l, n, options);
+    if (arch.post_norms) {
+      OpTimer timer(options.times, layer, Op::kPostNorm);
+      ForTokens("ffn.post_norm", n, [&](int64_t t) {
+        RmsNorm(attn_.data() + t * h, l.post_ffn_norm.data(), c_.norm_eps, h, attn_.data() + t * h);
+      });
+    }
     {
       OpTimer timer(options.times, layer, Op::kResidual);
       ForTokens("residual", n, [&](int64_t t) { Add(x_.data() + t * h, attn_.data() + t * h, h); });
@@ -283,6 +323,9 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
   OpTimer timer(options.times, -1, Op::kOutput);
   logits->resize(count * c_.vocab);
   quant::MatMul(pool_, "output", w_.output(), norm_.data(), count, logits->data());
+  if (const float cap = c_.final_logit_softcap; cap > 0) {
+    for (float& v : *logits) v = cap * std::tanh(v / cap);
+  }
   return absl::OkStatus();
 }
 

@@ -11,6 +11,11 @@
 // x += down(silu(gate(n2)) * up(n2)) with n2 = rmsnorm(x). The FFN's gate and
 // up run in one dispatch with the activation applied in the same pass
 // (fused), or as two dispatches plus an activation pass (unfused).
+// The families differ by data (model_config.h's ArchTraits): q and k heads
+// normed before rope (qwen3, gemma3), the outputs of attention and the FFN
+// normed before their residual adds and a GELU gate (gemma3), rope's pairing,
+// sliding-window layers with their own rope base (gemma3), rope factors
+// (Llama 3.x's rope_freqs), linear rope scaling, a final logit softcap.
 #ifndef APR_COMMON_MODEL_FORWARD_H_
 #define APR_COMMON_MODEL_FORWARD_H_
 
@@ -31,7 +36,7 @@ namespace model {
 // The ops a layer runs, for per-op timing.
 enum class Op {
   kEmbed, kAttnNorm, kQkv, kRope, kAttention, kAttnOutput, kFfnNorm, kGateUp, kActivation, kDown,
-  kResidual, kOutputNorm, kOutput, kCount
+  kResidual, kOutputNorm, kOutput, kQkNorm, kPostNorm, kCount
 };
 const char* OpName(Op op);
 
@@ -83,14 +88,18 @@ class Transformer {
   parallel::ThreadPool& pool_;
   int max_context_;
   int position_ = 0;
-  std::vector<float> inv_freq_;               // head_dim / 2 rope frequencies
+  // Rope frequencies (head_dim / 2) of the full-attention layers [0] and of
+  // the sliding-window layers [1], and cos/sin tables of each for the batch.
+  std::array<std::vector<double>, 2> inv_freq_;
+  float rope_mscale_ = 1;  // cos and sin times rope.scaling.attn_factor
   // Per layer, n_kv_heads x max_context x head_dim: each KV head's keys (and
   // values) are one contiguous run, which attention reads front to back.
   std::vector<std::vector<float>> k_cache_, v_cache_;
   // Scratch, sized for the current batch; the matrix products' inputs and
   // outputs start on cache lines.
   quant::LineAlignedFloats x_, norm_, q_, k_, v_, attn_, gate_, up_, hidden_;
-  std::vector<float> cos_, sin_, scores_;
+  std::array<std::vector<float>, 2> cos_, sin_;
+  std::vector<float> scores_;
 };
 
 }  // namespace model

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <numeric>
 
+#include "common/model/ops.h"
 #include "common/model/synth.h"
 #include "common/quant/dequantize.h"
 #include "gtest/gtest.h"
@@ -11,9 +12,14 @@
 namespace model {
 namespace {
 
-ModelConfig Tiny(const std::string& arch) {
+// A two-layer model of each family; "llama3" is llama with Llama 3.x rope
+// scaling (its factors vary across this head's frequencies), "gemma3" has a
+// sliding-window layer (window 4 of an 11-token prompt) then a global one
+// with linear rope scaling, and a logit softcap.
+ModelConfig Tiny(const std::string& name) {
+  const std::string arch = name == "llama3" ? "llama" : name;
   ModelConfig c;
-  c.name = "tiny-" + arch;
+  c.name = "tiny-" + name;
   c.arch = arch;
   c.n_layers = 2;
   c.hidden = 256;
@@ -23,12 +29,22 @@ ModelConfig Tiny(const std::string& arch) {
   c.ffn = 512;
   c.vocab = 320;
   c.context_length = 64;
-  c.tied_embeddings = arch == "qwen2";
+  c.tied_embeddings = arch == "qwen2" || arch == "qwen3" || arch == "gemma3";
   c.qkv_bias = arch == "qwen2";
-  c.rope_theta = arch == "qwen2" ? 1e6f : 1e4f;
+  c.rope_theta = arch == "llama" || arch == "phi3" ? 1e4f : 1e6f;
   c.norm_eps = 1e-6f;
+  if (name == "llama3") c.llama3_rope = {8.0f, 1.0f, 4.0f, 16};
+  if (arch == "gemma3") {
+    c.sliding_window = 4;
+    c.swa_period = 2;
+    c.rope_theta_swa = 1e4f;
+    c.rope_linear_factor = 2.0f;
+    c.final_logit_softcap = 5.0f;
+  }
   return c;
 }
+
+const char* const kFamilies[] = {"llama", "llama3", "qwen2", "qwen3", "gemma3", "phi3"};
 
 // `repack`: as the engine loads it (true), or the file's layout as is, which
 // the reference dequantizes (false).
@@ -60,24 +76,35 @@ std::vector<std::vector<float>> ReferenceForward(const ModelWeights& w, const st
       y[r] = static_cast<float>(s);
     }
   };
-  auto rmsnorm = [&](const float* x, const std::vector<float>& wt, float* y) {
+  auto rmsnorm_n = [&](const float* x, const std::vector<float>& wt, int64_t len, float* y) {
     double ss = 0;
-    for (int64_t i = 0; i < h; ++i) ss += double(x[i]) * x[i];
-    const double scale = 1.0 / std::sqrt(ss / h + c.norm_eps);
-    for (int64_t i = 0; i < h; ++i) y[i] = static_cast<float>(x[i] * scale * wt[i]);
+    for (int64_t i = 0; i < len; ++i) ss += double(x[i]) * x[i];
+    const double scale = 1.0 / std::sqrt(ss / len + c.norm_eps);
+    for (int64_t i = 0; i < len; ++i) y[i] = static_cast<float>(x[i] * scale * wt[i]);
   };
-  auto rope = [&](float* v, int64_t pos) {
+  auto rmsnorm = [&](const float* x, const std::vector<float>& wt, float* y) { rmsnorm_n(x, wt, h, y); };
+  const bool neox = c.arch != "llama";
+  const std::vector<float>& factors = w.RopeFactors(64);
+  auto rope = [&](float* v, int64_t pos, bool sliding) {
     for (int64_t i = 0; i < hd / 2; ++i) {
-      const double angle = pos * std::pow(double(c.rope_theta), -2.0 * i / hd);
-      const int64_t a = c.arch == "qwen2" ? i : 2 * i, b = c.arch == "qwen2" ? i + hd / 2 : 2 * i + 1;
+      const double theta = sliding ? c.rope_theta_swa : c.rope_theta;
+      const double divisor = sliding ? 1.0 : c.rope_linear_factor * (factors.empty() ? 1.0 : factors[i]);
+      const double angle = pos * std::pow(theta, -2.0 * i / hd) / divisor;
+      const int64_t a = neox ? i : 2 * i, b = neox ? i + hd / 2 : 2 * i + 1;
       const double x0 = v[a], x1 = v[b];
       v[a] = static_cast<float>(x0 * std::cos(angle) - x1 * std::sin(angle));
       v[b] = static_cast<float>(x0 * std::sin(angle) + x1 * std::cos(angle));
     }
   };
   std::vector<std::vector<float>> x(n, std::vector<float>(h));
-  for (int64_t t = 0; t < n; ++t) EXPECT_TRUE(w.Embed(tokens[t], x[t].data()).ok());
+  for (int64_t t = 0; t < n; ++t) {
+    EXPECT_TRUE(w.Embed(tokens[t], x[t].data()).ok());
+    if (c.arch == "gemma3") {
+      for (float& v : x[t]) v *= std::sqrt(static_cast<float>(h));
+    }
+  }
   for (uint32_t l = 0; l < c.n_layers; ++l) {
+    const bool sliding = c.IsSlidingLayer(l);
     const LayerWeights& L = w.layer(l);
     const auto q_w = dense(L.q), k_w = dense(L.k), v_w = dense(L.v), o_w = dense(L.o);
     const auto g_w = dense(L.gate), u_w = dense(L.up), d_w = dense(L.down);
@@ -92,34 +119,52 @@ std::vector<std::vector<float>> ReferenceForward(const ModelWeights& w, const st
       for (int64_t i = 0; i < qd && !L.q_bias.empty(); ++i) Q[t][i] += L.q_bias[i];
       for (int64_t i = 0; i < kvd && !L.k_bias.empty(); ++i) K[t][i] += L.k_bias[i];
       for (int64_t i = 0; i < kvd && !L.v_bias.empty(); ++i) V[t][i] += L.v_bias[i];
-      for (uint32_t hh = 0; hh < c.n_heads; ++hh) rope(Q[t].data() + hh * hd, t);
-      for (uint32_t hh = 0; hh < c.n_kv_heads; ++hh) rope(K[t].data() + hh * hd, t);
+      for (uint32_t hh = 0; hh < c.n_heads && !L.q_norm.empty(); ++hh) {
+        rmsnorm_n(Q[t].data() + hh * hd, L.q_norm, hd, Q[t].data() + hh * hd);
+      }
+      for (uint32_t hh = 0; hh < c.n_kv_heads && !L.k_norm.empty(); ++hh) {
+        rmsnorm_n(K[t].data() + hh * hd, L.k_norm, hd, K[t].data() + hh * hd);
+      }
+      for (uint32_t hh = 0; hh < c.n_heads; ++hh) rope(Q[t].data() + hh * hd, t, sliding);
+      for (uint32_t hh = 0; hh < c.n_kv_heads; ++hh) rope(K[t].data() + hh * hd, t, sliding);
     }
     for (int64_t t = 0; t < n; ++t) {
       std::vector<float> att(qd, 0.0f), o(h);
       for (uint32_t hh = 0; hh < c.n_heads; ++hh) {
         const int64_t kvh = hh / (c.n_heads / c.n_kv_heads);
-        std::vector<double> s(t + 1);
-        for (int64_t j = 0; j <= t; ++j) {
+        // Keys 0..t, or in a sliding window the last `sliding_window` of them.
+        const int64_t first = sliding ? std::max<int64_t>(0, t + 1 - c.sliding_window) : 0;
+        std::vector<double> s(t + 1 - first);
+        for (int64_t j = first; j <= t; ++j) {
           double dot = 0;
           for (int64_t d = 0; d < hd; ++d) dot += double(Q[t][hh * hd + d]) * K[j][kvh * hd + d];
-          s[j] = dot / std::sqrt(double(hd));
+          s[j - first] = dot / std::sqrt(double(hd));
         }
         const double mx = *std::max_element(s.begin(), s.end());
         double sum = 0;
         for (double& v : s) sum += (v = std::exp(v - mx));
-        for (int64_t j = 0; j <= t; ++j) {
-          for (int64_t d = 0; d < hd; ++d) att[hh * hd + d] += static_cast<float>(s[j] / sum * V[j][kvh * hd + d]);
+        for (int64_t j = first; j <= t; ++j) {
+          for (int64_t d = 0; d < hd; ++d) {
+            att[hh * hd + d] += static_cast<float>(s[j - first] / sum * V[j][kvh * hd + d]);
+          }
         }
       }
       matvec(o_w, h, qd, att.data(), o.data());
+      if (!L.post_attn_norm.empty()) rmsnorm(o.data(), L.post_attn_norm, o.data());
       for (int64_t i = 0; i < h; ++i) x[t][i] += o[i];
       std::vector<float> nx(h), g(c.ffn), u(c.ffn), a(c.ffn), dn(h);
       rmsnorm(x[t].data(), L.ffn_norm, nx.data());
       matvec(g_w, c.ffn, h, nx.data(), g.data());
       matvec(u_w, c.ffn, h, nx.data(), u.data());
-      for (uint32_t i = 0; i < c.ffn; ++i) a[i] = g[i] / (1 + std::exp(-g[i])) * u[i];
+      for (uint32_t i = 0; i < c.ffn; ++i) {
+        const double gi = g[i];
+        const double act = c.arch == "gemma3"
+                               ? 0.5 * gi * (1 + std::tanh(std::sqrt(2 / M_PI) * (gi + 0.044715 * gi * gi * gi)))
+                               : gi / (1 + std::exp(-gi));
+        a[i] = static_cast<float>(act * u[i]);
+      }
       matvec(d_w, h, c.ffn, a.data(), dn.data());
+      if (!L.post_ffn_norm.empty()) rmsnorm(dn.data(), L.post_ffn_norm, dn.data());
       for (int64_t i = 0; i < h; ++i) x[t][i] += dn[i];
     }
   }
@@ -129,6 +174,9 @@ std::vector<std::vector<float>> ReferenceForward(const ModelWeights& w, const st
     std::vector<float> nx(h);
     rmsnorm(x[t].data(), w.output_norm(), nx.data());
     matvec(out_w, c.vocab, h, nx.data(), logits[t].data());
+    if (c.final_logit_softcap > 0) {
+      for (float& v : logits[t]) v = static_cast<float>(c.final_logit_softcap * std::tanh(v / c.final_logit_softcap));
+    }
   }
   return logits;
 }
@@ -154,7 +202,7 @@ const std::vector<int32_t> kPrompt = {1, 17, 250, 3, 99, 42, 7, 300, 5, 128, 64}
 // every product; over 2 layers and the head that costs a few percent of the
 // spread (measured: up to ~3%), so they are held to 5%.
 TEST(Forward, MatchesThePlainFloatReference) {
-  for (const char* arch : {"llama", "qwen2"}) {
+  for (const char* arch : kFamilies) {
     for (const auto& [scheme, tolerance] : std::vector<std::pair<std::string, double>>{
              {"f32", 1e-4}, {"f16", 1e-4}, {"bf16", 2e-2}, {"q8_0", 0.05}, {"q4_k_m", 0.05}}) {
       auto w = Synth(Tiny(arch), scheme);
@@ -178,6 +226,39 @@ TEST(Forward, MatchesThePlainFloatReference) {
   }
 }
 
+// Llama 3.1's rope scaling (factor 8, low/high frequency factors 1 and 4,
+// original context 8192) as Meta's reference states it: wavelengths above
+// 8192 divide their frequency by 8, below 2048 keep it, and between blend
+// 1/8 and 1 linearly in original_context / wavelength. The angle at
+// positions past the original context is where it matters.
+TEST(Rope, Llama3ScalingRotatesAsDefinedAtLongPositions) {
+  const ModelConfig c = *FindPreset("llama-3.1-8b");
+  const std::vector<float> factors = Llama3RopeFactors(c);
+  ASSERT_EQ(factors.size(), 64u);
+  const std::vector<double> inv_freq = RopeInverseFrequencies(c, factors, /*sliding=*/false);
+  int divided = 0, kept = 0, blended = 0;
+  for (int i = 0; i < 64; ++i) {
+    const double freq = std::pow(5e5, -2.0 * i / 128), wavelen = 2 * M_PI / freq;
+    double want = freq;
+    if (wavelen > 8192) {
+      want = freq / 8, ++divided;
+    } else if (wavelen >= 2048) {
+      const double smooth = (8192 / wavelen - 1) / (4 - 1);
+      want = (1 - smooth) * freq / 8 + smooth * freq, ++blended;
+    } else {
+      ++kept;
+    }
+    for (double pos : {4000.0, 8192.0, 65536.0, 131071.0}) {
+      // The file stores the divisors as float: 2^-24 of each angle.
+      EXPECT_NEAR(std::remainder(pos * inv_freq[i] - pos * want, 2 * M_PI), 0, 1e-7 * (1 + pos * want))
+          << "frequency " << i << " position " << pos;
+    }
+  }
+  EXPECT_GT(divided, 0);
+  EXPECT_GT(kept, 0);
+  EXPECT_GT(blended, 0);
+}
+
 TEST(Synth, FileTypeIsTheSchemeAsLlamaCppNumbersIt) {
   for (const auto& [scheme, want] : std::vector<std::pair<std::string, uint64_t>>{
            {"f32", 0}, {"f16", 1}, {"bf16", 32}, {"q8_0", 7}, {"q4_k", 14}, {"q4_k_m", 15}}) {
@@ -198,7 +279,7 @@ TEST(Forward, RepackedWeightsGiveTheSameLogits) {
 }
 
 TEST(Forward, PrefillThenDecodeEqualsRecomputingTheSequence) {
-  for (const char* arch : {"llama", "qwen2"}) {
+  for (const char* arch : kFamilies) {
     auto w = Synth(Tiny(arch), "q4_k_m");
     parallel::ThreadPool pool(2);
     Transformer whole(*w, pool, 64), split(*w, pool, 64);

@@ -28,19 +28,20 @@ absl::StatusOr<uint32_t> ReadU32Or(const gguf::GgufFile& f, const std::string& k
 
 }  // namespace
 
-const std::vector<std::string>& SupportedArchitectures() {
-  static const auto* archs = new std::vector<std::string>{"llama", "qwen2"};
-  return *archs;
+absl::StatusOr<float> ReadFloatOr(const gguf::GgufFile& f, const std::string& key, float fallback) {
+  if (f.Find(key) == nullptr) return fallback;
+  auto v = f.GetFloat(key);
+  if (!v.ok()) return v.status();
+  return static_cast<float>(*v);
 }
 
 absl::StatusOr<ModelConfig> ConfigFromGguf(const gguf::GgufFile& f) {
   auto arch = f.GetString("general.architecture");
   if (!arch.ok()) return arch.status();
-  const auto& archs = SupportedArchitectures();
-  if (std::find(archs.begin(), archs.end(), *arch) == archs.end()) {
+  if (FindArch(*arch) == nullptr) {
     return absl::UnimplementedError(absl::StrCat(f.path(), ": architecture '", *arch,
                                                  "' is not supported (supported: ",
-                                                 absl::StrJoin(archs, ", "), ")"));
+                                                 absl::StrJoin(SupportedArchitectures(), ", "), ")"));
   }
   const std::string& a = *arch;
   ModelConfig c;
@@ -71,14 +72,40 @@ absl::StatusOr<ModelConfig> ConfigFromGguf(const gguf::GgufFile& f) {
     return absl::UnimplementedError(absl::StrCat(f.path(), ": value_length ", *value_length,
                                                  " differs from key_length ", c.head_dim));
   }
-  if (f.Find(a + ".rope.freq_base")) {
-    auto theta = f.GetFloat(a + ".rope.freq_base");
-    if (!theta.ok()) return theta.status();
-    c.rope_theta = static_cast<float>(*theta);
-  }
   auto eps = f.GetFloat(a + ".attention.layer_norm_rms_epsilon");
   if (!eps.ok()) return eps.status();
   c.norm_eps = static_cast<float>(*eps);
+#define APR_READ(field, expr)            \
+  {                                      \
+    auto v = (expr);                     \
+    if (!v.ok()) return v.status();      \
+    c.field = *v;                        \
+  }
+  APR_READ(rope_theta, ReadFloatOr(f, a + ".rope.freq_base", c.rope_theta));
+  // Sliding windows, as llama.cpp reads them for gemma3 (its defaults where
+  // a key is absent; other families' windows it ignores, as here).
+  if (a == "gemma3") {
+    APR_READ(sliding_window, ReadU32Or(f, a + ".attention.sliding_window", 0));
+    APR_READ(swa_period, ReadU32Or(f, a + ".attention.sliding_window_pattern", c.sliding_window > 0 ? 6 : 0));
+    APR_READ(rope_theta_swa, ReadFloatOr(f, a + ".rope.freq_base_swa", 10000.0f));
+  }
+  APR_READ(final_logit_softcap, ReadFloatOr(f, a + ".final_logit_softcapping", 0.0f));
+  APR_READ(rope_attn_factor, ReadFloatOr(f, a + ".rope.scaling.attn_factor", 1.0f));
+#undef APR_READ
+  // Rope scaling: linear (positions / factor) runs; what else a file names
+  // would rotate differently, so it is refused rather than ignored.
+  if (f.Find(a + ".rope.scaling.type") != nullptr) {
+    auto type = f.GetString(a + ".rope.scaling.type");
+    if (!type.ok()) return type.status();
+    if (*type == "linear") {
+      auto factor = ReadFloatOr(f, a + ".rope.scaling.factor", 1.0f);
+      if (!factor.ok()) return factor.status();
+      c.rope_linear_factor = *factor;
+    } else if (*type != "none") {
+      return absl::UnimplementedError(absl::StrCat(f.path(), ": rope scaling type '", *type,
+                                                   "' is not supported (supported: linear, none)"));
+    }
+  }
 
   // Vocabulary: the tokenizer's list, else the embedding table's rows.
   const gguf::GgufTensor* embd = f.FindTensor("token_embd.weight");
@@ -94,7 +121,7 @@ absl::StatusOr<ModelConfig> ConfigFromGguf(const gguf::GgufFile& f) {
         f.path(), ": no vocabulary size (neither 'tokenizer.ggml.tokens' nor a 2-D token_embd.weight)"));
   }
   c.tied_embeddings = f.FindTensor("output.weight") == nullptr;
-  c.qkv_bias = f.FindTensor("blk.0.attn_q.bias") != nullptr;
+  c.qkv_bias = f.FindTensor("blk.0.attn_q.bias") != nullptr || f.FindTensor("blk.0.attn_qkv.bias") != nullptr;
   if (auto s = ValidateConfig(c); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(f.path(), ": ", s.message()));
   }
@@ -117,6 +144,16 @@ void AddConfigMetadata(const ModelConfig& c, gguf::GgufWriter* w) {
   w->SetFloat32(a + ".attention.layer_norm_rms_epsilon", c.norm_eps);
   w->SetUint32(a + ".rope.dimension_count", c.head_dim);
   w->SetUint32(a + ".vocab_size", c.vocab);
+  if (c.sliding_window > 0) {
+    w->SetUint32(a + ".attention.sliding_window", c.sliding_window);
+    w->SetUint32(a + ".attention.sliding_window_pattern", c.swa_period);
+    w->SetFloat32(a + ".rope.freq_base_swa", c.rope_theta_swa);
+  }
+  if (c.rope_linear_factor != 1.0f) {
+    w->SetString(a + ".rope.scaling.type", "linear");
+    w->SetFloat32(a + ".rope.scaling.factor", c.rope_linear_factor);
+  }
+  if (c.final_logit_softcap > 0) w->SetFloat32(a + ".final_logit_softcapping", c.final_logit_softcap);
   // A byte-level vocabulary: the 256 bytes as <0xNN> tokens, then fillers.
   std::vector<std::string> tokens;
   std::vector<float> scores;

@@ -15,9 +15,6 @@
 
 namespace model {
 
-// "llama", "qwen2".
-const std::vector<std::string>& SupportedArchitectures();
-
 // Reads the shape; head_dim from attention.key_length when present (not
 // assumed to be hidden / heads), vocab from the tokenizer or token_embd, tied
 // embeddings when the file has no output.weight. The result is validated.

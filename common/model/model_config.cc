@@ -1,5 +1,9 @@
 #include "common/model/model_config.h"
 
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -28,13 +32,39 @@ ModelConfig Make(const char* name, const char* arch, uint32_t layers, uint32_t h
   return c;
 }
 
+ModelConfig Llama3(ModelConfig c, float factor) {
+  c.llama3_rope.factor = factor;
+  return c;
+}
+
+// Gemma 3's sliding-window layers: five local (window, rope base 10^4) to
+// one global.
+ModelConfig Gemma3(ModelConfig c, uint32_t window, float linear_factor) {
+  c.sliding_window = window;
+  c.swa_period = 6;
+  c.rope_theta_swa = 1e4f;
+  c.rope_linear_factor = linear_factor;
+  return c;
+}
+
 // Shapes as published in each model's configuration.
 const std::vector<ModelConfig>& Presets() {
   static const auto* presets = new std::vector<ModelConfig>{
       Make("qwen2.5-0.5b", "qwen2", 24, 896, 14, 2, 64, 4864, 151936, 32768, true, true, 1e6f, 1e-6f),
       Make("qwen2.5-1.5b", "qwen2", 28, 1536, 12, 2, 128, 8960, 151936, 32768, true, true, 1e6f, 1e-6f),
-      Make("llama-3.2-1b", "llama", 16, 2048, 32, 8, 64, 8192, 128256, 131072, true, false, 5e5f, 1e-5f),
+      Llama3(Make("llama-3.2-1b", "llama", 16, 2048, 32, 8, 64, 8192, 128256, 131072, true, false, 5e5f, 1e-5f),
+             32.0f),
       Make("llama-2-7b", "llama", 32, 4096, 32, 32, 128, 11008, 32000, 4096, false, false, 1e4f, 1e-5f),
+      Llama3(Make("llama-3.1-8b", "llama", 32, 4096, 32, 8, 128, 14336, 128256, 131072, false, false, 5e5f, 1e-5f),
+             8.0f),
+      Make("qwen3-0.6b", "qwen3", 28, 1024, 16, 8, 128, 3072, 151936, 40960, true, false, 1e6f, 1e-6f),
+      Make("qwen3-1.7b", "qwen3", 28, 2048, 16, 8, 128, 6144, 151936, 40960, true, false, 1e6f, 1e-6f),
+      Make("qwen3-8b", "qwen3", 36, 4096, 32, 8, 128, 12288, 151936, 40960, false, false, 1e6f, 1e-6f),
+      Gemma3(Make("gemma-3-1b", "gemma3", 26, 1152, 4, 1, 256, 6912, 262144, 32768, true, false, 1e6f, 1e-6f),
+             512, 1.0f),
+      Gemma3(Make("gemma-3-4b", "gemma3", 34, 2560, 8, 4, 256, 10240, 262208, 131072, true, false, 1e6f, 1e-6f),
+             1024, 8.0f),
+      Make("phi-3-mini", "phi3", 32, 3072, 32, 32, 96, 8192, 32064, 4096, false, false, 1e4f, 1e-5f),
   };
   return *presets;
 }
@@ -46,10 +76,67 @@ uint64_t ModelConfig::LayerMatrixParams() const {
   return h * QDim() + 2 * h * KvDim() + QDim() * h + 3 * h * ffn;
 }
 
+const ArchTraits kArchs[] = {
+    // arch     neox   qk_norm post   scale  qkv    gate_up activation
+    {"llama", false, false, false, false, false, false, FfnActivation::kSilu},
+    {"qwen2", true, false, false, false, false, false, FfnActivation::kSilu},
+    {"qwen3", true, true, false, false, false, false, FfnActivation::kSilu},
+    {"gemma3", true, true, true, true, false, false, FfnActivation::kGeluTanh},
+    {"phi3", true, false, false, false, true, true, FfnActivation::kSilu},
+};
+
+const ArchTraits* FindArch(const std::string& arch) {
+  for (const ArchTraits& t : kArchs) {
+    if (arch == t.arch) return &t;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> SupportedArchitectures() {
+  std::vector<std::string> names;
+  for (const ArchTraits& t : kArchs) names.push_back(t.arch);
+  return names;
+}
+
+const ArchTraits& ModelConfig::traits() const {
+  const ArchTraits* t = FindArch(arch);
+  if (t == nullptr) {
+    std::fprintf(stderr, "ModelConfig: unsupported architecture '%s'\n", arch.c_str());
+    std::abort();  // a programmer's error: configs are validated when read
+  }
+  return *t;
+}
+
+std::vector<float> Llama3RopeFactors(const ModelConfig& c) {
+  const ModelConfig::Llama3Rope& r = c.llama3_rope;
+  std::vector<float> factors;
+  const double low_wavelen = r.original_context / r.low_freq_factor;
+  const double high_wavelen = r.original_context / r.high_freq_factor;
+  for (uint32_t i = 0; i < c.head_dim / 2; ++i) {
+    const double wavelen = 2 * M_PI / std::pow(double(c.rope_theta), -2.0 * i / c.head_dim);
+    double divisor = 1;
+    if (wavelen > low_wavelen) {
+      divisor = r.factor;
+    } else if (wavelen >= high_wavelen) {
+      const double smooth = (r.original_context / wavelen - r.low_freq_factor) / (r.high_freq_factor - r.low_freq_factor);
+      divisor = 1 / ((1 - smooth) / r.factor + smooth);
+    }
+    factors.push_back(static_cast<float>(divisor));
+  }
+  return factors;
+}
+
+float ModelConfig::AttentionScale() const {
+  const bool gemma3_27b = arch == "gemma3" && n_layers == 62;
+  return 1.0f / std::sqrt(static_cast<float>(gemma3_27b ? hidden / n_heads : head_dim));
+}
+
 uint64_t ModelConfig::ParameterCount() const {
   const uint64_t h = hidden;
   uint64_t per_layer = LayerMatrixParams() + 2 * h;  // + two norm weights
   if (qkv_bias) per_layer += QDim() + 2 * KvDim();
+  if (traits().qk_norm) per_layer += 2 * head_dim;
+  if (traits().post_norms) per_layer += 2 * h;
   uint64_t embeddings = uint64_t(vocab) * h * (tied_embeddings ? 1 : 2);
   return per_layer * n_layers + embeddings + h;  // + output norm
 }
@@ -62,6 +149,10 @@ absl::Status ValidateConfig(const ModelConfig& c) {
       c.head_dim == 0 || c.ffn == 0 || c.vocab == 0) {
     return bad("layers, hidden, heads, kv heads, head dim, ffn and vocab must all be > 0");
   }
+  if (FindArch(c.arch) == nullptr) {
+    return bad(absl::StrCat("architecture '", c.arch, "' is not supported (supported: ",
+                            absl::StrJoin(SupportedArchitectures(), ", "), ")"));
+  }
   if (c.n_heads % c.n_kv_heads != 0) {
     return bad(absl::StrCat(c.n_heads, " heads are not a multiple of ", c.n_kv_heads, " kv heads"));
   }
@@ -72,7 +163,16 @@ absl::Status ValidateConfig(const ModelConfig& c) {
     return bad("a dimension is larger than any model this tool supports");
   }
   if (!(c.norm_eps > 0 && c.norm_eps < 1)) return bad("norm epsilon must be in (0, 1)");
-  if (!(c.rope_theta > 0)) return bad("rope theta must be > 0");
+  if (!(c.rope_theta > 0) || !(c.rope_theta_swa > 0)) return bad("rope theta must be > 0");
+  if (c.llama3_rope.factor != 0 &&
+      !(c.llama3_rope.factor >= 1 && c.llama3_rope.high_freq_factor > c.llama3_rope.low_freq_factor &&
+        c.llama3_rope.low_freq_factor > 0 && c.llama3_rope.original_context > 0)) {
+    return bad("llama3 rope scaling needs factor >= 1 and high_freq_factor > low_freq_factor > 0");
+  }
+  if (!(c.rope_attn_factor > 0 && c.rope_attn_factor < 100)) return bad("rope attention factor must be in (0, 100)");
+  if (!(c.rope_linear_factor >= 1 && c.rope_linear_factor <= 1024)) return bad("rope scaling factor must be in [1, 1024]");
+  if (c.sliding_window > 0 && c.swa_period == 0) return bad("a sliding window needs a layer pattern (period > 0)");
+  if (!(c.final_logit_softcap >= 0 && c.final_logit_softcap < 1e6f)) return bad("logit softcap must be >= 0");
   return absl::OkStatus();
 }
 

@@ -13,9 +13,27 @@
 
 namespace model {
 
+// What a feed-forward block applies to its gate before multiplying by up.
+enum class FfnActivation { kSilu, kGeluTanh };
+
+// What distinguishes a family's forward pass: data, not code of its own.
+struct ArchTraits {
+  const char* arch;
+  bool rope_neox;         // rotate pairs (i, i + d/2), not (2i, 2i + 1)
+  bool qk_norm;           // RMSNorm of each q and k head before rope (qwen3, gemma3)
+  bool post_norms;        // RMSNorm of attention's and the FFN's outputs (gemma3)
+  bool scale_embeddings;  // embeddings times sqrt(hidden) (gemma3)
+  bool fused_qkv;         // one attn_qkv tensor (phi3)
+  bool fused_gate_up;     // ffn_up holds the gate rows then the up rows, no ffn_gate (phi3)
+  FfnActivation activation;
+};
+// The traits of a supported architecture; null for any other.
+const ArchTraits* FindArch(const std::string& arch);
+std::vector<std::string> SupportedArchitectures();
+
 struct ModelConfig {
   std::string name;           // "qwen2.5-1.5b"
-  std::string arch;           // GGUF general.architecture: "llama", "qwen2"
+  std::string arch;           // GGUF general.architecture: "llama", "qwen2", "qwen3", "gemma3", "phi3"
   uint32_t n_layers = 0;
   uint32_t hidden = 0;        // embedding length
   uint32_t n_heads = 0;
@@ -29,6 +47,34 @@ struct ModelConfig {
   float rope_theta = 10000.0f;
   float norm_eps = 1e-5f;
 
+  // Sliding-window attention: a layer with a window sees its last
+  // `sliding_window` positions; every `swa_period`-th layer (the last of
+  // each period) sees all of them, with rope_theta, the others rope_theta_swa.
+  uint32_t sliding_window = 0;   // 0: every layer sees everything
+  uint32_t swa_period = 0;
+  float rope_theta_swa = 10000.0f;
+  // Linear rope scaling of the full-attention layers (positions / factor).
+  float rope_linear_factor = 1.0f;
+  float rope_attn_factor = 1.0f;  // rope's cos and sin scaled by it (phi3 LongRoPE)
+  float final_logit_softcap = 0;  // 0: none
+  // Llama 3.x's rope scaling, which a GGUF file carries as rope_freqs (one
+  // divisor per frequency); a preset's parameters, from which synth writes
+  // that tensor as llama.cpp's converter does. factor 0: none.
+  struct Llama3Rope {
+    float factor = 0, low_freq_factor = 1, high_freq_factor = 4;
+    uint32_t original_context = 8192;
+  } llama3_rope;
+
+  // The traits of `arch` (CHECK-fails for an unsupported one: configs are
+  // validated when read).
+  const ArchTraits& traits() const;
+  // The softmax's scale: 1/sqrt(head_dim), except gemma3's 27B, which
+  // divides by sqrt(hidden / heads) (as llama.cpp reads its checkpoint).
+  float AttentionScale() const;
+  bool IsSlidingLayer(uint32_t layer) const {
+    return sliding_window > 0 && swa_period > 0 && layer % swa_period < swa_period - 1;
+  }
+
   uint64_t QDim() const { return uint64_t(n_heads) * head_dim; }
   uint64_t KvDim() const { return uint64_t(n_kv_heads) * head_dim; }
   // Weights of the matrices one layer multiplies by (q, k, v, o, gate, up, down).
@@ -39,6 +85,12 @@ struct ModelConfig {
 
 // Checks the fields are consistent (non-zero, heads divisible by kv heads...).
 absl::Status ValidateConfig(const ModelConfig& config);
+
+// Llama 3's rope_freqs: per frequency i (head_dim / 2 of them), 1 for
+// wavelengths shorter than original_context / high_freq_factor, `factor` for
+// those longer than original_context / low_freq_factor, and a smooth blend
+// between.
+std::vector<float> Llama3RopeFactors(const ModelConfig& config);
 
 absl::StatusOr<ModelConfig> FindPreset(const std::string& name);
 std::vector<std::string> PresetNames();

@@ -7,12 +7,15 @@ namespace {
 
 TEST(ModelConfig, PresetParameterCountsMatchPublishedSizes) {
   // Published totals: Llama-2-7B 6.74e9, Qwen2.5-1.5B 1.54e9, Qwen2.5-0.5B 0.49e9,
-  // Llama-3.2-1B 1.24e9.
+  // Llama-3.2-1B 1.24e9, Llama-3.1-8B 8.03e9, Qwen3-0.6B 0.60e9, Qwen3-1.7B 1.72e9
+  // (1.4e9 without embeddings), Qwen3-8B 8.19e9, Gemma-3-1B 1.00e9, Phi-3-mini 3.82e9.
   struct Case {
     const char* name;
     double billions;
   } cases[] = {{"llama-2-7b", 6.74}, {"qwen2.5-1.5b", 1.54}, {"qwen2.5-0.5b", 0.494},
-               {"llama-3.2-1b", 1.236}};
+               {"llama-3.2-1b", 1.236}, {"llama-3.1-8b", 8.03}, {"qwen3-0.6b", 0.596},
+               {"qwen3-1.7b", 1.72},    {"qwen3-8b", 8.19},     {"gemma-3-1b", 1.0},
+               {"phi-3-mini", 3.82}};
   for (const Case& c : cases) {
     auto config = FindPreset(c.name);
     ASSERT_TRUE(config.ok()) << config.status();
@@ -41,6 +44,21 @@ TEST(ModelConfig, UnknownPresetListsTheKnownOnes) {
   auto missing = FindPreset("gpt-5");
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("qwen2.5-1.5b"), std::string::npos);
+}
+
+TEST(ModelConfig, FamiliesAreTheirTraits) {
+  EXPECT_FALSE(FindPreset("llama-3.1-8b")->traits().rope_neox);
+  EXPECT_TRUE(FindPreset("qwen3-8b")->traits().qk_norm);
+  const ModelConfig gemma = *FindPreset("gemma-3-1b");
+  EXPECT_TRUE(gemma.traits().post_norms);
+  EXPECT_EQ(gemma.traits().activation, FfnActivation::kGeluTanh);
+  // Five sliding-window layers, then a global one.
+  for (uint32_t l = 0; l < 12; ++l) EXPECT_EQ(gemma.IsSlidingLayer(l), l % 6 != 5) << l;
+  EXPECT_TRUE(FindPreset("phi-3-mini")->traits().fused_qkv);
+  EXPECT_EQ(FindArch("gptj"), nullptr);
+  ModelConfig c = *FindPreset("qwen3-0.6b");
+  c.arch = "gptj";
+  EXPECT_NE(ValidateConfig(c).message().find("architecture 'gptj' is not supported"), std::string::npos);
 }
 
 TEST(ModelConfig, ValidationRejectsInconsistentShapes) {

@@ -1,5 +1,7 @@
 #include "common/model/ops.h"
 
+#include <cmath>
+
 #include "common/simd/float_ops.h"
 
 namespace model {
@@ -18,8 +20,30 @@ void Rope(float* head, const float* cos, const float* sin, int64_t head_dim, boo
   }
 }
 
+std::vector<double> RopeInverseFrequencies(const ModelConfig& c, const std::vector<float>& factors, bool sliding) {
+  std::vector<double> inv_freq;
+  for (uint32_t i = 0; i < c.head_dim / 2; ++i) {
+    const double exponent = -2.0 * i / c.head_dim;
+    if (sliding) {
+      inv_freq.push_back(std::pow(double(c.rope_theta_swa), exponent));
+    } else {
+      inv_freq.push_back(std::pow(double(c.rope_theta), exponent) / c.rope_linear_factor /
+                         (factors.empty() ? 1.0 : factors[i]));
+    }
+  }
+  return inv_freq;
+}
+
 void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
   simd::BestFloatOps().silu_mul(gate, up, out, n);
+}
+
+void GeluMul(const float* gate, const float* up, int64_t n, float* out) {
+  constexpr float kSqrt2OverPi = 0.7978845608f;
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = gate[i];
+    out[i] = 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x))) * up[i];
+  }
 }
 
 }  // namespace model

@@ -3,6 +3,9 @@
 #define APR_COMMON_MODEL_OPS_H_
 
 #include <cstdint>
+#include <vector>
+
+#include "common/model/model_config.h"
 
 namespace model {
 
@@ -11,11 +14,22 @@ void RmsNorm(const float* x, const float* weight, float eps, int64_t n, float* y
 
 // Rotates pairs of one head of `head_dim` values by position-dependent
 // angles (cos/sin tables of head_dim/2 entries for this position). `neox`
-// pairs element i with i + head_dim/2 (qwen2); otherwise 2i with 2i+1 (llama).
+// pairs element i with i + head_dim/2 (qwen2 and later); otherwise 2i with
+// 2i+1 (llama).
 void Rope(float* head, const float* cos, const float* sin, int64_t head_dim, bool neox);
+
+// Rope's angle per position for each of head_dim / 2 frequencies: the
+// full-attention layers' theta^(-2i/d) / (linear factor * factors[i]) (the
+// file's rope_freqs or LongRoPE factors; none when empty), or the
+// sliding-window layers' own base, unscaled.
+std::vector<double> RopeInverseFrequencies(const ModelConfig& config, const std::vector<float>& factors,
+                                           bool sliding);
 
 // out = silu(gate) * up = gate / (1 + exp(-gate)) * up.
 void SiluMul(const float* gate, const float* up, int64_t n, float* out);
+// out = gelu(gate) * up, GELU in its tanh form:
+// 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
+void GeluMul(const float* gate, const float* up, int64_t n, float* out);
 
 }  // namespace model
 

@@ -1,6 +1,7 @@
 #include "common/model/synth.h"
 
 #include <cmath>
+#include <cstring>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -105,6 +106,15 @@ absl::Status WriteSynthModel(const SynthOptions& options, const std::string& pat
     if (auto s = writer.AddTensor(t.name, t.dims, t.type, std::move(data)); !s.ok()) return s;
     done += t.n_bytes;
     if (progress) progress(done, total);
+  }
+  if (c.llama3_rope.factor > 0) {  // as llama.cpp's converter writes Llama 3.x's rope scaling
+    const std::vector<float> factors = Llama3RopeFactors(c);
+    std::vector<uint8_t> data(factors.size() * sizeof(float));
+    std::memcpy(data.data(), factors.data(), data.size());
+    if (auto s = writer.AddTensor("rope_freqs.weight", {factors.size()}, gguf::GgmlType::kF32, std::move(data));
+        !s.ok()) {
+      return s;
+    }
   }
   const std::string tmp = path + ".partial";
   if (auto s = writer.WriteFile(tmp); !s.ok()) return s;

@@ -96,6 +96,12 @@ GgmlType LlamaRuleType(const Scheme& s, const TensorSpec& t, const ModelConfig& 
     if ((f == "iq4_nl" || f == "iq4_xs" || f == "q4_k_s") && layer < n / 8) return GgmlType::kQ5_K;
     return s.base;
   }
+  if (EndsWith(t.name, "attn_qkv.weight")) {
+    if (f == "q3_k_m" || f == "q3_k_l") return GgmlType::kQ4_K;
+    if (f == "q4_k_m") return GgmlType::kQ5_K;
+    if (f == "q5_k_m") return GgmlType::kQ6_K;
+    return s.base;
+  }
   if (EndsWith(t.name, "attn_output.weight")) {
     if (f == "q2_k") return GgmlType::kQ3_K;
     if (f == "q3_k_m") return GgmlType::kQ4_K;
@@ -121,7 +127,11 @@ uint32_t SchemeFileType(const std::string& scheme) {
 }
 
 std::vector<TensorSpec> ExpectedShapes(const ModelConfig& c) {
-  const uint64_t h = c.hidden, q = c.QDim(), kv = c.KvDim(), f = c.ffn, v = c.vocab;
+  const uint64_t h = c.hidden, q = c.QDim(), kv = c.KvDim(), f = c.ffn, v = c.vocab, hd = c.head_dim;
+  // An unknown architecture's tensors are llama's: test files of one are
+  // written this way, and readers refuse the architecture before its tensors.
+  const ArchTraits* found = FindArch(c.arch);
+  const ArchTraits& arch = found != nullptr ? *found : *FindArch("llama");
   std::vector<TensorSpec> t;
   t.push_back({"token_embd.weight", {h, v}});
   for (uint32_t l = 0; l < c.n_layers; ++l) {
@@ -132,19 +142,34 @@ std::vector<TensorSpec> ExpectedShapes(const ModelConfig& c) {
       t.push_back(s);
     };
     add("attn_norm.weight", {h});
-    add("attn_q.weight", {h, q});
-    add("attn_k.weight", {h, kv});
-    add("attn_v.weight", {h, kv});
-    if (c.qkv_bias) {
-      add("attn_q.bias", {q});
-      add("attn_k.bias", {kv});
-      add("attn_v.bias", {kv});
+    if (arch.fused_qkv) {
+      add("attn_qkv.weight", {h, q + 2 * kv});
+      if (c.qkv_bias) add("attn_qkv.bias", {q + 2 * kv});
+    } else {
+      add("attn_q.weight", {h, q});
+      add("attn_k.weight", {h, kv});
+      add("attn_v.weight", {h, kv});
+      if (c.qkv_bias) {
+        add("attn_q.bias", {q});
+        add("attn_k.bias", {kv});
+        add("attn_v.bias", {kv});
+      }
+    }
+    if (arch.qk_norm) {
+      add("attn_q_norm.weight", {hd});
+      add("attn_k_norm.weight", {hd});
     }
     add("attn_output.weight", {q, h});
+    if (arch.post_norms) add("post_attention_norm.weight", {h});
     add("ffn_norm.weight", {h});
-    add("ffn_gate.weight", {h, f});
-    add("ffn_up.weight", {h, f});
+    if (arch.fused_gate_up) {
+      add("ffn_up.weight", {h, 2 * f});
+    } else {
+      add("ffn_gate.weight", {h, f});
+      add("ffn_up.weight", {h, f});
+    }
     add("ffn_down.weight", {f, h});
+    if (arch.post_norms) add("post_ffw_norm.weight", {h});
   }
   t.push_back({"output_norm.weight", {h}});
   if (!c.tied_embeddings) t.push_back({"output.weight", {h, v}});

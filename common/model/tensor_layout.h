@@ -1,5 +1,5 @@
-// The tensors a llama/qwen2 model holds, in llama.cpp's GGUF names and shapes
-// (dims[0] is the row length, the input dimension of a matrix):
+// The tensors a model holds, in llama.cpp's GGUF names and shapes (dims[0] is
+// the row length, the input dimension of a matrix), for llama and qwen2:
 //
 //   token_embd.weight   [hidden, vocab]      output.weight [hidden, vocab] (absent when tied)
 //   output_norm.weight  [hidden]
@@ -7,6 +7,11 @@
 //   blk.N.attn_q.weight [hidden, q_dim]      blk.N.attn_k/v.weight [hidden, kv_dim]
 //   blk.N.attn_q/k/v.bias (qwen2)            blk.N.attn_output.weight [q_dim, hidden]
 //   blk.N.ffn_gate/up.weight [hidden, ffn]   blk.N.ffn_down.weight [ffn, hidden]
+//
+// qwen3 and gemma3 add blk.N.attn_q_norm/attn_k_norm.weight [head_dim];
+// gemma3 blk.N.post_attention_norm/post_ffw_norm.weight [hidden]; phi3 has
+// blk.N.attn_qkv.weight [hidden, q_dim + 2 kv_dim] for q, k and v, and an
+// ffn_up.weight [hidden, 2 ffn] holding the gate's rows then up's.
 //
 // Quantization schemes name the type of each tensor. llama-quantize's file
 // types ("q4_k_m", "q3_k_s", "q4_0", "iq4_xs", ...) take its per-tensor

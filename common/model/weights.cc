@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/model/gguf_config.h"
@@ -19,6 +21,14 @@ absl::StatusOr<quant::WeightMatrix> Matrix(const gguf::GgufFile& f, const std::s
     return absl::InvalidArgumentError(absl::StrCat(f.path(), ": tensor '", name, "': ", s.message()));
   }
   return m;
+}
+
+// Rows [first, first + count) of a matrix, as a matrix of its own.
+quant::WeightMatrix Rows(const quant::WeightMatrix& m, int64_t first, int64_t count) {
+  quant::WeightMatrix r = m;
+  r.data = m.data + first * m.Stride();
+  r.rows = count;
+  return r;
 }
 
 absl::StatusOr<std::vector<float>> Vector(const gguf::GgufFile& f, const std::string& name) {
@@ -62,21 +72,77 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
     LayerWeights layer;
     APR_ASSIGN(layer.attn_norm, Vector(f, TensorName::Block(i, "attn_norm.weight")));
     APR_ASSIGN(layer.ffn_norm, Vector(f, TensorName::Block(i, "ffn_norm.weight")));
-    APR_ASSIGN(layer.q, Matrix(f, TensorName::Block(i, "attn_q.weight")));
-    APR_ASSIGN(layer.k, Matrix(f, TensorName::Block(i, "attn_k.weight")));
-    APR_ASSIGN(layer.v, Matrix(f, TensorName::Block(i, "attn_v.weight")));
-    APR_ASSIGN(layer.o, Matrix(f, TensorName::Block(i, "attn_output.weight")));
-    APR_ASSIGN(layer.gate, Matrix(f, TensorName::Block(i, "ffn_gate.weight")));
-    APR_ASSIGN(layer.up, Matrix(f, TensorName::Block(i, "ffn_up.weight")));
-    APR_ASSIGN(layer.down, Matrix(f, TensorName::Block(i, "ffn_down.weight")));
-    if (w->config_.qkv_bias) {
-      APR_ASSIGN(layer.q_bias, Vector(f, TensorName::Block(i, "attn_q.bias")));
-      APR_ASSIGN(layer.k_bias, Vector(f, TensorName::Block(i, "attn_k.bias")));
-      APR_ASSIGN(layer.v_bias, Vector(f, TensorName::Block(i, "attn_v.bias")));
+    const ModelConfig& c = w->config_;
+    const ArchTraits& arch = c.traits();
+    const int64_t q_dim = c.QDim(), kv_dim = c.KvDim();
+    if (arch.fused_qkv) {
+      quant::WeightMatrix qkv;
+      APR_ASSIGN(qkv, Matrix(f, TensorName::Block(i, "attn_qkv.weight")));
+      layer.q = Rows(qkv, 0, q_dim);
+      layer.k = Rows(qkv, q_dim, kv_dim);
+      layer.v = Rows(qkv, q_dim + kv_dim, kv_dim);
+      if (c.qkv_bias) {
+        std::vector<float> bias;
+        APR_ASSIGN(bias, Vector(f, TensorName::Block(i, "attn_qkv.bias")));
+        layer.q_bias.assign(bias.begin(), bias.begin() + q_dim);
+        layer.k_bias.assign(bias.begin() + q_dim, bias.begin() + q_dim + kv_dim);
+        layer.v_bias.assign(bias.begin() + q_dim + kv_dim, bias.end());
+      }
+    } else {
+      APR_ASSIGN(layer.q, Matrix(f, TensorName::Block(i, "attn_q.weight")));
+      APR_ASSIGN(layer.k, Matrix(f, TensorName::Block(i, "attn_k.weight")));
+      APR_ASSIGN(layer.v, Matrix(f, TensorName::Block(i, "attn_v.weight")));
+      if (c.qkv_bias) {
+        APR_ASSIGN(layer.q_bias, Vector(f, TensorName::Block(i, "attn_q.bias")));
+        APR_ASSIGN(layer.k_bias, Vector(f, TensorName::Block(i, "attn_k.bias")));
+        APR_ASSIGN(layer.v_bias, Vector(f, TensorName::Block(i, "attn_v.bias")));
+      }
     }
+    if (arch.qk_norm) {
+      APR_ASSIGN(layer.q_norm, Vector(f, TensorName::Block(i, "attn_q_norm.weight")));
+      APR_ASSIGN(layer.k_norm, Vector(f, TensorName::Block(i, "attn_k_norm.weight")));
+    }
+    if (arch.post_norms) {
+      APR_ASSIGN(layer.post_attn_norm, Vector(f, TensorName::Block(i, "post_attention_norm.weight")));
+      APR_ASSIGN(layer.post_ffn_norm, Vector(f, TensorName::Block(i, "post_ffw_norm.weight")));
+    }
+    APR_ASSIGN(layer.o, Matrix(f, TensorName::Block(i, "attn_output.weight")));
+    if (arch.fused_gate_up) {
+      quant::WeightMatrix gate_up;
+      APR_ASSIGN(gate_up, Matrix(f, TensorName::Block(i, "ffn_up.weight")));
+      layer.gate = Rows(gate_up, 0, c.ffn);
+      layer.up = Rows(gate_up, c.ffn, c.ffn);
+    } else {
+      APR_ASSIGN(layer.gate, Matrix(f, TensorName::Block(i, "ffn_gate.weight")));
+      APR_ASSIGN(layer.up, Matrix(f, TensorName::Block(i, "ffn_up.weight")));
+    }
+    APR_ASSIGN(layer.down, Matrix(f, TensorName::Block(i, "ffn_down.weight")));
     w->layers_.push_back(std::move(layer));
   }
   APR_ASSIGN(w->output_norm_, Vector(f, "output_norm.weight"));
+  // Rope factors: one per frequency, head_dim / 2 of them.
+  const size_t n_freq = w->config_.head_dim / 2;
+  for (const auto& [name, dst] : {std::pair<const char*, std::vector<float>*>{"rope_freqs.weight", &w->rope_factors_},
+                                  {"rope_factors_short.weight", &w->rope_factors_},
+                                  {"rope_factors_long.weight", &w->rope_factors_long_}}) {
+    if (f.FindTensor(name) == nullptr) continue;
+    APR_ASSIGN(*dst, Vector(f, name));
+    if (dst->size() != n_freq) {
+      return absl::InvalidArgumentError(absl::StrCat(f.path(), ": tensor '", name, "' has ", dst->size(),
+                                                     " factors, the config implies ", n_freq));
+    }
+    for (float v : *dst) {
+      if (!(v > 0 && v < 1e6f)) {
+        return absl::InvalidArgumentError(absl::StrCat(f.path(), ": tensor '", name, "' holds a factor ", v,
+                                                       " (rope factors must be positive and finite)"));
+      }
+    }
+  }
+  if (auto orig = f.GetUint(w->config_.arch + ".rope.scaling.original_context_length"); orig.ok()) {
+    w->rope_original_context_ = static_cast<int>(std::min<uint64_t>(*orig, 1 << 30));
+  } else {
+    w->rope_original_context_ = static_cast<int>(w->config_.context_length);
+  }
   APR_ASSIGN(w->token_embd_, Matrix(f, "token_embd.weight"));
   if (w->config_.tied_embeddings) {
     w->output_ = w->token_embd_;
@@ -114,6 +180,11 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
     if (f.Changed()) return absl::DataLossError(absl::StrCat(f.path(), ": the file shrank while it was loaded"));
   }
   return w;
+}
+
+const std::vector<float>& ModelWeights::RopeFactors(int context) const {
+  if (!rope_factors_long_.empty() && context > rope_original_context_) return rope_factors_long_;
+  return rope_factors_;
 }
 
 absl::Status ModelWeights::Embed(int32_t token, float* out) const {

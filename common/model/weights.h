@@ -24,9 +24,13 @@
 
 namespace model {
 
+// A file's fused tensors (phi3's attn_qkv, its gate|up ffn_up) appear here
+// as views of their rows: q, k and v (gate and up) point into one tensor.
 struct LayerWeights {
   std::vector<float> attn_norm, ffn_norm;
   std::vector<float> q_bias, k_bias, v_bias;  // empty without qkv bias
+  std::vector<float> q_norm, k_norm;           // per head (qwen3, gemma3); empty otherwise
+  std::vector<float> post_attn_norm, post_ffn_norm;  // gemma3; empty otherwise
   quant::WeightMatrix q, k, v, o, gate, up, down;
 };
 
@@ -49,6 +53,11 @@ class ModelWeights {
   // The output head: output.weight, or token_embd.weight when tied.
   const quant::WeightMatrix& output() const { return output_; }
   const quant::WeightMatrix& token_embd() const { return token_embd_; }
+  // Rope frequency divisors, head_dim / 2 of them, for a context of
+  // `context` tokens: the file's rope_freqs (Llama 3.x), or its
+  // rope_factors_short / _long (phi3 LongRoPE; long past the original
+  // context); empty when the file has none.
+  const std::vector<float>& RopeFactors(int context) const;
   // Row `token` of the embedding table as floats; InvalidArgument past vocab.
   absl::Status Embed(int32_t token, float* out) const;
 
@@ -59,6 +68,8 @@ class ModelWeights {
   std::vector<TensorSpec> tensors_;
   std::vector<LayerWeights> layers_;
   std::vector<float> output_norm_;
+  std::vector<float> rope_factors_, rope_factors_long_;
+  int rope_original_context_ = 0;
   quant::WeightMatrix output_, token_embd_;
   std::vector<quant::WeightBuffer> copies_;  // the matrices copied at load
 };
