@@ -168,6 +168,10 @@ void AddConfigMetadata(const ModelConfig& c, gguf::GgufWriter* w) {
       std::snprintf(byte, sizeof(byte), "<0x%02X>", i - 3);
       tokens.push_back(byte);
       types.push_back(6);  // byte
+    } else if (i == c.vocab - 1 && c.arch == "phi3") {
+      // llama.cpp's loader looks this token up in any model named phi-3.
+      tokens.push_back("<|endoftext|>");
+      types.push_back(3);  // control
     } else {
       tokens.push_back(absl::StrCat("<tok", i, ">"));
       types.push_back(1);  // normal

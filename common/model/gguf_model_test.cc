@@ -193,6 +193,14 @@ TEST(TensorLayout, EveryFileTypeHoldsWhatLlamaQuantizeWrites) {
       {"q5_k_s", {{GgmlType::kQ5_K, 196}, {GgmlType::kQ6_K, 1}}},
       {"iq4_xs", {{GgmlType::kIQ4_XS, 165}, {GgmlType::kQ5_K, 31}, {GgmlType::kQ6_K, 1}}},
   };
+  // The other families' Q4_K_M: gemma-3-1b's 1152-wide rows fall back; phi3's
+  // fused attn_qkv takes attn_v's rules.
+  const std::map<std::string, std::map<GgmlType, int>> want_families = {
+      {"qwen3-0.6b", {{GgmlType::kQ4_K, 168}, {GgmlType::kQ6_K, 29}}},
+      {"gemma-3-1b", {{GgmlType::kQ4_K, 39}, {GgmlType::kQ5_0, 117}, {GgmlType::kQ6_K, 13}, {GgmlType::kQ8_0, 14}}},
+      {"llama-3.2-1b", {{GgmlType::kQ4_K, 96}, {GgmlType::kQ6_K, 17}}},
+      {"phi-3-mini", {{GgmlType::kQ4_K, 97}, {GgmlType::kQ6_K, 33}}},
+  };
   const auto matrix_types = [](const std::string& preset, const std::string& scheme) {
     auto layout = LayoutForScheme(*FindPreset(preset), scheme);
     std::map<GgmlType, int> got;
@@ -204,6 +212,7 @@ TEST(TensorLayout, EveryFileTypeHoldsWhatLlamaQuantizeWrites) {
   };
   for (const auto& [scheme, counts] : want) EXPECT_EQ(matrix_types("qwen2.5-0.5b", scheme), counts) << scheme;
   for (const auto& [scheme, counts] : want_1_5b) EXPECT_EQ(matrix_types("qwen2.5-1.5b", scheme), counts) << scheme;
+  for (const auto& [preset, counts] : want_families) EXPECT_EQ(matrix_types(preset, "q4_k_m"), counts) << preset;
 }
 
 }  // namespace

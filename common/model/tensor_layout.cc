@@ -79,7 +79,9 @@ GgmlType LlamaRuleType(const Scheme& s, const TensorSpec& t, const ModelConfig& 
     if (t.dims[0] % gguf::TypeInfo(GgmlType::kQ6_K).block_size != 0) return GgmlType::kQ8_0;
     return s.base == GgmlType::kQ8_0 ? GgmlType::kQ8_0 : GgmlType::kQ6_K;
   }
-  if (EndsWith(t.name, "attn_v.weight")) {
+  // A fused attn_qkv takes attn_v's rules (llama.cpp counts it as attn_v-like
+  // before its own rules are reached).
+  if (EndsWith(t.name, "attn_v.weight") || EndsWith(t.name, "attn_qkv.weight")) {
     if (f == "q2_k") return gqa4 ? GgmlType::kQ4_K : GgmlType::kQ3_K;
     if (f == "q3_k_m") return layer < 2 ? GgmlType::kQ5_K : GgmlType::kQ4_K;
     if (f == "q3_k_l") return GgmlType::kQ5_K;
@@ -94,12 +96,6 @@ GgmlType LlamaRuleType(const Scheme& s, const TensorSpec& t, const ModelConfig& 
     if (f == "q3_k_l") return GgmlType::kQ5_K;
     if ((f == "q4_k_m" || f == "q5_k_m") && UseMoreBits(layer, n)) return GgmlType::kQ6_K;
     if ((f == "iq4_nl" || f == "iq4_xs" || f == "q4_k_s") && layer < n / 8) return GgmlType::kQ5_K;
-    return s.base;
-  }
-  if (EndsWith(t.name, "attn_qkv.weight")) {
-    if (f == "q3_k_m" || f == "q3_k_l") return GgmlType::kQ4_K;
-    if (f == "q4_k_m") return GgmlType::kQ5_K;
-    if (f == "q5_k_m") return GgmlType::kQ6_K;
     return s.base;
   }
   if (EndsWith(t.name, "attn_output.weight")) {
