@@ -39,11 +39,7 @@ void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
 }
 
 void GeluMul(const float* gate, const float* up, int64_t n, float* out) {
-  constexpr float kSqrt2OverPi = 0.7978845608f;
-  for (int64_t i = 0; i < n; ++i) {
-    const float x = gate[i];
-    out[i] = 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x))) * up[i];
-  }
+  simd::BestFloatOps().gelu_mul(gate, up, out, n);
 }
 
 }  // namespace model

@@ -13,12 +13,18 @@
 
 namespace simd {
 
+// 2 sqrt(2 / pi): GELU's tanh form as a logistic, 0.5 (1 + tanh(y)) = 1 / (1 + e^-2y).
+inline constexpr float kGeluScale = 1.5957691216f;
+
 struct FloatOps {
   const char* isa;
   float (*dot)(const float* a, const float* b, int64_t n);
   void (*axpy)(float a, const float* x, float* y, int64_t n);
   // out[i] = silu(gate[i]) * up[i], silu(g) = g / (1 + e^-g).
   void (*silu_mul)(const float* gate, const float* up, float* out, int64_t n);
+  // out[i] = gelu(gate[i]) * up[i], GELU's tanh form, computed as
+  // g / (1 + e^(-2 sqrt(2/pi) (g + 0.044715 g^3))) (the same function).
+  void (*gelu_mul)(const float* gate, const float* up, float* out, int64_t n);
   // y = x / sqrt(mean(x^2) + eps) * weight over n values, the squares
   // summed in double.
   void (*rms_norm)(const float* x, const float* weight, float eps, int64_t n, float* y);

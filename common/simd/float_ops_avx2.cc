@@ -66,6 +66,21 @@ void SiluMul(const float* gate, const float* up, float* out, int64_t n) {
   for (; i < n; ++i) out[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+void GeluMul(const float* gate, const float* up, float* out, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f), c = _mm256_set1_ps(0.044715f), scale = _mm256_set1_ps(-kGeluScale);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 g = _mm256_loadu_ps(gate + i);
+    const __m256 inner = _mm256_mul_ps(scale, _mm256_fmadd_ps(_mm256_mul_ps(c, g), _mm256_mul_ps(g, g), g));
+    const __m256 gelu = _mm256_div_ps(g, _mm256_add_ps(one, Exp(inner)));
+    _mm256_storeu_ps(out + i, _mm256_mul_ps(gelu, _mm256_loadu_ps(up + i)));
+  }
+  for (; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-kGeluScale * (g + 0.044715f * g * g * g))) * up[i];
+  }
+}
+
 void RmsNorm(const float* x, const float* weight, float eps, int64_t n, float* y) {
   __m256d s0 = _mm256_setzero_pd(), s1 = s0;
   int64_t i = 0;
@@ -255,7 +270,7 @@ void AttendGroup(const float* q, int64_t heads, const float* keys, const float* 
 }  // namespace
 
 const FloatOps& Avx2FloatOps() {
-  static const FloatOps ops = {"avx2", Dot, Axpy, SiluMul, RmsNorm, Softmax, Attend, AttendGroup};
+  static const FloatOps ops = {"avx2", Dot, Axpy, SiluMul, GeluMul, RmsNorm, Softmax, Attend, AttendGroup};
   return ops;
 }
 

@@ -17,6 +17,13 @@ void Axpy(float a, const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
+void GeluMul(const float* gate, const float* up, float* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + std::exp(-kGeluScale * (g + 0.044715f * g * g * g))) * up[i];
+  }
+}
+
 void RmsNorm(const float* x, const float* weight, float eps, int64_t n, float* y) {
   // Four independent sums: one chain would wait on the add latency per value.
   double s[4] = {0, 0, 0, 0};
@@ -63,7 +70,7 @@ void AttendGroup(const float* q, int64_t heads, const float* keys, const float* 
 }  // namespace
 
 const FloatOps& ScalarFloatOps() {
-  static const FloatOps ops = {"scalar", Dot, Axpy, SiluMul, RmsNorm, Softmax, Attend, AttendGroup};
+  static const FloatOps ops = {"scalar", Dot, Axpy, SiluMul, GeluMul, RmsNorm, Softmax, Attend, AttendGroup};
   return ops;
 }
 

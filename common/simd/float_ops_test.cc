@@ -32,6 +32,29 @@ TEST(FloatOps, EveryVersionMatchesTheReference) {
 // The vectorised exponential agrees with std::exp to a few float roundings,
 // across the range SiLU and softmax see and beyond it (large magnitudes
 // saturate as std::exp does: silu(g) -> g or -0, softmax weights -> 0).
+// GELU as a logistic equals its tanh form, 0.5 g (1 + tanh(sqrt(2/pi) (g +
+// 0.044715 g^3))), computed here in double.
+TEST(FloatOps, GeluMulIsTheTanhForm) {
+  std::vector<const FloatOps*> all = {&ScalarFloatOps()};
+  if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  std::mt19937 rng(7);
+  for (float range : {1.0f, 6.0f, 60.0f}) {
+    std::uniform_real_distribution<float> u(-range, range);
+    for (int64_t n : {1, 7, 8, 9, 131}) {
+      std::vector<float> g(n), up(n), out(n);
+      for (int64_t i = 0; i < n; ++i) g[i] = u(rng), up[i] = u(rng);
+      for (const FloatOps* ops : all) {
+        ops->gelu_mul(g.data(), up.data(), out.data(), n);
+        for (int64_t i = 0; i < n; ++i) {
+          const double x = g[i];
+          const double want = 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))) * up[i];
+          ASSERT_NEAR(out[i], want, 2e-6 * std::fabs(x * up[i]) + 1e-30) << ops->isa << " g=" << g[i];
+        }
+      }
+    }
+  }
+}
+
 TEST(FloatOps, SiluMulAndSoftmaxMatchTheReference) {
   std::vector<const FloatOps*> all = {&ScalarFloatOps()};
   if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
