@@ -46,17 +46,19 @@ def model_path(apr, preset, scheme, folder):
 
 
 def apr_bench(apr, path, args):
-    rows = json.loads(run([apr, "bench", path, "-p", args.p, "-n", args.n, "-r", str(args.r),
+    rows = json.loads(run([apr, "bench", path, "-p", args.p, "-n", args.n, "-d", args.d, "-r", str(args.r),
                            "-t", str(args.threads), "-o", "json"]))
     return {r["test"]: r["avg_ts"] for r in rows}
 
 
 def llama_bench(binary, path, args):
-    rows = json.loads(run([binary, "-m", path, "-p", args.p, "-n", args.n, "-r", str(args.r),
+    rows = json.loads(run([binary, "-m", path, "-p", args.p, "-n", args.n, "-d", args.d, "-r", str(args.r),
                            "-t", str(args.threads), "-o", "json"]))
     out, commit = {}, ""
     for r in rows:
         test = f"pp{r['n_prompt']}" if r["n_gen"] == 0 else f"tg{r['n_gen']}"
+        if r.get("n_depth", 0) > 0:
+            test += f" @ d{r['n_depth']}"
         out[test] = r["avg_ts"]
         commit = f"{r.get('build_commit', '?')} (build {r.get('build_number', '?')})"
     if args.llama_label:
@@ -85,6 +87,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
     ap.add_argument("-p", default="91,512", help="prompt sizes (default 91,512)")
     ap.add_argument("-n", default="128", help="tokens generated (default 128)")
+    ap.add_argument("-d", default="0", help="tokens in the cache before each test (default 0)")
     ap.add_argument("-r", type=int, default=3, help="repetitions within a run (default 3)")
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--dir", default=str(pathlib.Path.home() / ".cache/apr/models"),
@@ -128,7 +131,8 @@ def main():
     date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"{cpu_name()}, {args.threads} threads, {date}; apr {commit}"
           + (f", llama.cpp {llama_commit}" if args.llama_bench else "") + ".")
-    print(f"`-p {args.p} -n {args.n} -r {args.r}`, "
+    depth = f" -d {args.d}" if args.d != "0" else ""
+    print(f"`-p {args.p} -n {args.n}{depth} -r {args.r}`, "
           f"{args.rounds} alternating rounds (t/s, mean of each round's repetitions):\n")
     if args.llama_bench:
         print("| model | test | apr | llama-bench | apr / llama-bench |")

@@ -120,14 +120,14 @@ class OpBuilder {
     OpCost write{"kv_store", layer, ""};
     write.traffic = Traffic::kKvCache;
     write.act_bytes = n_ * 2 * kv * kF32;
-    write.kv_bytes = n_ * 2 * kv * kKvBytesPerElement;
+    write.kv_bytes = n_ * 2 * kv * spec_.kv_bytes_per_element;
     ops_.push_back(write);
 
     OpCost score{"attn_score", layer, ""};
     score.parallel = true;
     score.traffic = Traffic::kKvCache;
     score.flops = 2 * c_.head_dim * heads * pairs;
-    score.kv_bytes = keys_read * kv * kKvBytesPerElement;
+    score.kv_bytes = keys_read * kv * spec_.kv_bytes_per_element;
     score.act_bytes = n_ * q * kF32 + heads * pairs * kF32;
     ops_.push_back(score);
 
@@ -140,7 +140,7 @@ class OpBuilder {
     value.parallel = true;
     value.traffic = Traffic::kKvCache;
     value.flops = 2 * c_.head_dim * heads * pairs;
-    value.kv_bytes = keys_read * kv * kKvBytesPerElement;
+    value.kv_bytes = keys_read * kv * spec_.kv_bytes_per_element;
     value.act_bytes = heads * pairs * kF32 + n_ * q * kF32;
     ops_.push_back(value);
   }

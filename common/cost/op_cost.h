@@ -34,7 +34,7 @@
 
 namespace cost {
 
-inline constexpr double kKvBytesPerElement = 4;  // the engine caches K and V as F32
+inline constexpr double kKvBytesPerElement = 4;  // an F32 cache, the engine's default
 
 // What limits an op's working set: weights stream once per token, the KV
 // cache is re-read per token, activations stay small.
@@ -63,6 +63,7 @@ struct ModelSpec {
   std::vector<model::TensorSpec> tensors;
   const model::TensorSpec* Find(const std::string& name) const;
   uint64_t WeightBytes() const;  // every tensor's data
+  double kv_bytes_per_element = kKvBytesPerElement;  // 2 for an F16 cache
 };
 
 std::vector<OpCost> DecodeOps(const ModelSpec& spec, uint64_t ctx_depth);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/model/ops.h"
 #include "common/quant/activations.h"
+#include "common/quant/fp16.h"
 #include "common/quant/matmul.h"
 #include "common/simd/float_ops.h"
 
@@ -57,13 +58,30 @@ double OpTimes::Total() const {
   return total;
 }
 
-Transformer::Transformer(const ModelWeights& weights, parallel::ThreadPool& pool, int max_context)
-    : w_(weights), c_(weights.config()), pool_(pool), max_context_(max_context) {
+const char* KvCacheTypeName(KvCacheType type) { return type == KvCacheType::kF16 ? "f16" : "f32"; }
+
+absl::StatusOr<KvCacheType> ParseKvCacheType(const std::string& name) {
+  if (name == "f32") return KvCacheType::kF32;
+  if (name == "f16") return KvCacheType::kF16;
+  return absl::InvalidArgumentError(absl::StrCat("unknown KV cache type '", name, "' (supported: f32, f16)"));
+}
+
+size_t KvCacheBytesPerElement(KvCacheType type) { return type == KvCacheType::kF16 ? 2 : 4; }
+
+Transformer::Transformer(const ModelWeights& weights, parallel::ThreadPool& pool, int max_context,
+                         KvCacheType cache_type)
+    : w_(weights), c_(weights.config()), pool_(pool), max_context_(max_context), cache_type_(cache_type) {
   inv_freq_[0] = RopeInverseFrequencies(c_, weights.RopeFactors(max_context), /*sliding=*/false);
   inv_freq_[1] = RopeInverseFrequencies(c_, {}, /*sliding=*/true);
   rope_mscale_ = c_.rope_attn_factor;
-  k_cache_.assign(c_.n_layers, std::vector<float>(size_t(max_context) * c_.KvDim()));
-  v_cache_.assign(c_.n_layers, std::vector<float>(size_t(max_context) * c_.KvDim()));
+  const size_t cache_elements = size_t(max_context) * c_.KvDim();
+  if (cache_type == KvCacheType::kF16) {
+    k_half_.assign(c_.n_layers, std::vector<uint16_t>(cache_elements));
+    v_half_.assign(c_.n_layers, std::vector<uint16_t>(cache_elements));
+  } else {
+    k_cache_.assign(c_.n_layers, std::vector<float>(cache_elements));
+    v_cache_.assign(c_.n_layers, std::vector<float>(cache_elements));
+  }
   scores_.resize(pool.num_threads() * size_t(c_.n_heads / c_.n_kv_heads) * size_t(max_context));
 }
 
@@ -84,8 +102,11 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
   const int64_t group = c_.n_heads / c_.n_kv_heads;
   const float scale = c_.AttentionScale();
   const int64_t window = c_.IsSlidingLayer(layer) ? c_.sliding_window : 0;
-  const float* keys = k_cache_[layer].data();
-  const float* values = v_cache_[layer].data();
+  const bool half = cache_type_ == KvCacheType::kF16;
+  const float* keys = half ? nullptr : k_cache_[layer].data();
+  const float* values = half ? nullptr : v_cache_[layer].data();
+  const uint16_t* keys16 = half ? k_half_[layer].data() : nullptr;
+  const uint16_t* values16 = half ? v_half_[layer].data() : nullptr;
   // A unit is a run of query heads that share one KV head, so each key and
   // value loaded serves all of them; a group is split only when there are
   // fewer groups than threads (decode of a model with one KV head). Two
@@ -104,20 +125,28 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
     if (heads <= 0) return;
     // Causal: keys 0..pos0+t; in a sliding window only the last `window`.
     const int64_t end = pos0 + t + 1, first = window > 0 ? std::max<int64_t>(0, end - window) : 0;
-    const float* k_head = keys + kvh * head_stride + first * hd;
-    const float* v_head = values + kvh * head_stride + first * hd;
+    const int64_t at = kvh * head_stride + first * hd, count = end - first;
     if (n == 1 && h0 == kvh * group) {
       // Decode: the weights streamed since this layer's cache was last read
       // have evicted it; ask for all of this KV head's keys and values at
       // once rather than a few rows at a time as the loops reach them.
-      for (int64_t i = 0; i < (end - first) * hd; i += 16) {
-        __builtin_prefetch(k_head + i, 0, 2);
-        __builtin_prefetch(v_head + i, 0, 2);
+      const size_t element = KvCacheBytesPerElement(cache_type_);
+      const char* k_bytes = half ? reinterpret_cast<const char*>(keys16 + at) : reinterpret_cast<const char*>(keys + at);
+      const char* v_bytes =
+          half ? reinterpret_cast<const char*>(values16 + at) : reinterpret_cast<const char*>(values + at);
+      for (size_t i = 0; i < size_t(count * hd) * element; i += 64) {
+        __builtin_prefetch(k_bytes + i, 0, 2);
+        __builtin_prefetch(v_bytes + i, 0, 2);
       }
     }
     float* scores = scores_.data() + thread * size_t(group) * size_t(max_context_);
-    ops.attend_group(q_.data() + t * q_dim + h0 * hd, heads, k_head, v_head, hd, end - first, hd, scale, scores,
-                     attn_.data() + t * q_dim + h0 * hd);
+    const float* query = q_.data() + t * q_dim + h0 * hd;
+    float* out = attn_.data() + t * q_dim + h0 * hd;
+    if (half) {
+      ops.attend_group_f16(query, heads, keys16 + at, values16 + at, hd, count, hd, scale, scores, out);
+    } else {
+      ops.attend_group(query, heads, keys + at, values + at, hd, count, hd, scale, scores, out);
+    }
   });
 }
 
@@ -264,8 +293,15 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
         const float* v = v_.data() + t * kv_dim;
         for (uint32_t hh = 0; hh < c_.n_kv_heads; ++hh) {
           const int64_t at = (int64_t(hh) * max_context_ + pos0 + t) * c_.head_dim;
-          std::copy(k + hh * c_.head_dim, k + (hh + 1) * c_.head_dim, k_cache_[layer].begin() + at);
-          std::copy(v + hh * c_.head_dim, v + (hh + 1) * c_.head_dim, v_cache_[layer].begin() + at);
+          if (cache_type_ == KvCacheType::kF16) {
+            for (uint32_t i = 0; i < c_.head_dim; ++i) {
+              k_half_[layer][at + i] = quant::F32ToF16(k[hh * c_.head_dim + i]);
+              v_half_[layer][at + i] = quant::F32ToF16(v[hh * c_.head_dim + i]);
+            }
+          } else {
+            std::copy(k + hh * c_.head_dim, k + (hh + 1) * c_.head_dim, k_cache_[layer].begin() + at);
+            std::copy(v + hh * c_.head_dim, v + (hh + 1) * c_.head_dim, v_cache_[layer].begin() + at);
+          }
         }
       });
     }

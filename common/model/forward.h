@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "common/model/weights.h"
 #include "common/parallel/thread_pool.h"
@@ -48,6 +49,14 @@ struct OpTimes {
   double Total() const;
 };
 
+// The element type of the KV cache (llama.cpp's --cache-type-k/-v): F32,
+// or IEEE halves, which halve the bytes attention reads per cached token.
+enum class KvCacheType { kF32, kF16 };
+const char* KvCacheTypeName(KvCacheType type);
+// "f32" or "f16"; InvalidArgument naming the supported types otherwise.
+absl::StatusOr<KvCacheType> ParseKvCacheType(const std::string& name);
+size_t KvCacheBytesPerElement(KvCacheType type);
+
 struct ForwardOptions {
   bool fused_ffn = true;
   bool all_logits = false;     // logits of every token, not only the last
@@ -57,7 +66,8 @@ struct ForwardOptions {
 
 class Transformer {
  public:
-  Transformer(const ModelWeights& weights, parallel::ThreadPool& pool, int max_context);
+  Transformer(const ModelWeights& weights, parallel::ThreadPool& pool, int max_context,
+              KvCacheType cache_type = KvCacheType::kF32);
 
   // Evaluates `tokens` after the position() already cached and caches them.
   // `logits` receives vocab floats (the last token's) or tokens x vocab.
@@ -74,6 +84,7 @@ class Transformer {
   void Reset() { position_ = 0; }
   int position() const { return position_; }
   int max_context() const { return max_context_; }
+  KvCacheType cache_type() const { return cache_type_; }
   const ModelWeights& weights() const { return w_; }
   parallel::ThreadPool& pool() { return pool_; }
 
@@ -87,6 +98,7 @@ class Transformer {
   const ModelConfig& c_;
   parallel::ThreadPool& pool_;
   int max_context_;
+  KvCacheType cache_type_;
   int position_ = 0;
   // Rope frequencies (head_dim / 2) of the full-attention layers [0] and of
   // the sliding-window layers [1], and cos/sin tables of each for the batch.
@@ -94,7 +106,9 @@ class Transformer {
   float rope_mscale_ = 1;  // cos and sin times rope.scaling.attn_factor
   // Per layer, n_kv_heads x max_context x head_dim: each KV head's keys (and
   // values) are one contiguous run, which attention reads front to back.
+  // F32 caches in k_cache_/v_cache_, F16 ones in k_half_/v_half_.
   std::vector<std::vector<float>> k_cache_, v_cache_;
+  std::vector<std::vector<uint16_t>> k_half_, v_half_;
   // Scratch, sized for the current batch; the matrix products' inputs and
   // outputs start on cache lines.
   quant::LineAlignedFloats x_, norm_, q_, k_, v_, attn_, gate_, up_, hidden_;

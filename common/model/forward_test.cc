@@ -259,6 +259,44 @@ TEST(Rope, Llama3ScalingRotatesAsDefinedAtLongPositions) {
   EXPECT_GT(blended, 0);
 }
 
+// An F16 KV cache rounds each cached key and value to 11 significant bits
+// (2^-11 relative); through the scores, the softmax and the weighted sums of
+// two layers that moves the logits by well under 1e-3 of their spread
+// (measured below), held to 5e-3. The F16 weights keep the matrices exact
+// enough that the cache is what differs.
+TEST(Forward, F16CacheLogitsAgreeWithTheF32Cache) {
+  for (const char* arch : kFamilies) {
+    auto w = Synth(Tiny(arch), "f16");
+    ASSERT_NE(w, nullptr);
+    parallel::ThreadPool pool(2);
+    Transformer f32(*w, pool, 64, KvCacheType::kF32), f16(*w, pool, 64, KvCacheType::kF16);
+    ForwardOptions all;
+    all.all_logits = true;
+    std::vector<float> a, b;
+    ASSERT_TRUE(f32.Forward(kPrompt, &a, all).ok());
+    ASSERT_TRUE(f16.Forward(kPrompt, &b, all).ok());
+    double worst = 0;
+    const int64_t vocab = w->config().vocab;
+    for (size_t p = 0; p < kPrompt.size(); ++p) {
+      const std::vector<float> want(a.begin() + p * vocab, a.begin() + (p + 1) * vocab);
+      worst = std::max(worst, RelativeRmsError(b.data() + p * vocab, want));
+    }
+    EXPECT_LT(worst, 5e-3) << arch;
+    EXPECT_GT(worst, 0) << arch << ": the F16 cache changed nothing?";
+    std::printf("%s: F16 cache against F32, worst relative RMS %.2e\n", arch, worst);
+    // Decode after prefill reads the same F16 cache.
+    std::vector<float> c;
+    Transformer split(*w, pool, 64, KvCacheType::kF16);
+    ASSERT_TRUE(split.Prefill(std::vector<int32_t>(kPrompt.begin(), kPrompt.end() - 1), &c).ok());
+    ASSERT_TRUE(split.Forward({kPrompt.back()}, &c).ok());
+    for (int64_t i = 0; i < vocab; ++i) {
+      ASSERT_NEAR(c[i], b[(kPrompt.size() - 1) * vocab + i], 1e-4 * (1 + std::fabs(c[i]))) << arch;
+    }
+  }
+  EXPECT_FALSE(ParseKvCacheType("q4_0").ok());
+  EXPECT_EQ(*ParseKvCacheType("f16"), KvCacheType::kF16);
+}
+
 TEST(Synth, FileTypeIsTheSchemeAsLlamaCppNumbersIt) {
   for (const auto& [scheme, want] : std::vector<std::pair<std::string, uint64_t>>{
            {"f32", 0}, {"f16", 1}, {"bf16", 32}, {"q8_0", 7}, {"q4_k", 14}, {"q4_k_m", 15}}) {

@@ -1,7 +1,8 @@
 // Timed runs of a Transformer, as llama-bench does them: prompt processing
-// (pp: a prompt of n tokens from an empty cache, batched or token by token)
-// and token generation (tg: n single-token decode steps from an empty cache).
-// Each repetition is timed on its own; a warm-up run comes first.
+// (pp: a prompt of n tokens, batched or token by token) and token generation
+// (tg: n single-token decode steps), each after `depth` tokens already in the
+// cache (llama-bench's --n-depth; prefilled, untimed, before every
+// repetition). Each repetition is timed on its own; a warm-up run comes first.
 //
 //   auto pp = TimePrompt(t, 91, /*reps=*/3, {});
 //   double tps = TokensPerSecond(91, Mean(*pp));
@@ -22,7 +23,7 @@ std::vector<int32_t> SyntheticTokens(int n, uint32_t vocab, uint64_t seed);
 
 // Seconds of each repetition.
 absl::StatusOr<std::vector<double>> TimePrompt(Transformer& t, int n_prompt, int reps,
-                                               const ForwardOptions& options, bool serial = false);
+                                               const ForwardOptions& options, bool serial = false, int depth = 0);
 // Batched and token-by-token prefill of the same prompt, one warm-up each,
 // then `reps` timed runs of each, alternating, so drift in the machine's speed
 // falls on both alike. Returns {batched seconds, serial seconds}.
@@ -30,7 +31,7 @@ absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeBatchedA
     Transformer& t, int n_prompt, int reps, const ForwardOptions& options);
 
 absl::StatusOr<std::vector<double>> TimeGenerate(Transformer& t, int n_gen, int reps,
-                                                 const ForwardOptions& options);
+                                                 const ForwardOptions& options, int depth = 0);
 // Generation with two option sets, interleaved token by token: `a` and `b`
 // are two Transformers over the same weights (one cache each); step i of `a`
 // runs right before step i of `b`, so a change in the machine's speed that

@@ -56,6 +56,26 @@ TEST(TimeGenerateInterleaved, ReportsAStepThatFails) {
   EXPECT_FALSE(s.ok());
 }
 
+// --n-depth: each repetition starts from `depth` cached tokens, prefilled in
+// one untimed batch, and the timed steps follow them.
+TEST(TimeGenerate, StartsEachRepetitionAtTheDepth) {
+  auto w = TinyModel();
+  ASSERT_NE(w, nullptr);
+  parallel::ThreadPool pool(2);
+  Transformer t(*w, pool, 32);
+  pool.ResetStats();
+  auto s = TimeGenerate(t, 4, 2, {}, /*depth=*/20);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->size(), 2u);
+  EXPECT_EQ(t.position(), 24);
+  // Warm-up and two timed runs: one batched prefill and four steps each.
+  EXPECT_EQ(pool.Stats("ffn.gate_up").dispatches, 3 * (1 + 4));  // one layer
+  auto p = TimePrompt(t, 8, 1, {}, false, /*depth=*/20);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(t.position(), 28);
+  EXPECT_FALSE(TimeGenerate(t, 4, 1, {}, /*depth=*/30).ok());  // 34 > the cache's 32
+}
+
 TEST(MedianRatio, ComparesRunsPairByPair) {
   EXPECT_DOUBLE_EQ(MedianRatio({1, 4, 9}, {1, 2, 3}), 2.0);
   EXPECT_DOUBLE_EQ(MedianRatio({2, 2, 8, 30}, {1, 1, 2, 3}), 3.0);

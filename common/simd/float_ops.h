@@ -40,6 +40,9 @@ struct FloatOps {
   // its output at out + h * hd.
   void (*attend_group)(const float* q, int64_t heads, const float* keys, const float* values, int64_t stride,
                        int64_t seen, int64_t hd, float scale, float* scores, float* out);
+  // attend_group over a cache of IEEE halves (an F16 KV cache).
+  void (*attend_group_f16)(const float* q, int64_t heads, const uint16_t* keys, const uint16_t* values,
+                           int64_t stride, int64_t seen, int64_t hd, float scale, float* scores, float* out);
 };
 
 const FloatOps& ScalarFloatOps();

@@ -128,9 +128,27 @@ __m128 Hsum4(const __m256* v) {
   return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
 }
 
+// A cache row's 8 values as floats: float as is, IEEE half widened (F16C).
+inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
+inline __m256 Load8(const uint16_t* p) {
+  return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+// dot(q, key) for hd a multiple of 8.
+template <typename KV>
+float DotKV(const float* q, const KV* key, int64_t hd) {
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < hd; i += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), Load8(key + i), acc);
+  __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+  h = _mm_add_ss(h, _mm_movehdup_ps(h));
+  return _mm_cvtss_f32(h);
+}
+
 // scores[j] = scale * dot(q, key j): 8 keys at a time (8 independent chains
 // of multiply-adds, enough to hide their latency), then 4, then 1.
-void Scores(const float* q, const float* keys, int64_t stride, int64_t seen, int64_t hd, float scale,
+template <typename KV>
+void Scores(const float* q, const KV* keys, int64_t stride, int64_t seen, int64_t hd, float scale,
             float* scores) {
   int64_t j = 0;
   for (; j + 8 <= seen; j += 8) {
@@ -139,7 +157,7 @@ void Scores(const float* q, const float* keys, int64_t stride, int64_t seen, int
     for (int64_t i = 0; i < hd; i += 8) {
       const __m256 qv = _mm256_loadu_ps(q + i);
 #pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(keys + (j + k) * stride + i), acc[k]);
+      for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(qv, Load8(keys + (j + k) * stride + i), acc[k]);
     }
     _mm_storeu_ps(scores + j, _mm_mul_ps(Hsum4(acc), _mm_set1_ps(scale)));
     _mm_storeu_ps(scores + j + 4, _mm_mul_ps(Hsum4(acc + 4), _mm_set1_ps(scale)));
@@ -148,16 +166,17 @@ void Scores(const float* q, const float* keys, int64_t stride, int64_t seen, int
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
     for (int64_t i = 0; i < hd; i += 8) {
       const __m256 qv = _mm256_loadu_ps(q + i);
-      for (int k = 0; k < 4; ++k) acc[k] = _mm256_fmadd_ps(qv, _mm256_loadu_ps(keys + (j + k) * stride + i), acc[k]);
+      for (int k = 0; k < 4; ++k) acc[k] = _mm256_fmadd_ps(qv, Load8(keys + (j + k) * stride + i), acc[k]);
     }
     _mm_storeu_ps(scores + j, _mm_mul_ps(Hsum4(acc), _mm_set1_ps(scale)));
   }
-  for (; j < seen; ++j) scores[j] = Dot(q, keys + j * stride, hd) * scale;
+  for (; j < seen; ++j) scores[j] = DotKV(q, keys + j * stride, hd) * scale;
 }
 
 // The same for two queries against the same keys: each key vector loaded
 // once serves both (grouped-query attention's heads share their keys).
-void ScoresPair(const float* q0, const float* q1, const float* keys, int64_t stride, int64_t seen, int64_t hd,
+template <typename KV>
+void ScoresPair(const float* q0, const float* q1, const KV* keys, int64_t stride, int64_t seen, int64_t hd,
                 float scale, float* s0, float* s1) {
   int64_t j = 0;
   for (; j + 4 <= seen; j += 4) {
@@ -167,7 +186,7 @@ void ScoresPair(const float* q0, const float* q1, const float* keys, int64_t str
       const __m256 x0 = _mm256_loadu_ps(q0 + i), x1 = _mm256_loadu_ps(q1 + i);
 #pragma GCC unroll 4
       for (int k = 0; k < 4; ++k) {
-        const __m256 kv = _mm256_loadu_ps(keys + (j + k) * stride + i);
+        const __m256 kv = Load8(keys + (j + k) * stride + i);
         a0[k] = _mm256_fmadd_ps(x0, kv, a0[k]);
         a1[k] = _mm256_fmadd_ps(x1, kv, a1[k]);
       }
@@ -176,36 +195,38 @@ void ScoresPair(const float* q0, const float* q1, const float* keys, int64_t str
     _mm_storeu_ps(s1 + j, _mm_mul_ps(Hsum4(a1), _mm_set1_ps(scale)));
   }
   for (; j < seen; ++j) {
-    s0[j] = Dot(q0, keys + j * stride, hd) * scale;
-    s1[j] = Dot(q1, keys + j * stride, hd) * scale;
+    s0[j] = DotKV(q0, keys + j * stride, hd) * scale;
+    s1[j] = DotKV(q1, keys + j * stride, hd) * scale;
   }
 }
 
 // out = sum_s p[s] * value s, 64 outputs at a time kept in registers across
 // all positions, then any rest 8 at a time. (Each loop's accumulators are
 // indexed by constants only: a variable index puts them on the stack.)
-void WeightedSum(const float* p, const float* values, int64_t stride, int64_t seen, int64_t hd, float* out) {
+template <typename KV>
+void WeightedSum(const float* p, const KV* values, int64_t stride, int64_t seen, int64_t hd, float* out) {
   int64_t i0 = 0;
   for (; i0 + 64 <= hd; i0 += 64) {
     __m256 acc[8];
     for (int k = 0; k < 8; ++k) acc[k] = _mm256_setzero_ps();
     for (int64_t s = 0; s < seen; ++s) {
       const __m256 ps = _mm256_set1_ps(p[s]);
-      const float* v = values + s * stride + i0;
+      const KV* v = values + s * stride + i0;
 #pragma GCC unroll 8
-      for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(ps, _mm256_loadu_ps(v + 8 * k), acc[k]);
+      for (int k = 0; k < 8; ++k) acc[k] = _mm256_fmadd_ps(ps, Load8(v + 8 * k), acc[k]);
     }
     for (int k = 0; k < 8; ++k) _mm256_storeu_ps(out + i0 + 8 * k, acc[k]);
   }
   for (; i0 < hd; i0 += 8) {  // hd is a multiple of 8
     __m256 acc = _mm256_setzero_ps();
-    for (int64_t s = 0; s < seen; ++s) acc = _mm256_fmadd_ps(_mm256_set1_ps(p[s]), _mm256_loadu_ps(values + s * stride + i0), acc);
+    for (int64_t s = 0; s < seen; ++s) acc = _mm256_fmadd_ps(_mm256_set1_ps(p[s]), Load8(values + s * stride + i0), acc);
     _mm256_storeu_ps(out + i0, acc);
   }
 }
 
 // The same for two weightings of the same values, 32 outputs at a time.
-void WeightedSumPair(const float* p0, const float* p1, const float* values, int64_t stride, int64_t seen, int64_t hd,
+template <typename KV>
+void WeightedSumPair(const float* p0, const float* p1, const KV* values, int64_t stride, int64_t seen, int64_t hd,
                      float* out0, float* out1) {
   int64_t i0 = 0;
   for (; i0 + 32 <= hd; i0 += 32) {
@@ -213,10 +234,10 @@ void WeightedSumPair(const float* p0, const float* p1, const float* values, int6
     for (int k = 0; k < 4; ++k) a0[k] = a1[k] = _mm256_setzero_ps();
     for (int64_t s = 0; s < seen; ++s) {
       const __m256 w0 = _mm256_set1_ps(p0[s]), w1 = _mm256_set1_ps(p1[s]);
-      const float* v = values + s * stride + i0;
+      const KV* v = values + s * stride + i0;
 #pragma GCC unroll 4
       for (int k = 0; k < 4; ++k) {
-        const __m256 x = _mm256_loadu_ps(v + 8 * k);
+        const __m256 x = Load8(v + 8 * k);
         a0[k] = _mm256_fmadd_ps(w0, x, a0[k]);
         a1[k] = _mm256_fmadd_ps(w1, x, a1[k]);
       }
@@ -229,7 +250,7 @@ void WeightedSumPair(const float* p0, const float* p1, const float* values, int6
   for (; i0 < hd; i0 += 8) {
     __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
     for (int64_t s = 0; s < seen; ++s) {
-      const __m256 x = _mm256_loadu_ps(values + s * stride + i0);
+      const __m256 x = Load8(values + s * stride + i0);
       a0 = _mm256_fmadd_ps(_mm256_set1_ps(p0[s]), x, a0);
       a1 = _mm256_fmadd_ps(_mm256_set1_ps(p1[s]), x, a1);
     }
@@ -238,24 +259,18 @@ void WeightedSumPair(const float* p0, const float* p1, const float* values, int6
   }
 }
 
-void Attend(const float* q, const float* keys, const float* values, int64_t stride, int64_t seen, int64_t hd,
-            float scale, float* scores, float* out) {
-  if (hd % 8 != 0) {
-    ScalarFloatOps().attend(q, keys, values, stride, seen, hd, scale, scores, out);
-    return;
-  }
+template <typename KV>
+void AttendKV(const float* q, const KV* keys, const KV* values, int64_t stride, int64_t seen, int64_t hd,
+              float scale, float* scores, float* out) {
   Scores(q, keys, stride, seen, hd, scale, scores);
   Softmax(scores, seen);
   WeightedSum(scores, values, stride, seen, hd, out);
 }
 
 // Heads two at a time, so each key and value vector loaded serves both.
-void AttendGroup(const float* q, int64_t heads, const float* keys, const float* values, int64_t stride,
-                 int64_t seen, int64_t hd, float scale, float* scores, float* out) {
-  if (hd % 8 != 0) {
-    ScalarFloatOps().attend_group(q, heads, keys, values, stride, seen, hd, scale, scores, out);
-    return;
-  }
+template <typename KV>
+void AttendGroupKV(const float* q, int64_t heads, const KV* keys, const KV* values, int64_t stride,
+                   int64_t seen, int64_t hd, float scale, float* scores, float* out) {
   int64_t h = 0;
   for (; h + 2 <= heads; h += 2) {
     float *s0 = scores + h * seen, *s1 = s0 + seen;
@@ -264,13 +279,36 @@ void AttendGroup(const float* q, int64_t heads, const float* keys, const float* 
     Softmax(s1, seen);
     WeightedSumPair(s0, s1, values, stride, seen, hd, out + h * hd, out + (h + 1) * hd);
   }
-  if (h < heads) Attend(q + h * hd, keys, values, stride, seen, hd, scale, scores + h * seen, out + h * hd);
+  if (h < heads) AttendKV(q + h * hd, keys, values, stride, seen, hd, scale, scores + h * seen, out + h * hd);
+}
+
+void Attend(const float* q, const float* keys, const float* values, int64_t stride, int64_t seen, int64_t hd,
+            float scale, float* scores, float* out) {
+  if (hd % 8 != 0) return ScalarFloatOps().attend(q, keys, values, stride, seen, hd, scale, scores, out);
+  AttendKV(q, keys, values, stride, seen, hd, scale, scores, out);
+}
+
+void AttendGroup(const float* q, int64_t heads, const float* keys, const float* values, int64_t stride,
+                 int64_t seen, int64_t hd, float scale, float* scores, float* out) {
+  if (hd % 8 != 0) {
+    return ScalarFloatOps().attend_group(q, heads, keys, values, stride, seen, hd, scale, scores, out);
+  }
+  AttendGroupKV(q, heads, keys, values, stride, seen, hd, scale, scores, out);
+}
+
+void AttendGroupF16(const float* q, int64_t heads, const uint16_t* keys, const uint16_t* values, int64_t stride,
+                    int64_t seen, int64_t hd, float scale, float* scores, float* out) {
+  if (hd % 8 != 0) {
+    return ScalarFloatOps().attend_group_f16(q, heads, keys, values, stride, seen, hd, scale, scores, out);
+  }
+  AttendGroupKV(q, heads, keys, values, stride, seen, hd, scale, scores, out);
 }
 
 }  // namespace
 
 const FloatOps& Avx2FloatOps() {
-  static const FloatOps ops = {"avx2", Dot, Axpy, SiluMul, GeluMul, RmsNorm, Softmax, Attend, AttendGroup};
+  static const FloatOps ops = {"avx2",  Dot,     Axpy,   SiluMul,     GeluMul,
+                                RmsNorm, Softmax, Attend, AttendGroup, AttendGroupF16};
   return ops;
 }
 

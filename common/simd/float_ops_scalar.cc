@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "common/cpu/cpu_features.h"
+#include "common/quant/fp16.h"
 #include "common/simd/float_ops.h"
 
 namespace simd {
@@ -67,10 +68,31 @@ void AttendGroup(const float* q, int64_t heads, const float* keys, const float* 
   }
 }
 
+// The same over an IEEE-half cache, each key and value widened as read.
+void AttendGroupF16(const float* q, int64_t heads, const uint16_t* keys, const uint16_t* values, int64_t stride,
+                    int64_t seen, int64_t hd, float scale, float* scores, float* out) {
+  for (int64_t h = 0; h < heads; ++h) {
+    const float* qh = q + h * hd;
+    float* s = scores + h * seen;
+    float* o = out + h * hd;
+    for (int64_t j = 0; j < seen; ++j) {
+      float dot = 0;
+      for (int64_t i = 0; i < hd; ++i) dot += qh[i] * quant::F16ToF32(keys[j * stride + i]);
+      s[j] = dot * scale;
+    }
+    Softmax(s, seen);
+    for (int64_t i = 0; i < hd; ++i) o[i] = 0;
+    for (int64_t j = 0; j < seen; ++j) {
+      for (int64_t i = 0; i < hd; ++i) o[i] += s[j] * quant::F16ToF32(values[j * stride + i]);
+    }
+  }
+}
+
 }  // namespace
 
 const FloatOps& ScalarFloatOps() {
-  static const FloatOps ops = {"scalar", Dot, Axpy, SiluMul, GeluMul, RmsNorm, Softmax, Attend, AttendGroup};
+  static const FloatOps ops = {"scalar", Dot,     Axpy,   SiluMul,     GeluMul,
+                                RmsNorm,  Softmax, Attend, AttendGroup, AttendGroupF16};
   return ops;
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/cpu/cpu_features.h"
+#include "common/quant/fp16.h"
 #include "gtest/gtest.h"
 
 namespace simd {
@@ -49,6 +50,39 @@ TEST(FloatOps, GeluMulIsTheTanhForm) {
           const double x = g[i];
           const double want = 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))) * up[i];
           ASSERT_NEAR(out[i], want, 2e-6 * std::fabs(x * up[i]) + 1e-30) << ops->isa << " g=" << g[i];
+        }
+      }
+    }
+  }
+}
+
+// Attention over an F16 cache computes what attention over the same values
+// as floats does (the widening is exact): only summation order differs.
+TEST(FloatOps, AttendGroupF16EqualsAttendGroupOnTheWidenedCache) {
+  std::vector<const FloatOps*> all = {&ScalarFloatOps()};
+  if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (int64_t hd : {64, 72, 6}) {
+    for (int64_t seen : {1, 5, 37}) {
+      const int64_t heads = 3, stride = hd + 8;
+      std::vector<float> q(heads * hd), keys(seen * stride), values(seen * stride);
+      std::vector<uint16_t> k16(keys.size()), v16(values.size());
+      for (float& v : q) v = normal(rng);
+      for (size_t i = 0; i < keys.size(); ++i) {
+        k16[i] = quant::F32ToF16(normal(rng));
+        v16[i] = quant::F32ToF16(normal(rng));
+        keys[i] = quant::F16ToF32(k16[i]);
+        values[i] = quant::F16ToF32(v16[i]);
+      }
+      for (const FloatOps* ops : all) {
+        std::vector<float> scores(heads * seen), want(heads * hd), got(heads * hd);
+        ops->attend_group(q.data(), heads, keys.data(), values.data(), stride, seen, hd, 0.125f, scores.data(),
+                          want.data());
+        ops->attend_group_f16(q.data(), heads, k16.data(), v16.data(), stride, seen, hd, 0.125f, scores.data(),
+                              got.data());
+        for (size_t i = 0; i < want.size(); ++i) {
+          ASSERT_NEAR(got[i], want[i], 1e-5f * (1 + std::fabs(want[i]))) << ops->isa << " hd " << hd << " seen " << seen;
         }
       }
     }

@@ -11,6 +11,7 @@
 #include "common/model/throughput.h"
 #include "common/report/units.h"
 #include "nlohmann/json.hpp"
+#include "tools/apr/cache_flags.h"
 #include "tools/apr/command_util.h"
 #include "tools/apr/commands.h"
 
@@ -21,8 +22,12 @@ struct Row {
   int n_prompt = 0, n_gen = 0, threads = 1;
   bool serial = false;
   std::vector<double> seconds;
+  int depth = 0;
+  // llama-bench's names: "pp512", "tg128", "pp512 @ d4096".
   std::string Test() const {
-    return n_prompt > 0 ? absl::StrCat(serial ? "pp-serial" : "pp", n_prompt) : absl::StrCat("tg", n_gen);
+    const std::string test =
+        n_prompt > 0 ? absl::StrCat(serial ? "pp-serial" : "pp", n_prompt) : absl::StrCat("tg", n_gen);
+    return depth > 0 ? absl::StrCat(test, " @ d", depth) : test;
   }
   int Tokens() const { return n_prompt > 0 ? n_prompt : n_gen; }
 };
@@ -32,12 +37,14 @@ struct Row {
 int RunBench(const std::vector<std::string>& args) {
   ArgParser parser("bench", "prompt processing (pp) and generation (tg) throughput, like llama-bench");
   std::string model_path, output = "md";
-  std::vector<int64_t> prompts = {512}, gens = {128}, threads_list = {cpu::AvailableCpus()};
+  std::vector<int64_t> prompts = {512}, gens = {128}, depths = {0}, threads_list = {cpu::AvailableCpus()};
   int64_t reps = 5;
   bool serial = false, no_fuse = false;
   parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true, /*existing_file=*/true);
   parser.AddIntList("n-prompt", &prompts, 0, 16384, "prompt sizes for pp tests (default 512; 0: none)");
   parser.AddIntList("n-gen", &gens, 0, 16384, "tokens for tg tests (default 128; 0: none)");
+  parser.AddIntList("n-depth", &depths, 0, 131072,
+                    "tokens already in the cache before each test, prefilled untimed (default 0)");
   parser.AddIntList("threads", &threads_list, 1, 1024, "thread counts (default: all CPUs)");
   parser.AddInt("repetitions", &reps, 1, 1000, "timed repetitions of each test (default 5)");
   parser.AddString("output", &output, "md|json|csv", "output format (default md)");
@@ -45,11 +52,16 @@ int RunBench(const std::vector<std::string>& args) {
   parser.AddFlag("no-fuse", &no_fuse, "run the FFN's gate and up as two dispatches");
   parser.AddAlias("-p", "n-prompt");
   parser.AddAlias("-n", "n-gen");
+  parser.AddAlias("-d", "n-depth");
   parser.AddAlias("-t", "threads");
   parser.AddAlias("-r", "repetitions");
   parser.AddAlias("-o", "output");
+  CacheFlags cache;
+  cache.AddTo(parser);
   int exit_code = 0;
   if (!ParseOrExit(parser, "bench", args, &exit_code)) return exit_code;
+  auto cache_type = cache.Resolve();
+  if (!cache_type.ok()) return Fail("bench", cache_type.status());
   if (output != "md" && output != "json" && output != "csv") {
     std::fprintf(stderr, "apr bench: -o must be md, json or csv\n%s", parser.Usage().c_str());
     return 2;
@@ -65,6 +77,7 @@ int RunBench(const std::vector<std::string>& args) {
   int64_t max_ctx = 1;
   for (int64_t p : prompts) max_ctx = std::max(max_ctx, p);
   for (int64_t n : gens) max_ctx = std::max(max_ctx, n);
+  max_ctx += *std::max_element(depths.begin(), depths.end());
 
   model::ForwardOptions options;
   options.fused_ffn = !no_fuse;
@@ -73,20 +86,23 @@ int RunBench(const std::vector<std::string>& args) {
     parallel::ThreadPool pool(threads);
     parallel::ScopedAffinity restore;
     parallel::PinCurrentThreadToCpu(0);
-    model::Transformer t(**weights, pool, static_cast<int>(max_ctx));
-    for (int64_t p : prompts) {
-      if (p == 0) continue;
-      for (bool ser : serial ? std::vector<bool>{false, true} : std::vector<bool>{false}) {
-        auto s = model::TimePrompt(t, static_cast<int>(p), static_cast<int>(reps), options, ser);
-        if (!s.ok()) return Fail("bench", s.status());
-        rows.push_back(Row{static_cast<int>(p), 0, static_cast<int>(threads), ser, *s});
+    model::Transformer t(**weights, pool, static_cast<int>(max_ctx), *cache_type);
+    for (int64_t d64 : depths) {
+      const int d = static_cast<int>(d64);
+      for (int64_t p : prompts) {
+        if (p == 0) continue;
+        for (bool ser : serial ? std::vector<bool>{false, true} : std::vector<bool>{false}) {
+          auto s = model::TimePrompt(t, static_cast<int>(p), static_cast<int>(reps), options, ser, d);
+          if (!s.ok()) return Fail("bench", s.status());
+          rows.push_back(Row{static_cast<int>(p), 0, static_cast<int>(threads), ser, *s, d});
+        }
       }
-    }
-    for (int64_t n : gens) {
-      if (n == 0) continue;
-      auto s = model::TimeGenerate(t, static_cast<int>(n), static_cast<int>(reps), options);
-      if (!s.ok()) return Fail("bench", s.status());
-      rows.push_back(Row{0, static_cast<int>(n), static_cast<int>(threads), false, *s});
+      for (int64_t n : gens) {
+        if (n == 0) continue;
+        auto s = model::TimeGenerate(t, static_cast<int>(n), static_cast<int>(reps), options, d);
+        if (!s.ok()) return Fail("bench", s.status());
+        rows.push_back(Row{0, static_cast<int>(n), static_cast<int>(threads), false, *s, d});
+      }
     }
   }
 
@@ -104,17 +120,18 @@ int RunBench(const std::vector<std::string>& args) {
       }
       j.push_back({{"model_filename", model_path}, {"model_type", c.arch}, {"model_size", size},
                    {"model_n_params", params}, {"n_threads", r.threads}, {"n_prompt", r.n_prompt},
-                   {"n_gen", r.n_gen}, {"test", r.Test()}, {"serial", r.serial}, {"fused_ffn", !no_fuse},
+                   {"n_gen", r.n_gen}, {"n_depth", r.depth}, {"test", r.Test()}, {"serial", r.serial},
+                   {"fused_ffn", !no_fuse}, {"type_k", cache.k}, {"type_v", cache.v},
                    {"avg_ns", model::Mean(ns)}, {"avg_ts", model::MeanTps(r.Tokens(), r.seconds)},
                    {"stddev_ts", model::StddevTps(r.Tokens(), r.seconds)}, {"samples_ns", ns},
                    {"samples_ts", ts}});
     }
     std::printf("%s\n", j.dump(2).c_str());
   } else if (output == "csv") {
-    std::printf("model,size,params,threads,test,n_prompt,n_gen,avg_ts,stddev_ts\n");
+    std::printf("model,size,params,threads,test,n_prompt,n_gen,n_depth,avg_ts,stddev_ts\n");
     for (const Row& r : rows) {
-      std::printf("%s,%llu,%llu,%d,%s,%d,%d,%.3f,%.3f\n", name.c_str(), (unsigned long long)size,
-                  (unsigned long long)params, r.threads, r.Test().c_str(), r.n_prompt, r.n_gen,
+      std::printf("%s,%llu,%llu,%d,%s,%d,%d,%d,%.3f,%.3f\n", name.c_str(), (unsigned long long)size,
+                  (unsigned long long)params, r.threads, r.Test().c_str(), r.n_prompt, r.n_gen, r.depth,
                   model::MeanTps(r.Tokens(), r.seconds), model::StddevTps(r.Tokens(), r.seconds));
     }
   } else {

@@ -9,6 +9,7 @@
 #include "common/model/tensor_layout.h"
 #include "common/report/profile_report.h"
 #include "common/report/profile_roofline.h"
+#include "tools/apr/cache_flags.h"
 #include "tools/apr/command_util.h"
 #include "tools/apr/commands.h"
 
@@ -28,8 +29,12 @@ int RunProfile(const std::vector<std::string>& args) {
   parser.AddString("type", &scheme, "SCHEME", "with --preset: " + absl::StrJoin(model::SchemeNames(), " ") + " (default q4_k_m; llama-quantize's file types follow its per-tensor rules)");
   parser.AddFlag("json", &json, "print one JSON object (SI units, raw numbers)");
   parser.AddString("svg", &svg, "FILE", "place layer 0's ops on the roofline, as SVG");
+  CacheFlags cache;
+  cache.AddTo(parser);
   int exit_code = 0;
   if (!ParseOrExit(parser, "profile", args, &exit_code)) return exit_code;
+  auto cache_type = cache.Resolve();
+  if (!cache_type.ok()) return Fail("profile", cache_type.status());
   if (model_path.empty() == preset.empty()) {
     std::fprintf(stderr, "apr profile: give a MODEL.gguf or --preset NAME (one of them)\n%s",
                  parser.Usage().c_str());
@@ -38,6 +43,7 @@ int RunProfile(const std::vector<std::string>& args) {
 
   auto spec = model_path.empty() ? cost::SpecFromPreset(preset, scheme) : cost::SpecFromGgufFile(model_path);
   if (!spec.ok()) return Fail("profile", spec.status());
+  spec->kv_bytes_per_element = static_cast<double>(model::KvCacheBytesPerElement(*cache_type));
   auto machine = LoadMachine(machine_file);
   if (!machine.ok()) return Fail("profile", machine.status());
   const int t = threads > 0 ? static_cast<int>(threads) : machine->threads;

@@ -7,6 +7,7 @@
 #include "absl/strings/str_split.h"
 #include "common/cpu/cpu_features.h"
 #include "common/model/forward.h"
+#include "tools/apr/cache_flags.h"
 #include "tools/apr/command_util.h"
 #include "tools/apr/commands.h"
 
@@ -21,8 +22,12 @@ int RunRun(const std::vector<std::string>& args) {
   parser.AddString("dump-logits", &dump, "FILE", "write the logits as float32 little-endian");
   parser.AddInt("threads", &threads, 1, 1024, "threads (default: all CPUs)");
   parser.AddAlias("-t", "threads");
+  CacheFlags cache;
+  cache.AddTo(parser);
   int exit_code = 0;
   if (!ParseOrExit(parser, "run", args, &exit_code)) return exit_code;
+  auto cache_type = cache.Resolve();
+  if (!cache_type.ok()) return Fail("run", cache_type.status());
   std::vector<int32_t> tokens;
   for (absl::string_view part : absl::StrSplit(tokens_text, ',')) {
     int32_t id = 0;
@@ -40,7 +45,7 @@ int RunRun(const std::vector<std::string>& args) {
   auto weights = model::ModelWeights::Load(model_path);
   if (!weights.ok()) return Fail("run", weights.status());
   parallel::ThreadPool pool(threads > 0 ? threads : cpu::AvailableCpus());
-  model::Transformer t(**weights, pool, static_cast<int>(tokens.size()));
+  model::Transformer t(**weights, pool, static_cast<int>(tokens.size()), *cache_type);
   std::vector<float> logits;
   if (auto s = t.Prefill(tokens, &logits); !s.ok()) return Fail("run", s);
   const int best = static_cast<int>(std::max_element(logits.begin(), logits.end()) - logits.begin());

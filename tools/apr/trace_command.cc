@@ -14,6 +14,7 @@
 #include "common/report/units.h"
 #include "common/roofline/measure.h"
 #include "nlohmann/json.hpp"
+#include "tools/apr/cache_flags.h"
 #include "tools/apr/command_util.h"
 #include "tools/apr/commands.h"
 
@@ -69,14 +70,19 @@ int RunTrace(const std::vector<std::string>& args) {
   parser.AddAlias("-p", "n-prompt");
   parser.AddAlias("-n", "n-gen");
   parser.AddAlias("-t", "threads");
+  CacheFlags cache;
+  cache.AddTo(parser);
   int exit_code = 0;
   if (!ParseOrExit(parser, "trace", args, &exit_code)) return exit_code;
+  auto cache_type = cache.Resolve();
+  if (!cache_type.ok()) return Fail("trace", cache_type.status());
 
   auto machine = LoadMachine(machine_file);
   if (!machine.ok()) return Fail("trace", machine.status());
   const int t = threads > 0 ? static_cast<int>(threads) : machine->threads;
   auto spec = cost::SpecFromGgufFile(model_path);
   if (!spec.ok()) return Fail("trace", spec.status());
+  spec->kv_bytes_per_element = static_cast<double>(model::KvCacheBytesPerElement(*cache_type));
   // This machine's DRAM bandwidth may have risen since its roofline was
   // cached; a roof below what runs under it would flag every streaming op.
   const double dram_cached = machine->ReadGbps("DRAM", t);
@@ -98,7 +104,7 @@ int RunTrace(const std::vector<std::string>& args) {
   parallel::ThreadPool pool(t);
   parallel::ScopedAffinity restore;
   parallel::PinCurrentThreadToCpu(0);
-  model::Transformer tr(**weights, pool, static_cast<int>(prompt + gen));
+  model::Transformer tr(**weights, pool, static_cast<int>(prompt + gen), *cache_type);
   const std::vector<int32_t> tokens = model::SyntheticTokens(static_cast<int>(prompt + gen), c.vocab, 1);
   std::vector<float> logits;
   // Warm-up pass, then the timed ones.
