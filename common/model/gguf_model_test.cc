@@ -192,6 +192,14 @@ TEST(TensorLayout, EveryFileTypeHoldsWhatLlamaQuantizeWrites) {
       {"q4_k_m", {{GgmlType::kQ4_K, 168}, {GgmlType::kQ6_K, 29}}},
       {"q5_k_s", {{GgmlType::kQ5_K, 196}, {GgmlType::kQ6_K, 1}}},
       {"iq4_xs", {{GgmlType::kIQ4_XS, 165}, {GgmlType::kQ5_K, 31}, {GgmlType::kQ6_K, 1}}},
+      {"iq4_nl", {{GgmlType::kIQ4_NL, 165}, {GgmlType::kQ5_K, 31}, {GgmlType::kQ6_K, 1}}},
+      {"q5_k_m", {{GgmlType::kQ5_K, 168}, {GgmlType::kQ6_K, 29}}},
+      {"q6_k", {{GgmlType::kQ6_K, 197}}},
+      {"q8_0", {{GgmlType::kQ8_0, 197}}},
+      {"q4_0", {{GgmlType::kQ4_0, 196}, {GgmlType::kQ6_K, 1}}},
+      {"q4_1", {{GgmlType::kQ4_1, 196}, {GgmlType::kQ6_K, 1}}},
+      {"q5_0", {{GgmlType::kQ5_0, 196}, {GgmlType::kQ6_K, 1}}},
+      {"q5_1", {{GgmlType::kQ5_1, 196}, {GgmlType::kQ6_K, 1}}},
   };
   // The other families' Q4_K_M: gemma-3-1b's 1152-wide rows fall back; phi3's
   // fused attn_qkv takes attn_v's rules.
