@@ -159,8 +159,12 @@ inline void Q4KScaleMin(int j, const uint8_t* q, uint8_t* scale, uint8_t* min) {
   }
 }
 
-// The 2 low bits of weight i (0..255) of a Q2_K or Q3_K block.
+// The 2 low bits of weight i (0..255) of a Q2_K or Q3_K block, and their
+// setter (into zeroed bits).
 inline int Q2KCode(const uint8_t* qs, int i) { return (qs[32 * (i / 128) + i % 32] >> (2 * (i % 128 / 32))) & 3; }
+inline void OrQ2KCode(uint8_t* qs, int i, int code) {
+  qs[32 * (i / 128) + i % 32] |= static_cast<uint8_t>((code & 3) << (2 * (i % 128 / 32)));
+}
 // Weight i of a Q3_K block, 0..7 (its value is d * scale * (code - 4)).
 inline int Q3KCode(const BlockQ3_K& x, int i) { return Q2KCode(x.qs, i) | ((x.hmask[i % 32] >> (i / 32)) & 1) << 2; }
 // Q3_K's k-th scale (k in 0..15), -32..31: 4 low bits in byte k (k < 8) or

@@ -265,7 +265,7 @@ void Q2_K(const float* x, BlockQ2_K* y, int64_t nb) {
     y[i].dmin = s.dmin;
     for (int j = 0; j < 16; ++j) y[i].scales[j] = static_cast<uint8_t>(s.sc[j] | (s.m[j] << 4));
     std::memset(y[i].qs, 0, sizeof(y[i].qs));
-    for (int w = 0; w < kQKK; ++w) y[i].qs[32 * (w / 128) + w % 32] |= static_cast<uint8_t>(q[w] << (2 * (w % 128 / 32)));
+    for (int w = 0; w < kQKK; ++w) OrQ2KCode(y[i].qs, w, q[w]);
   }
 }
 
@@ -312,7 +312,7 @@ void Q3_K(const float* x, BlockQ3_K* y, int64_t nb) {
       for (int l = 0; l < 16; ++l) {
         const int w = 16 * g + l;
         const int code = step != 0 ? Clamp(Round(x[w] / step), -4, 3) + 4 : 4;
-        y[i].qs[32 * (w / 128) + w % 32] |= static_cast<uint8_t>((code & 3) << (2 * (w % 128 / 32)));
+        OrQ2KCode(y[i].qs, w, code);
         y[i].hmask[w % 32] |= static_cast<uint8_t>((code >> 2) << (w / 32));
       }
     }

@@ -11,9 +11,15 @@
 namespace simd {
 namespace {
 
-TEST(FloatOps, EveryVersionMatchesTheReference) {
+// Every version this CPU runs, the reference first.
+std::vector<const FloatOps*> AllOps() {
   std::vector<const FloatOps*> all = {&ScalarFloatOps()};
   if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  return all;
+}
+
+TEST(FloatOps, EveryVersionMatchesTheReference) {
+  const std::vector<const FloatOps*> all = AllOps();
   std::mt19937 rng(3);
   std::uniform_real_distribution<float> u(-1, 1);
   for (int64_t n : {0, 1, 7, 8, 15, 16, 17, 64, 128, 131}) {
@@ -36,8 +42,7 @@ TEST(FloatOps, EveryVersionMatchesTheReference) {
 // GELU as a logistic equals its tanh form, 0.5 g (1 + tanh(sqrt(2/pi) (g +
 // 0.044715 g^3))), computed here in double.
 TEST(FloatOps, GeluMulIsTheTanhForm) {
-  std::vector<const FloatOps*> all = {&ScalarFloatOps()};
-  if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  const std::vector<const FloatOps*> all = AllOps();
   std::mt19937 rng(7);
   for (float range : {1.0f, 6.0f, 60.0f}) {
     std::uniform_real_distribution<float> u(-range, range);
@@ -59,8 +64,7 @@ TEST(FloatOps, GeluMulIsTheTanhForm) {
 // Attention over an F16 cache computes what attention over the same values
 // as floats does (the widening is exact): only summation order differs.
 TEST(FloatOps, AttendGroupF16EqualsAttendGroupOnTheWidenedCache) {
-  std::vector<const FloatOps*> all = {&ScalarFloatOps()};
-  if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  const std::vector<const FloatOps*> all = AllOps();
   std::mt19937 rng(11);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (int64_t hd : {64, 72, 6}) {
@@ -90,8 +94,7 @@ TEST(FloatOps, AttendGroupF16EqualsAttendGroupOnTheWidenedCache) {
 }
 
 TEST(FloatOps, SiluMulAndSoftmaxMatchTheReference) {
-  std::vector<const FloatOps*> all = {&ScalarFloatOps()};
-  if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  const std::vector<const FloatOps*> all = AllOps();
   std::mt19937 rng(5);
   for (float range : {1.0f, 10.0f, 120.0f}) {
     std::uniform_real_distribution<float> u(-range, range);
@@ -120,8 +123,7 @@ TEST(FloatOps, SiluMulAndSoftmaxMatchTheReference) {
 }
 
 TEST(FloatOps, RmsNormMatchesTheDefinition) {
-  std::vector<const FloatOps*> all = {&ScalarFloatOps()};
-  if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  const std::vector<const FloatOps*> all = AllOps();
   std::mt19937 rng(11);
   for (float range : {1e-3f, 1.0f, 300.0f}) {
     std::uniform_real_distribution<float> u(-range, range);
@@ -160,8 +162,7 @@ std::vector<double> ReferenceAttention(const float* q, const float* keys, const 
 }
 
 TEST(FloatOps, AttendMatchesTheReference) {
-  std::vector<const FloatOps*> all = {&ScalarFloatOps()};
-  if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  const std::vector<const FloatOps*> all = AllOps();
   std::mt19937 rng(9);
   std::normal_distribution<float> normal(0, 1);
   for (int64_t hd : {6, 8, 64, 80, 128}) {
@@ -185,8 +186,7 @@ TEST(FloatOps, AttendMatchesTheReference) {
 }
 
 TEST(FloatOps, AttendGroupIsEachHeadsAttention) {
-  std::vector<const FloatOps*> all = {&ScalarFloatOps()};
-  if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  const std::vector<const FloatOps*> all = AllOps();
   std::mt19937 rng(10);
   std::normal_distribution<float> normal(0, 1);
   for (int64_t hd : {6, 8, 40, 64, 128}) {  // 40: a last chunk of fewer than 32 outputs
