@@ -26,14 +26,14 @@ absl::StatusOr<uint32_t> ReadU32Or(const gguf::GgufFile& f, const std::string& k
   return ReadU32(f, key);
 }
 
-}  // namespace
-
 absl::StatusOr<float> ReadFloatOr(const gguf::GgufFile& f, const std::string& key, float fallback) {
   if (f.Find(key) == nullptr) return fallback;
   auto v = f.GetFloat(key);
   if (!v.ok()) return v.status();
   return static_cast<float>(*v);
 }
+
+}  // namespace
 
 absl::StatusOr<ModelConfig> ConfigFromGguf(const gguf::GgufFile& f) {
   auto arch = f.GetString("general.architecture");
@@ -65,7 +65,6 @@ absl::StatusOr<ModelConfig> ConfigFromGguf(const gguf::GgufFile& f) {
     return absl::InvalidArgumentError(absl::StrCat(f.path(), ": metadata '", a, ".attention.head_count' is 0"));
   }
   APR_READ(head_dim, ReadU32Or(f, a + ".attention.key_length", c.hidden / c.n_heads));
-#undef APR_READ
   auto value_length = ReadU32Or(f, a + ".attention.value_length", c.head_dim);
   if (!value_length.ok()) return value_length.status();
   if (*value_length != c.head_dim) {
@@ -75,12 +74,6 @@ absl::StatusOr<ModelConfig> ConfigFromGguf(const gguf::GgufFile& f) {
   auto eps = f.GetFloat(a + ".attention.layer_norm_rms_epsilon");
   if (!eps.ok()) return eps.status();
   c.norm_eps = static_cast<float>(*eps);
-#define APR_READ(field, expr)            \
-  {                                      \
-    auto v = (expr);                     \
-    if (!v.ok()) return v.status();      \
-    c.field = *v;                        \
-  }
   APR_READ(rope_theta, ReadFloatOr(f, a + ".rope.freq_base", c.rope_theta));
   // Sliding windows, as llama.cpp reads them for gemma3 (its defaults where
   // a key is absent; other families' windows it ignores, as here).
@@ -91,21 +84,19 @@ absl::StatusOr<ModelConfig> ConfigFromGguf(const gguf::GgufFile& f) {
   }
   APR_READ(final_logit_softcap, ReadFloatOr(f, a + ".final_logit_softcapping", 0.0f));
   APR_READ(rope_attn_factor, ReadFloatOr(f, a + ".rope.scaling.attn_factor", 1.0f));
-#undef APR_READ
   // Rope scaling: linear (positions / factor) runs; what else a file names
   // would rotate differently, so it is refused rather than ignored.
   if (f.Find(a + ".rope.scaling.type") != nullptr) {
     auto type = f.GetString(a + ".rope.scaling.type");
     if (!type.ok()) return type.status();
     if (*type == "linear") {
-      auto factor = ReadFloatOr(f, a + ".rope.scaling.factor", 1.0f);
-      if (!factor.ok()) return factor.status();
-      c.rope_linear_factor = *factor;
+      APR_READ(rope_linear_factor, ReadFloatOr(f, a + ".rope.scaling.factor", 1.0f));
     } else if (*type != "none") {
       return absl::UnimplementedError(absl::StrCat(f.path(), ": rope scaling type '", *type,
                                                    "' is not supported (supported: linear, none)"));
     }
   }
+#undef APR_READ
 
   // Vocabulary: the tokenizer's list, else the embedding table's rows.
   const gguf::GgufTensor* embd = f.FindTensor("token_embd.weight");
