@@ -8,7 +8,6 @@
 #include "absl/strings/str_cat.h"
 #include "common/model/ops.h"
 #include "common/quant/activations.h"
-#include "common/quant/fp16.h"
 #include "common/quant/matmul.h"
 #include "common/simd/float_ops.h"
 
@@ -58,30 +57,17 @@ double OpTimes::Total() const {
   return total;
 }
 
-const char* KvCacheTypeName(KvCacheType type) { return type == KvCacheType::kF16 ? "f16" : "f32"; }
-
-absl::StatusOr<KvCacheType> ParseKvCacheType(const std::string& name) {
-  if (name == "f32") return KvCacheType::kF32;
-  if (name == "f16") return KvCacheType::kF16;
-  return absl::InvalidArgumentError(absl::StrCat("unknown KV cache type '", name, "' (supported: f32, f16)"));
-}
-
-size_t KvCacheBytesPerElement(KvCacheType type) { return type == KvCacheType::kF16 ? 2 : 4; }
-
 Transformer::Transformer(const ModelWeights& weights, parallel::ThreadPool& pool, int max_context,
                          KvCacheType cache_type)
-    : w_(weights), c_(weights.config()), pool_(pool), max_context_(max_context), cache_type_(cache_type) {
+    : w_(weights),
+      c_(weights.config()),
+      pool_(pool),
+      max_context_(max_context),
+      cache_status_(CheckKvCacheType(c_, cache_type)),
+      cache_(c_, max_context, cache_status_.ok() ? cache_type : KvCacheType::kF32) {
   inv_freq_[0] = RopeInverseFrequencies(c_, weights.RopeFactors(max_context), /*sliding=*/false);
   inv_freq_[1] = RopeInverseFrequencies(c_, {}, /*sliding=*/true);
   rope_mscale_ = c_.rope_attn_factor;
-  const size_t cache_elements = size_t(max_context) * c_.KvDim();
-  if (cache_type == KvCacheType::kF16) {
-    k_half_.assign(c_.n_layers, std::vector<uint16_t>(cache_elements));
-    v_half_.assign(c_.n_layers, std::vector<uint16_t>(cache_elements));
-  } else {
-    k_cache_.assign(c_.n_layers, std::vector<float>(cache_elements));
-    v_cache_.assign(c_.n_layers, std::vector<float>(cache_elements));
-  }
   scores_.resize(pool.num_threads() * size_t(c_.n_heads / c_.n_kv_heads) * size_t(max_context));
 }
 
@@ -97,57 +83,72 @@ void Transformer::ForTokens(const char* tag, int64_t n, const std::function<void
   });
 }
 
+absl::Status Transformer::CopyCacheFrom(const Transformer& other) {
+  if (&other.w_ != &w_ || other.position_ > max_context_) {
+    return absl::InvalidArgumentError("a KV cache is copied only between transformers of the same weights that fit it");
+  }
+  cache_.CopyFrom(other.cache_, other.position_);
+  position_ = other.position_;
+  return absl::OkStatus();
+}
+
 void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
-  const int64_t hd = c_.head_dim, q_dim = c_.QDim(), head_stride = int64_t(max_context_) * hd;
+  const int64_t hd = c_.head_dim, q_dim = c_.QDim(), kv_heads = c_.n_kv_heads;
   const int64_t group = c_.n_heads / c_.n_kv_heads;
   const float scale = c_.AttentionScale();
   const int64_t window = c_.IsSlidingLayer(layer) ? c_.sliding_window : 0;
-  const bool half = cache_type_ == KvCacheType::kF16;
-  const float* keys = half ? nullptr : k_cache_[layer].data();
-  const float* values = half ? nullptr : v_cache_[layer].data();
-  const uint16_t* keys16 = half ? k_half_[layer].data() : nullptr;
-  const uint16_t* values16 = half ? v_half_[layer].data() : nullptr;
-  // A unit is a run of query heads that share one KV head, so each key and
-  // value loaded serves all of them; a group is split only when there are
-  // fewer groups than threads (decode of a model with one KV head). Two
-  // threads splitting the same group would wait on the same cache misses
-  // while the other group's keys sit in DRAM.
-  const int64_t groups = n * c_.n_kv_heads;
-  const int64_t splits =
-      std::clamp<int64_t>((int64_t(pool_.num_threads()) + groups - 1) / groups, 1, group);
-  const int64_t per_unit = (group + splits - 1) / splits;
-  const int64_t units = groups * splits;
+  const int64_t threads = static_cast<int64_t>(pool_.num_threads());
+  // A unit is a run of query heads that share one KV head over a part of the
+  // context, so each key and value loaded serves all of them. Prefill has a
+  // unit per token and KV head. Decode with fewer KV heads than threads
+  // splits each head's context into parts (merged after by their
+  // log-sum-exps), so every thread streams different cache bytes; parts
+  // shorter than kMinPart positions are not worth a thread.
+  constexpr int64_t kMinPart = 256;
+  const int64_t decode_seen = pos0 + 1 - (window > 0 ? std::max<int64_t>(0, pos0 + 1 - window) : 0);
+  const int64_t parts =
+      n > 1 ? 1
+            : std::clamp<int64_t>(std::min((threads + kv_heads - 1) / kv_heads, decode_seen / kMinPart), 1, threads);
+  const int64_t units = n * kv_heads * parts;
+  if (parts > 1) {
+    part_out_.resize(size_t(parts) * q_dim);
+    part_lse_.resize(size_t(parts) * c_.n_heads);
+  }
   const simd::FloatOps& ops = simd::BestFloatOps();
   pool_.ParallelFor("attention", units, [&](size_t unit, size_t thread) {
-    const int64_t t = unit / (c_.n_kv_heads * splits), kvh = unit / splits % c_.n_kv_heads;
-    const int64_t h0 = kvh * group + int64_t(unit % splits) * per_unit;
-    const int64_t heads = std::min(per_unit, (kvh + 1) * group - h0);
-    if (heads <= 0) return;
+    const int64_t t = unit / (kv_heads * parts), kvh = unit / parts % kv_heads, part = unit % parts;
+    const int64_t h0 = kvh * group;
     // Causal: keys 0..pos0+t; in a sliding window only the last `window`.
     const int64_t end = pos0 + t + 1, first = window > 0 ? std::max<int64_t>(0, end - window) : 0;
-    const int64_t at = kvh * head_stride + first * hd, count = end - first;
-    if (n == 1 && h0 == kvh * group) {
+    const int64_t begin = first + (end - first) * part / parts, stop = first + (end - first) * (part + 1) / parts;
+    const simd::KvRows keys = cache_.Keys(layer, kvh, begin), values = cache_.Values(layer, kvh, begin);
+    if (n == 1) {
       // Decode: the weights streamed since this layer's cache was last read
-      // have evicted it; ask for all of this KV head's keys and values at
-      // once rather than a few rows at a time as the loops reach them.
-      const size_t element = KvCacheBytesPerElement(cache_type_);
-      const char* k_bytes = half ? reinterpret_cast<const char*>(keys16 + at) : reinterpret_cast<const char*>(keys + at);
-      const char* v_bytes =
-          half ? reinterpret_cast<const char*>(values16 + at) : reinterpret_cast<const char*>(values + at);
-      for (size_t i = 0; i < size_t(count * hd) * element; i += 64) {
+      // have evicted it; ask for all of this part's keys and values at once
+      // rather than a few rows at a time as the loops reach them.
+      const char* k_bytes = static_cast<const char*>(keys.data);
+      const char* v_bytes = static_cast<const char*>(values.data);
+      for (size_t i = 0; i < size_t(stop - begin) * keys.row_bytes; i += 64) {
         __builtin_prefetch(k_bytes + i, 0, 2);
         __builtin_prefetch(v_bytes + i, 0, 2);
       }
     }
     float* scores = scores_.data() + thread * size_t(group) * size_t(max_context_);
     const float* query = q_.data() + t * q_dim + h0 * hd;
-    float* out = attn_.data() + t * q_dim + h0 * hd;
-    if (half) {
-      ops.attend_group_f16(query, heads, keys16 + at, values16 + at, hd, count, hd, scale, scores, out);
+    if (parts == 1) {
+      ops.attend_group_kv(query, group, keys, values, stop - begin, hd, scale, scores, attn_.data() + t * q_dim + h0 * hd,
+                          nullptr);
     } else {
-      ops.attend_group(query, heads, keys + at, values + at, hd, count, hd, scale, scores, out);
+      ops.attend_group_kv(query, group, keys, values, stop - begin, hd, scale, scores,
+                          part_out_.data() + part * q_dim + h0 * hd, part_lse_.data() + part * c_.n_heads + h0);
     }
   });
+  if (parts > 1) {
+    for (int64_t h = 0; h < int64_t(c_.n_heads); ++h) {
+      simd::MergeAttention(part_out_.data() + h * hd, q_dim, part_lse_.data() + h, c_.n_heads, parts, hd,
+                           attn_.data() + h * hd);
+    }
+  }
 }
 
 void Transformer::Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& options) {
@@ -195,6 +196,7 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
                                   const ForwardOptions& options) {
   const int64_t n = static_cast<int64_t>(tokens.size());
   if (n == 0) return absl::InvalidArgumentError("no tokens to evaluate");
+  if (!cache_status_.ok()) return cache_status_;
   if (position_ + n > max_context_) {
     return absl::OutOfRangeError(absl::StrCat("context full: ", position_, " cached + ", n, " new > ",
                                               max_context_));
@@ -292,16 +294,7 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
         for (uint32_t hh = 0; hh < c_.n_kv_heads; ++hh) Rope(k + hh * c_.head_dim, cs, sn, c_.head_dim, neox);
         const float* v = v_.data() + t * kv_dim;
         for (uint32_t hh = 0; hh < c_.n_kv_heads; ++hh) {
-          const int64_t at = (int64_t(hh) * max_context_ + pos0 + t) * c_.head_dim;
-          if (cache_type_ == KvCacheType::kF16) {
-            for (uint32_t i = 0; i < c_.head_dim; ++i) {
-              k_half_[layer][at + i] = quant::F32ToF16(k[hh * c_.head_dim + i]);
-              v_half_[layer][at + i] = quant::F32ToF16(v[hh * c_.head_dim + i]);
-            }
-          } else {
-            std::copy(k + hh * c_.head_dim, k + (hh + 1) * c_.head_dim, k_cache_[layer].begin() + at);
-            std::copy(v + hh * c_.head_dim, v + (hh + 1) * c_.head_dim, v_cache_[layer].begin() + at);
-          }
+          cache_.Store(layer, hh, pos0 + t, k + hh * c_.head_dim, v + hh * c_.head_dim);
         }
       });
     }

@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "common/model/kv_cache.h"
 #include "common/model/weights.h"
 #include "common/parallel/thread_pool.h"
 #include "common/quant/cache_line_allocator.h"
@@ -49,14 +50,6 @@ struct OpTimes {
   double Total() const;
 };
 
-// The element type of the KV cache (llama.cpp's --cache-type-k/-v): F32,
-// or IEEE halves, which halve the bytes attention reads per cached token.
-enum class KvCacheType { kF32, kF16 };
-const char* KvCacheTypeName(KvCacheType type);
-// "f32" or "f16"; InvalidArgument naming the supported types otherwise.
-absl::StatusOr<KvCacheType> ParseKvCacheType(const std::string& name);
-size_t KvCacheBytesPerElement(KvCacheType type);
-
 struct ForwardOptions {
   bool fused_ffn = true;
   bool all_logits = false;     // logits of every token, not only the last
@@ -66,6 +59,8 @@ struct ForwardOptions {
 
 class Transformer {
  public:
+  // A cache type the model's heads do not fit (CheckKvCacheType) makes
+  // Forward return that error.
   Transformer(const ModelWeights& weights, parallel::ThreadPool& pool, int max_context,
               KvCacheType cache_type = KvCacheType::kF32);
 
@@ -82,9 +77,13 @@ class Transformer {
                              const ForwardOptions& options = {});
 
   void Reset() { position_ = 0; }
+  // Takes `other`'s cached positions (same weights, a context at least as
+  // long), converted to this cache's type: one prefill can serve several
+  // cache types.
+  absl::Status CopyCacheFrom(const Transformer& other);
   int position() const { return position_; }
   int max_context() const { return max_context_; }
-  KvCacheType cache_type() const { return cache_type_; }
+  KvCacheType cache_type() const { return cache_.type(); }
   const ModelWeights& weights() const { return w_; }
   parallel::ThreadPool& pool() { return pool_; }
 
@@ -98,22 +97,21 @@ class Transformer {
   const ModelConfig& c_;
   parallel::ThreadPool& pool_;
   int max_context_;
-  KvCacheType cache_type_;
+  absl::Status cache_status_;
   int position_ = 0;
   // Rope frequencies (head_dim / 2) of the full-attention layers [0] and of
   // the sliding-window layers [1], and cos/sin tables of each for the batch.
   std::array<std::vector<double>, 2> inv_freq_;
   float rope_mscale_ = 1;  // cos and sin times rope.scaling.attn_factor
-  // Per layer, n_kv_heads x max_context x head_dim: each KV head's keys (and
-  // values) are one contiguous run, which attention reads front to back.
-  // F32 caches in k_cache_/v_cache_, F16 ones in k_half_/v_half_.
-  std::vector<std::vector<float>> k_cache_, v_cache_;
-  std::vector<std::vector<uint16_t>> k_half_, v_half_;
+  KvCache cache_;
   // Scratch, sized for the current batch; the matrix products' inputs and
   // outputs start on cache lines.
   quant::LineAlignedFloats x_, norm_, q_, k_, v_, attn_, gate_, up_, hidden_;
   std::array<std::vector<float>, 2> cos_, sin_;
   std::vector<float> scores_;
+  // Decode's attention split over parts of the context: each part's outputs
+  // and log-sum-exps, merged after.
+  std::vector<float> part_out_, part_lse_;
 };
 
 }  // namespace model

@@ -1,4 +1,5 @@
 #include "common/model/forward.h"
+#include "common/model/throughput.h"
 
 #include <cmath>
 #include <filesystem>
@@ -259,42 +260,90 @@ TEST(Rope, Llama3ScalingRotatesAsDefinedAtLongPositions) {
   EXPECT_GT(blended, 0);
 }
 
-// An F16 KV cache rounds each cached key and value to 11 significant bits
-// (2^-11 relative); through the scores, the softmax and the weighted sums of
-// two layers that moves the logits by well under 1e-3 of their spread
-// (measured below), held to 5e-3. The F16 weights keep the matrices exact
-// enough that the cache is what differs.
-TEST(Forward, F16CacheLogitsAgreeWithTheF32Cache) {
+// A cache type rounds each cached key and value: F16 to 11 significant bits
+// (2^-11 relative), BF16 to 8 (2^-8), Q8_0 to 1/254 of each 32 values'
+// largest. Through the scores, the softmax and the weighted sums of two
+// layers that moves the logits by a few times that of their spread
+// (measured below: F16 3-6e-4, BF16 3-4e-3, Q8_0 0.8-1.5e-2), held to 5e-3
+// for F16 and 4e-2 for the 8-bit ones. The F16 weights keep the matrices exact enough
+// that the cache is what differs.
+TEST(Forward, EachCacheTypesLogitsAgreeWithTheF32Cache) {
   for (const char* arch : kFamilies) {
     auto w = Synth(Tiny(arch), "f16");
     ASSERT_NE(w, nullptr);
     parallel::ThreadPool pool(2);
-    Transformer f32(*w, pool, 64, KvCacheType::kF32), f16(*w, pool, 64, KvCacheType::kF16);
+    Transformer f32(*w, pool, 64, KvCacheType::kF32);
     ForwardOptions all;
     all.all_logits = true;
-    std::vector<float> a, b;
+    std::vector<float> a;
     ASSERT_TRUE(f32.Forward(kPrompt, &a, all).ok());
-    ASSERT_TRUE(f16.Forward(kPrompt, &b, all).ok());
-    double worst = 0;
-    const int64_t vocab = w->config().vocab;
-    for (size_t p = 0; p < kPrompt.size(); ++p) {
-      const std::vector<float> want(a.begin() + p * vocab, a.begin() + (p + 1) * vocab);
-      worst = std::max(worst, RelativeRmsError(b.data() + p * vocab, want));
-    }
-    EXPECT_LT(worst, 5e-3) << arch;
-    EXPECT_GT(worst, 0) << arch << ": the F16 cache changed nothing?";
-    std::printf("%s: F16 cache against F32, worst relative RMS %.2e\n", arch, worst);
-    // Decode after prefill reads the same F16 cache.
-    std::vector<float> c;
-    Transformer split(*w, pool, 64, KvCacheType::kF16);
-    ASSERT_TRUE(split.Prefill(std::vector<int32_t>(kPrompt.begin(), kPrompt.end() - 1), &c).ok());
-    ASSERT_TRUE(split.Forward({kPrompt.back()}, &c).ok());
-    for (int64_t i = 0; i < vocab; ++i) {
-      ASSERT_NEAR(c[i], b[(kPrompt.size() - 1) * vocab + i], 1e-4 * (1 + std::fabs(c[i]))) << arch;
+    for (auto [type, bound] : {std::pair{KvCacheType::kF16, 5e-3}, {KvCacheType::kBF16, 4e-2},
+                               {KvCacheType::kQ8_0, 4e-2}}) {
+      Transformer t(*w, pool, 64, type);
+      std::vector<float> b;
+      ASSERT_TRUE(t.Forward(kPrompt, &b, all).ok());
+      double worst = 0;
+      const int64_t vocab = w->config().vocab;
+      for (size_t p = 0; p < kPrompt.size(); ++p) {
+        const std::vector<float> want(a.begin() + p * vocab, a.begin() + (p + 1) * vocab);
+        worst = std::max(worst, RelativeRmsError(b.data() + p * vocab, want));
+      }
+      EXPECT_LT(worst, bound) << arch << " " << KvCacheTypeName(type);
+      EXPECT_GT(worst, 0) << arch << ": the " << KvCacheTypeName(type) << " cache changed nothing?";
+      std::printf("%s: %s cache against F32, worst relative RMS %.2e\n", arch, KvCacheTypeName(type), worst);
+      // Decode after prefill reads the same cache.
+      std::vector<float> c;
+      Transformer split(*w, pool, 64, type);
+      ASSERT_TRUE(split.Prefill(std::vector<int32_t>(kPrompt.begin(), kPrompt.end() - 1), &c).ok());
+      ASSERT_TRUE(split.Forward({kPrompt.back()}, &c).ok());
+      for (int64_t i = 0; i < vocab; ++i) {
+        ASSERT_NEAR(c[i], b[(kPrompt.size() - 1) * vocab + i], 1e-4 * (1 + std::fabs(c[i]))) << arch;
+      }
     }
   }
-  EXPECT_FALSE(ParseKvCacheType("q4_0").ok());
-  EXPECT_EQ(*ParseKvCacheType("f16"), KvCacheType::kF16);
+}
+
+// Decode with more threads than KV heads splits each head's context into
+// parts merged by their log-sum-exps; it gives what one pass over the whole
+// context (the batched prefill's last token) gives. A cache copied into
+// another type decodes as that type's own prefill does.
+TEST(Forward, DecodeOverContextPartsEqualsOnePass) {
+  const std::vector<int32_t> prompt = SyntheticTokens(700, 320, 5);
+  const std::vector<int32_t> head(prompt.begin(), prompt.end() - 1);
+  for (const char* arch : kFamilies) {
+    auto w = Synth(Tiny(arch), "f16");
+    ASSERT_NE(w, nullptr);
+    parallel::ThreadPool pool(4);
+    Transformer whole(*w, pool, 700, KvCacheType::kF16), parts(*w, pool, 700, KvCacheType::kF16);
+    std::vector<float> want, got;
+    ASSERT_TRUE(whole.Prefill(prompt, &want).ok());
+    ASSERT_TRUE(parts.Prefill(head, &got).ok());
+    Transformer q8(*w, pool, 700, KvCacheType::kQ8_0), copied(*w, pool, 700, KvCacheType::kQ8_0);
+    ASSERT_TRUE(copied.CopyCacheFrom(parts).ok());
+    EXPECT_EQ(copied.position(), int(head.size()));
+    ASSERT_TRUE(parts.Forward({prompt.back()}, &got).ok());
+    ASSERT_EQ(got.size(), want.size());
+    for (size_t i = 0; i < want.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4 * (1 + std::fabs(want[i]))) << arch;
+    ASSERT_TRUE(q8.Prefill(head, &want).ok());
+    ASSERT_TRUE(q8.Forward({prompt.back()}, &want).ok());
+    ASSERT_TRUE(copied.Forward({prompt.back()}, &got).ok());
+    // The same keys and values, rounded to F16 on the way: within Q8_0's own rounding.
+    EXPECT_LT(RelativeRmsError(got.data(), want), 1e-2) << arch;
+  }
+}
+
+TEST(Forward, RefusesACacheTypeTheHeadsDoNotFit) {
+  ModelConfig c = Tiny("qwen2");
+  c.hidden = 288;
+  c.head_dim = 72;
+  auto w = Synth(c, "f16");
+  ASSERT_NE(w, nullptr);
+  parallel::ThreadPool pool(2);
+  Transformer t(*w, pool, 64, KvCacheType::kQ8_0);
+  std::vector<float> logits;
+  const absl::Status s = t.Forward(kPrompt, &logits);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("q8_0"), std::string::npos) << s;
 }
 
 TEST(Synth, FileTypeIsTheSchemeAsLlamaCppNumbersIt) {

@@ -9,9 +9,22 @@
 #ifndef APR_COMMON_SIMD_FLOAT_OPS_H_
 #define APR_COMMON_SIMD_FLOAT_OPS_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace simd {
+
+// The element type of a KV cache's rows.
+enum class KvElement { kF32, kF16, kBF16, kQ8_0 };
+
+// Rows of a KV cache: row j's hd values start at data + j * row_bytes.
+// kQ8_0 rows are hd / 32 blocks of 34 bytes: an IEEE-half scale d, then 32
+// int8 codes q, each value d * q (llama.cpp's Q8_0 block).
+struct KvRows {
+  const void* data;
+  size_t row_bytes;
+  KvElement element;
+};
 
 // 2 sqrt(2 / pi): GELU's tanh form as a logistic, 0.5 (1 + tanh(y)) = 1 / (1 + e^-2y).
 inline constexpr float kGeluScale = 1.5957691216f;
@@ -40,10 +53,19 @@ struct FloatOps {
   // its output at out + h * hd.
   void (*attend_group)(const float* q, int64_t heads, const float* keys, const float* values, int64_t stride,
                        int64_t seen, int64_t hd, float scale, float* scores, float* out);
-  // attend_group over a cache of IEEE halves (an F16 KV cache).
-  void (*attend_group_f16)(const float* q, int64_t heads, const uint16_t* keys, const uint16_t* values,
-                           int64_t stride, int64_t seen, int64_t hd, float scale, float* scores, float* out);
+  // attend_group over a cache of any KvElement (kQ8_0 needs hd % 32 == 0).
+  // When `lse` is given, lse[h] = log(sum_j e^(score of head h at j)), so
+  // attention over parts of a context can be merged (MergeAttention).
+  void (*attend_group_kv)(const float* q, int64_t heads, KvRows keys, KvRows values, int64_t seen, int64_t hd,
+                          float scale, float* scores, float* out, float* lse);
 };
+
+// One head's attention outputs over `parts` disjoint parts of its context,
+// out[p * part_stride .. + hd] with log-sum-exp lse[p * lse_stride], merged
+// into what attention over the whole context gives: the parts weighted by
+// e^(lse_p - lse) with lse the log-sum-exp of all of them.
+void MergeAttention(const float* outs, int64_t part_stride, const float* lse, int64_t lse_stride, int64_t parts,
+                    int64_t hd, float* out);
 
 const FloatOps& ScalarFloatOps();
 const FloatOps& Avx2FloatOps();

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <vector>
 
 #include "common/simd/float_ops.h"
 
@@ -101,7 +103,8 @@ void RmsNorm(const float* x, const float* weight, float eps, int64_t n, float* y
   for (; i < n; ++i) y[i] = x[i] * scale * weight[i];
 }
 
-void Softmax(float* x, int64_t n) {
+// Softmax in place; returns the log of the sum of the exponentials.
+float SoftmaxLse(float* x, int64_t n) {
   const float max = *std::max_element(x, x + n);
   const __m256 vmax = _mm256_set1_ps(max);
   __m256 vsum = _mm256_setzero_ps();
@@ -119,7 +122,10 @@ void Softmax(float* x, int64_t n) {
   const float inv = 1.0f / sum;
   for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(inv)));
   for (; i < n; ++i) x[i] *= inv;
+  return max + std::log(sum);
 }
+
+void Softmax(float* x, int64_t n) { SoftmaxLse(x, n); }
 
 // Horizontal sums of 4 vectors at once: lane j of the result is the sum of v[j].
 __m128 Hsum4(const __m256* v) {
@@ -128,10 +134,20 @@ __m128 Hsum4(const __m256* v) {
   return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
 }
 
-// A cache row's 8 values as floats: float as is, IEEE half widened (F16C).
+// A bfloat16 cache element (its bits are a float's upper half).
+struct Bf16 {
+  uint16_t bits;
+};
+
+// A cache row's 8 values as floats: float as is, IEEE half widened (F16C),
+// bfloat16 shifted into a float's upper half.
 inline __m256 Load8(const float* p) { return _mm256_loadu_ps(p); }
 inline __m256 Load8(const uint16_t* p) {
   return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+inline __m256 Load8(const Bf16* p) {
+  const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
 }
 
 // dot(q, key) for hd a multiple of 8.
@@ -200,15 +216,18 @@ void ScoresPair(const float* q0, const float* q1, const KV* keys, int64_t stride
   }
 }
 
-// out = sum_s p[s] * value s, 64 outputs at a time kept in registers across
-// all positions, then any rest 8 at a time. (Each loop's accumulators are
-// indexed by constants only: a variable index puts them on the stack.)
-template <typename KV>
+// out = sum_s p[s] * value s (out += with kAdd), 64 outputs at a time kept
+// in registers across all positions, then any rest 8 at a time. (Each loop's
+// accumulators are indexed by constants only: a variable index puts them on
+// the stack.)
+inline __m256 Start8(const float* out, bool add) { return add ? _mm256_loadu_ps(out) : _mm256_setzero_ps(); }
+
+template <bool kAdd = false, typename KV>
 void WeightedSum(const float* p, const KV* values, int64_t stride, int64_t seen, int64_t hd, float* out) {
   int64_t i0 = 0;
   for (; i0 + 64 <= hd; i0 += 64) {
     __m256 acc[8];
-    for (int k = 0; k < 8; ++k) acc[k] = _mm256_setzero_ps();
+    for (int k = 0; k < 8; ++k) acc[k] = Start8(out + i0 + 8 * k, kAdd);
     for (int64_t s = 0; s < seen; ++s) {
       const __m256 ps = _mm256_set1_ps(p[s]);
       const KV* v = values + s * stride + i0;
@@ -218,20 +237,23 @@ void WeightedSum(const float* p, const KV* values, int64_t stride, int64_t seen,
     for (int k = 0; k < 8; ++k) _mm256_storeu_ps(out + i0 + 8 * k, acc[k]);
   }
   for (; i0 < hd; i0 += 8) {  // hd is a multiple of 8
-    __m256 acc = _mm256_setzero_ps();
+    __m256 acc = Start8(out + i0, kAdd);
     for (int64_t s = 0; s < seen; ++s) acc = _mm256_fmadd_ps(_mm256_set1_ps(p[s]), Load8(values + s * stride + i0), acc);
     _mm256_storeu_ps(out + i0, acc);
   }
 }
 
 // The same for two weightings of the same values, 32 outputs at a time.
-template <typename KV>
+template <bool kAdd = false, typename KV>
 void WeightedSumPair(const float* p0, const float* p1, const KV* values, int64_t stride, int64_t seen, int64_t hd,
                      float* out0, float* out1) {
   int64_t i0 = 0;
   for (; i0 + 32 <= hd; i0 += 32) {
     __m256 a0[4], a1[4];
-    for (int k = 0; k < 4; ++k) a0[k] = a1[k] = _mm256_setzero_ps();
+    for (int k = 0; k < 4; ++k) {
+      a0[k] = Start8(out0 + i0 + 8 * k, kAdd);
+      a1[k] = Start8(out1 + i0 + 8 * k, kAdd);
+    }
     for (int64_t s = 0; s < seen; ++s) {
       const __m256 w0 = _mm256_set1_ps(p0[s]), w1 = _mm256_set1_ps(p1[s]);
       const KV* v = values + s * stride + i0;
@@ -248,7 +270,7 @@ void WeightedSumPair(const float* p0, const float* p1, const KV* values, int64_t
     }
   }
   for (; i0 < hd; i0 += 8) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    __m256 a0 = Start8(out0 + i0, kAdd), a1 = Start8(out1 + i0, kAdd);
     for (int64_t s = 0; s < seen; ++s) {
       const __m256 x = Load8(values + s * stride + i0);
       a0 = _mm256_fmadd_ps(_mm256_set1_ps(p0[s]), x, a0);
@@ -260,26 +282,85 @@ void WeightedSumPair(const float* p0, const float* p1, const KV* values, int64_t
 }
 
 template <typename KV>
-void AttendKV(const float* q, const KV* keys, const KV* values, int64_t stride, int64_t seen, int64_t hd,
-              float scale, float* scores, float* out) {
+float AttendKV(const float* q, const KV* keys, const KV* values, int64_t stride, int64_t seen, int64_t hd,
+               float scale, float* scores, float* out) {
   Scores(q, keys, stride, seen, hd, scale, scores);
-  Softmax(scores, seen);
+  const float lse = SoftmaxLse(scores, seen);
   WeightedSum(scores, values, stride, seen, hd, out);
+  return lse;
 }
 
 // Heads two at a time, so each key and value vector loaded serves both.
 template <typename KV>
 void AttendGroupKV(const float* q, int64_t heads, const KV* keys, const KV* values, int64_t stride,
-                   int64_t seen, int64_t hd, float scale, float* scores, float* out) {
+                   int64_t seen, int64_t hd, float scale, float* scores, float* out, float* lse) {
   int64_t h = 0;
   for (; h + 2 <= heads; h += 2) {
     float *s0 = scores + h * seen, *s1 = s0 + seen;
     ScoresPair(q + h * hd, q + (h + 1) * hd, keys, stride, seen, hd, scale, s0, s1);
-    Softmax(s0, seen);
-    Softmax(s1, seen);
+    const float lse0 = SoftmaxLse(s0, seen), lse1 = SoftmaxLse(s1, seen);
+    if (lse) lse[h] = lse0, lse[h + 1] = lse1;
     WeightedSumPair(s0, s1, values, stride, seen, hd, out + h * hd, out + (h + 1) * hd);
   }
-  if (h < heads) AttendKV(q + h * hd, keys, values, stride, seen, hd, scale, scores + h * seen, out + h * hd);
+  if (h < heads) {
+    const float lse_h = AttendKV(q + h * hd, keys, values, stride, seen, hd, scale, scores + h * seen, out + h * hd);
+    if (lse) lse[h] = lse_h;
+  }
+}
+
+// `count` Q8_0 rows of hd values to floats, row r at tile + r * hd.
+void DequantizeQ8Rows(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* tile) {
+  for (int64_t r = 0; r < count; ++r) {
+    const uint8_t* row = rows + r * row_bytes;
+    float* dst = tile + r * hd;
+    for (int64_t b = 0; b < hd / 32; ++b) {
+      const uint8_t* block = row + b * 34;
+      uint16_t d_bits;
+      std::memcpy(&d_bits, block, 2);
+      const __m256 d = _mm256_set1_ps(_cvtsh_ss(d_bits));
+      for (int k = 0; k < 4; ++k) {
+        const __m128i codes = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(block + 2 + 8 * k));
+        _mm256_storeu_ps(dst + 32 * b + 8 * k, _mm256_mul_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(codes))));
+      }
+    }
+  }
+}
+
+// Attention over a Q8_0 cache: keys, then values, dequantized a tile of
+// positions at a time into floats that stay in L1 while every head of the
+// group reads them, so each cached byte is read from memory once.
+void AttendGroupQ8(const float* q, int64_t heads, KvRows keys, KvRows values, int64_t seen, int64_t hd,
+                   float scale, float* scores, float* out, float* lse) {
+  constexpr int64_t kTile = 32;
+  thread_local std::vector<float> tile;
+  tile.resize(kTile * hd);
+  const uint8_t* k_rows = static_cast<const uint8_t*>(keys.data);
+  const uint8_t* v_rows = static_cast<const uint8_t*>(values.data);
+  for (int64_t j0 = 0; j0 < seen; j0 += kTile) {
+    const int64_t count = std::min(kTile, seen - j0);
+    DequantizeQ8Rows(k_rows + j0 * keys.row_bytes, keys.row_bytes, count, hd, tile.data());
+    int64_t h = 0;
+    for (; h + 2 <= heads; h += 2) {
+      ScoresPair(q + h * hd, q + (h + 1) * hd, tile.data(), hd, count, hd, scale, scores + h * seen + j0,
+                 scores + (h + 1) * seen + j0);
+    }
+    if (h < heads) Scores(q + h * hd, tile.data(), hd, count, hd, scale, scores + h * seen + j0);
+  }
+  for (int64_t h = 0; h < heads; ++h) {
+    const float lse_h = SoftmaxLse(scores + h * seen, seen);
+    if (lse) lse[h] = lse_h;
+  }
+  std::fill(out, out + heads * hd, 0.0f);
+  for (int64_t j0 = 0; j0 < seen; j0 += kTile) {
+    const int64_t count = std::min(kTile, seen - j0);
+    DequantizeQ8Rows(v_rows + j0 * values.row_bytes, values.row_bytes, count, hd, tile.data());
+    int64_t h = 0;
+    for (; h + 2 <= heads; h += 2) {
+      WeightedSumPair<true>(scores + h * seen + j0, scores + (h + 1) * seen + j0, tile.data(), hd, count, hd,
+                            out + h * hd, out + (h + 1) * hd);
+    }
+    if (h < heads) WeightedSum<true>(scores + h * seen + j0, tile.data(), hd, count, hd, out + h * hd);
+  }
 }
 
 void Attend(const float* q, const float* keys, const float* values, int64_t stride, int64_t seen, int64_t hd,
@@ -293,22 +374,40 @@ void AttendGroup(const float* q, int64_t heads, const float* keys, const float* 
   if (hd % 8 != 0) {
     return ScalarFloatOps().attend_group(q, heads, keys, values, stride, seen, hd, scale, scores, out);
   }
-  AttendGroupKV(q, heads, keys, values, stride, seen, hd, scale, scores, out);
+  AttendGroupKV(q, heads, keys, values, stride, seen, hd, scale, scores, out, nullptr);
 }
 
-void AttendGroupF16(const float* q, int64_t heads, const uint16_t* keys, const uint16_t* values, int64_t stride,
-                    int64_t seen, int64_t hd, float scale, float* scores, float* out) {
-  if (hd % 8 != 0) {
-    return ScalarFloatOps().attend_group_f16(q, heads, keys, values, stride, seen, hd, scale, scores, out);
+template <typename KV>
+void AttendGroupRows(const float* q, int64_t heads, KvRows keys, KvRows values, int64_t seen, int64_t hd,
+                     float scale, float* scores, float* out, float* lse) {
+  const int64_t stride = static_cast<int64_t>(keys.row_bytes / sizeof(KV));
+  AttendGroupKV(q, heads, static_cast<const KV*>(keys.data), static_cast<const KV*>(values.data), stride, seen, hd,
+                scale, scores, out, lse);
+}
+
+void AttendGroupKv(const float* q, int64_t heads, KvRows keys, KvRows values, int64_t seen, int64_t hd,
+                   float scale, float* scores, float* out, float* lse) {
+  const bool fits = keys.element == KvElement::kQ8_0 ? hd % 32 == 0 : hd % 8 == 0;
+  if (!fits || keys.element != values.element || keys.row_bytes != values.row_bytes) {
+    return ScalarFloatOps().attend_group_kv(q, heads, keys, values, seen, hd, scale, scores, out, lse);
   }
-  AttendGroupKV(q, heads, keys, values, stride, seen, hd, scale, scores, out);
+  switch (keys.element) {
+    case KvElement::kF32:
+      return AttendGroupRows<float>(q, heads, keys, values, seen, hd, scale, scores, out, lse);
+    case KvElement::kF16:
+      return AttendGroupRows<uint16_t>(q, heads, keys, values, seen, hd, scale, scores, out, lse);
+    case KvElement::kBF16:
+      return AttendGroupRows<Bf16>(q, heads, keys, values, seen, hd, scale, scores, out, lse);
+    case KvElement::kQ8_0:
+      return AttendGroupQ8(q, heads, keys, values, seen, hd, scale, scores, out, lse);
+  }
 }
 
 }  // namespace
 
 const FloatOps& Avx2FloatOps() {
   static const FloatOps ops = {"avx2",  Dot,     Axpy,   SiluMul,     GeluMul,
-                                RmsNorm, Softmax, Attend, AttendGroup, AttendGroupF16};
+                                RmsNorm, Softmax, Attend, AttendGroup, AttendGroupKv};
   return ops;
 }
 

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "common/cpu/cpu_features.h"
 #include "common/quant/fp16.h"
@@ -68,31 +69,72 @@ void AttendGroup(const float* q, int64_t heads, const float* keys, const float* 
   }
 }
 
-// The same over an IEEE-half cache, each key and value widened as read.
-void AttendGroupF16(const float* q, int64_t heads, const uint16_t* keys, const uint16_t* values, int64_t stride,
-                    int64_t seen, int64_t hd, float scale, float* scores, float* out) {
+// Value i of cache row j, widened or dequantized as read.
+float KvValue(const KvRows& rows, int64_t j, int64_t i) {
+  const uint8_t* row = static_cast<const uint8_t*>(rows.data) + j * rows.row_bytes;
+  uint16_t bits;
+  switch (rows.element) {
+    case KvElement::kF32: {
+      float f;
+      std::memcpy(&f, row + 4 * i, 4);
+      return f;
+    }
+    case KvElement::kF16:
+      std::memcpy(&bits, row + 2 * i, 2);
+      return quant::F16ToF32(bits);
+    case KvElement::kBF16:
+      std::memcpy(&bits, row + 2 * i, 2);
+      return quant::Bf16ToF32(bits);
+    case KvElement::kQ8_0: {
+      const uint8_t* block = row + (i / 32) * 34;
+      std::memcpy(&bits, block, 2);
+      return quant::F16ToF32(bits) * static_cast<float>(static_cast<int8_t>(block[2 + i % 32]));
+    }
+  }
+  return 0;
+}
+
+void AttendGroupKv(const float* q, int64_t heads, KvRows keys, KvRows values, int64_t seen, int64_t hd,
+                   float scale, float* scores, float* out, float* lse) {
   for (int64_t h = 0; h < heads; ++h) {
     const float* qh = q + h * hd;
     float* s = scores + h * seen;
     float* o = out + h * hd;
     for (int64_t j = 0; j < seen; ++j) {
       float dot = 0;
-      for (int64_t i = 0; i < hd; ++i) dot += qh[i] * quant::F16ToF32(keys[j * stride + i]);
+      for (int64_t i = 0; i < hd; ++i) dot += qh[i] * KvValue(keys, j, i);
       s[j] = dot * scale;
     }
+    const float max = *std::max_element(s, s + seen);
+    float sum = 0;
+    for (int64_t j = 0; j < seen; ++j) sum += std::exp(s[j] - max);
     Softmax(s, seen);
+    if (lse) lse[h] = max + std::log(sum);
     for (int64_t i = 0; i < hd; ++i) o[i] = 0;
     for (int64_t j = 0; j < seen; ++j) {
-      for (int64_t i = 0; i < hd; ++i) o[i] += s[j] * quant::F16ToF32(values[j * stride + i]);
+      for (int64_t i = 0; i < hd; ++i) o[i] += s[j] * KvValue(values, j, i);
     }
   }
 }
 
 }  // namespace
 
+void MergeAttention(const float* outs, int64_t part_stride, const float* lse, int64_t lse_stride, int64_t parts,
+                    int64_t hd, float* out) {
+  float max = lse[0];
+  for (int64_t p = 1; p < parts; ++p) max = std::max(max, lse[p * lse_stride]);
+  float total = 0;
+  for (int64_t p = 0; p < parts; ++p) total += std::exp(lse[p * lse_stride] - max);
+  for (int64_t i = 0; i < hd; ++i) out[i] = 0;
+  for (int64_t p = 0; p < parts; ++p) {
+    const float w = std::exp(lse[p * lse_stride] - max) / total;
+    for (int64_t i = 0; i < hd; ++i) out[i] += w * outs[p * part_stride + i];
+  }
+}
+
 const FloatOps& ScalarFloatOps() {
   static const FloatOps ops = {"scalar", Dot,     Axpy,   SiluMul,     GeluMul,
-                                RmsNorm,  Softmax, Attend, AttendGroup, AttendGroupF16};
+                                RmsNorm,  Softmax, Attend, AttendGroup, AttendGroupKv};
   return ops;
 }
 

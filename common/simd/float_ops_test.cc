@@ -1,6 +1,8 @@
 #include "common/simd/float_ops.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -61,33 +63,131 @@ TEST(FloatOps, GeluMulIsTheTanhForm) {
   }
 }
 
-// Attention over an F16 cache computes what attention over the same values
-// as floats does (the widening is exact): only summation order differs.
-TEST(FloatOps, AttendGroupF16EqualsAttendGroupOnTheWidenedCache) {
+// A cache of `rows` rows of hd values in `element`, with the float each
+// stored value decodes to (the widening of F16 and BF16 is exact, as is
+// Q8_0's d * q in float).
+struct TypedRows {
+  std::vector<uint8_t> bytes;
+  std::vector<float> decoded;  // rows x stride floats
+  size_t row_bytes;
+};
+
+TypedRows MakeRows(KvElement element, int64_t rows, int64_t hd, int64_t stride, std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::uniform_int_distribution<int> code(-128, 127);
+  const size_t element_bytes = element == KvElement::kF32 ? 4 : 2;
+  // Rows longer than their values, as a cache's rows of one head are not.
+  TypedRows t;
+  t.row_bytes = element == KvElement::kQ8_0 ? size_t(stride / 32) * 34 : size_t(stride) * element_bytes;
+  t.bytes.assign(rows * t.row_bytes, 0);
+  t.decoded.assign(rows * stride, 0.0f);
+  for (int64_t j = 0; j < rows; ++j) {
+    uint8_t* row = t.bytes.data() + j * t.row_bytes;
+    float* out = t.decoded.data() + j * stride;
+    for (int64_t i = 0; i < hd; ++i) {
+      const float x = normal(rng);
+      if (element == KvElement::kF32) {
+        std::memcpy(row + 4 * i, &x, 4);
+        out[i] = x;
+      } else if (element == KvElement::kF16 || element == KvElement::kBF16) {
+        const uint16_t bits = element == KvElement::kF16 ? quant::F32ToF16(x) : quant::F32ToBf16(x);
+        std::memcpy(row + 2 * i, &bits, 2);
+        out[i] = element == KvElement::kF16 ? quant::F16ToF32(bits) : quant::Bf16ToF32(bits);
+      } else {
+        uint8_t* block = row + (i / 32) * 34;
+        if (i % 32 == 0) {
+          const uint16_t d = quant::F32ToF16(std::fabs(normal(rng)) / 64.0f);
+          std::memcpy(block, &d, 2);
+        }
+        uint16_t d;
+        std::memcpy(&d, block, 2);
+        // The extreme codes appear in every block.
+        const int q = i % 32 == 0 ? -128 : i % 32 == 1 ? 127 : code(rng);
+        block[2 + i % 32] = static_cast<uint8_t>(static_cast<int8_t>(q));
+        out[i] = quant::F16ToF32(d) * static_cast<float>(q);
+      }
+    }
+  }
+  return t;
+}
+
+// Attention over a typed cache computes what attention over the decoded
+// floats does (only summation order differs), for every element type and
+// version; lse is the log-sum-exp of the scores, computed here in double.
+TEST(FloatOps, AttendGroupKvEqualsAttendGroupOnTheDecodedCache) {
   const std::vector<const FloatOps*> all = AllOps();
   std::mt19937 rng(11);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (int64_t hd : {64, 72, 6}) {
-    for (int64_t seen : {1, 5, 37}) {
-      const int64_t heads = 3, stride = hd + 8;
-      std::vector<float> q(heads * hd), keys(seen * stride), values(seen * stride);
-      std::vector<uint16_t> k16(keys.size()), v16(values.size());
-      for (float& v : q) v = normal(rng);
-      for (size_t i = 0; i < keys.size(); ++i) {
-        k16[i] = quant::F32ToF16(normal(rng));
-        v16[i] = quant::F32ToF16(normal(rng));
-        keys[i] = quant::F16ToF32(k16[i]);
-        values[i] = quant::F16ToF32(v16[i]);
-      }
-      for (const FloatOps* ops : all) {
-        std::vector<float> scores(heads * seen), want(heads * hd), got(heads * hd);
-        ops->attend_group(q.data(), heads, keys.data(), values.data(), stride, seen, hd, 0.125f, scores.data(),
-                          want.data());
-        ops->attend_group_f16(q.data(), heads, k16.data(), v16.data(), stride, seen, hd, 0.125f, scores.data(),
-                              got.data());
-        for (size_t i = 0; i < want.size(); ++i) {
-          ASSERT_NEAR(got[i], want[i], 1e-5f * (1 + std::fabs(want[i]))) << ops->isa << " hd " << hd << " seen " << seen;
+  for (KvElement element : {KvElement::kF32, KvElement::kF16, KvElement::kBF16, KvElement::kQ8_0}) {
+    for (int64_t hd : {64, 96, 72, 6}) {
+      if (element == KvElement::kQ8_0 && hd % 32 != 0) continue;
+      for (int64_t seen : {1, 5, 37, 70}) {
+        for (int64_t heads : {1, 3}) {
+          const int64_t stride = element == KvElement::kQ8_0 ? hd + 32 : hd + 8;
+          const TypedRows keys = MakeRows(element, seen, hd, stride, rng);
+          const TypedRows values = MakeRows(element, seen, hd, stride, rng);
+          std::vector<float> q(heads * hd);
+          for (float& v : q) v = normal(rng);
+          std::vector<double> want_lse(heads);
+          for (int64_t h = 0; h < heads; ++h) {
+            std::vector<double> s(seen);
+            for (int64_t j = 0; j < seen; ++j) {
+              for (int64_t i = 0; i < hd; ++i) s[j] += double(q[h * hd + i]) * keys.decoded[j * stride + i];
+              s[j] *= 0.125;
+            }
+            double max = s[0], sum = 0;
+            for (double v : s) max = std::max(max, v);
+            for (double v : s) sum += std::exp(v - max);
+            want_lse[h] = max + std::log(sum);
+          }
+          const KvRows k_rows{keys.bytes.data(), keys.row_bytes, element};
+          const KvRows v_rows{values.bytes.data(), values.row_bytes, element};
+          for (const FloatOps* ops : all) {
+            std::vector<float> scores(heads * seen), want(heads * hd), got(heads * hd), lse(heads);
+            ops->attend_group(q.data(), heads, keys.decoded.data(), values.decoded.data(), stride, seen, hd, 0.125f,
+                              scores.data(), want.data());
+            ops->attend_group_kv(q.data(), heads, k_rows, v_rows, seen, hd, 0.125f, scores.data(), got.data(),
+                                 lse.data());
+            for (size_t i = 0; i < want.size(); ++i) {
+              ASSERT_NEAR(got[i], want[i], 1e-5f * (1 + std::fabs(want[i])))
+                  << ops->isa << " element " << int(element) << " hd " << hd << " seen " << seen;
+            }
+            for (int64_t h = 0; h < heads; ++h) {
+              ASSERT_NEAR(lse[h], want_lse[h], 1e-5 * (1 + std::fabs(want_lse[h]))) << ops->isa;
+            }
+          }
         }
+      }
+    }
+  }
+}
+
+// Attention over parts of a context, merged, is attention over all of it.
+TEST(FloatOps, MergedPartsEqualTheWholeContext) {
+  std::mt19937 rng(13);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int64_t hd = 64, seen = 101;
+  const TypedRows keys = MakeRows(KvElement::kF16, seen, hd, hd, rng);
+  const TypedRows values = MakeRows(KvElement::kF16, seen, hd, hd, rng);
+  std::vector<float> q(hd);
+  for (float& v : q) v = 3 * normal(rng);  // peaked scores: the parts' maxima differ
+  for (const FloatOps* ops : AllOps()) {
+    std::vector<float> scores(seen), whole(hd), merged(hd);
+    const KvRows k{keys.bytes.data(), keys.row_bytes, KvElement::kF16};
+    const KvRows v{values.bytes.data(), values.row_bytes, KvElement::kF16};
+    ops->attend_group_kv(q.data(), 1, k, v, seen, hd, 0.125f, scores.data(), whole.data(), nullptr);
+    for (int64_t parts : {1, 2, 3, 7}) {
+      std::vector<float> outs(parts * hd), lse(parts);
+      for (int64_t p = 0; p < parts; ++p) {
+        const int64_t first = seen * p / parts, last = seen * (p + 1) / parts;
+        const KvRows kp{keys.bytes.data() + first * keys.row_bytes, keys.row_bytes, KvElement::kF16};
+        const KvRows vp{values.bytes.data() + first * values.row_bytes, values.row_bytes, KvElement::kF16};
+        ops->attend_group_kv(q.data(), 1, kp, vp, last - first, hd, 0.125f, scores.data(), outs.data() + p * hd,
+                             lse.data() + p);
+      }
+      MergeAttention(outs.data(), hd, lse.data(), 1, parts, hd, merged.data());
+      for (int64_t i = 0; i < hd; ++i) {
+        ASSERT_NEAR(merged[i], whole[i], 1e-5f * (1 + std::fabs(whole[i]))) << ops->isa << " parts " << parts;
       }
     }
   }

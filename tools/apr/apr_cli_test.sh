@@ -65,7 +65,9 @@ expect 1 "cannot write /nonexistent/x.bin: No such file" run "$model" --tokens 1
 expect 0 "| pp8 |" bench "$model" -p 8 -n 2 -r 1 -t 1
 expect 0 '"avg_ts"' bench "$model" -p 8 -n 0 -r 1 -t 1 -o json
 expect 0 '"type_k": "f32"' bench "$model" -p 8 -n 0 -r 1 -t 1 -ctk f32 -ctv f32 -o json
-expect 1 "unknown KV cache type 'q4_0' (supported: f32, f16)" run "$model" --tokens 1,2 -ctk q4_0 -ctv q4_0
+expect 1 "unknown KV cache type 'q4_0' (supported: f32, f16, bf16, q8_0)" run "$model" --tokens 1,2 -ctk q4_0 -ctv q4_0
+expect 0 '"type_v": "q8_0"' bench "$model" -p 8 -n 2 -d 4 -r 1 -t 1 -ctk q8_0 -ctv q8_0 -o json
+expect 0 '"type_k": "bf16"' bench "$model" -p 8 -n 2 -r 1 -t 1 -ctk bf16 -ctv bf16 -o json
 expect 1 "keys and values in different cache types (f16, f32)" run "$model" --tokens 1,2 -ctv f32
 expect 0 "| pp8 @ d16 |" bench "$model" -p 8 -n 2 -d 0,16 -r 1 -t 1
 expect 0 '"n_depth": 16' bench "$model" -p 0 -n 2 -d 16 -r 1 -t 1 -o json

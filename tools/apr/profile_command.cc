@@ -43,7 +43,7 @@ int RunProfile(const std::vector<std::string>& args) {
 
   auto spec = model_path.empty() ? cost::SpecFromPreset(preset, scheme) : cost::SpecFromGgufFile(model_path);
   if (!spec.ok()) return Fail("profile", spec.status());
-  spec->kv_bytes_per_element = static_cast<double>(model::KvCacheBytesPerElement(*cache_type));
+  spec->kv_bytes_per_element = model::KvCacheBytesPerElement(*cache_type);
   auto machine = LoadMachine(machine_file);
   if (!machine.ok()) return Fail("profile", machine.status());
   const int t = threads > 0 ? static_cast<int>(threads) : machine->threads;

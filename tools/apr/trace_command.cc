@@ -82,7 +82,7 @@ int RunTrace(const std::vector<std::string>& args) {
   const int t = threads > 0 ? static_cast<int>(threads) : machine->threads;
   auto spec = cost::SpecFromGgufFile(model_path);
   if (!spec.ok()) return Fail("trace", spec.status());
-  spec->kv_bytes_per_element = static_cast<double>(model::KvCacheBytesPerElement(*cache_type));
+  spec->kv_bytes_per_element = model::KvCacheBytesPerElement(*cache_type);
   // This machine's DRAM bandwidth may have risen since its roofline was
   // cached; a roof below what runs under it would flag every streaming op.
   const double dram_cached = machine->ReadGbps("DRAM", t);
