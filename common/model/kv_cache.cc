@@ -130,6 +130,12 @@ void KvCache::CopyFrom(const KvCache& other, int64_t positions) {
   std::vector<float> key(head_dim_), value(head_dim_);
   for (size_t layer = 0; layer < keys_.size(); ++layer) {
     for (int64_t h = 0; h < n_kv_heads_; ++h) {
+      if (other.type_ == type_) {
+        const size_t from = other.Offset(h, 0), to = Offset(h, 0), bytes = size_t(positions) * row_bytes_;
+        std::memcpy(keys_[layer].data() + to, other.keys_[layer].data() + from, bytes);
+        std::memcpy(values_[layer].data() + to, other.values_[layer].data() + from, bytes);
+        continue;
+      }
       for (int64_t p = 0; p < positions; ++p) {
         const size_t from = other.Offset(h, p);
         other.ToFloats(other.keys_[layer].data() + from, key.data());

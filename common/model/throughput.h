@@ -1,8 +1,8 @@
 // Timed runs of a Transformer, as llama-bench does them: prompt processing
 // (pp: a prompt of n tokens, batched or token by token) and token generation
 // (tg: n single-token decode steps), each after `depth` tokens already in the
-// cache (llama-bench's --n-depth; prefilled, untimed, before every
-// repetition). Each repetition is timed on its own; a warm-up run comes first.
+// cache (llama-bench's --n-depth; prefilled once, untimed, and restored
+// before every repetition). Each repetition is timed on its own; a warm-up run comes first.
 //
 //   auto pp = TimePrompt(t, 91, /*reps=*/3, {});
 //   double tps = TokensPerSecond(91, Mean(*pp));
