@@ -218,6 +218,23 @@ std::string MeasuredSections(const ChapterRun& run) {
               {"DRAM read GB/s: after the decode, at the start, cached",
                absl::StrFormat("%.1f, %.1f, %.1f", run.dram_now_gbps, run.dram_start_gbps, run.dram_cached_gbps)},
               {"fraction of the best DRAM read", F("%.0f%%", 100 * run.decode_achieved_gbps / roof)}});
+  const LongContext& lc = run.long_context;
+  absl::StrAppendFormat(&s, "<p>Long context: decode after 0 to %d cached tokens with the cache in F32, F16 and "
+                        "Q8_0 (a real %d-token prefill's keys and values repeated to the depth), medians of "
+                        "alternating rounds.</p>\n",
+                        kLongDepths.back(), kLongPrefillTokens);
+  std::vector<Row> rows;
+  for (const LongContextRow& row : lc.rows) {
+    rows.push_back({F("%.0f", double(row.depth)), model::KvCacheTypeName(row.type), report::Bytes(row.weight_bytes),
+                    report::Bytes(row.kv_bytes), F("%.2f", row.Tps()), F("%.1f", row.Gbps()),
+                    F("%.0f%%", 100 * row.Gbps() / roof), F("%.2f", row.predicted_tps)});
+  }
+  s += Table({"depth", "cache", "weights a token", "KV cache a token", "tok/s", "GB/s", "of DRAM", "bound tok/s"},
+             rows);
+  absl::StrAppendFormat(&s, "<p>The cache's bytes overtake the weights' at depth %d (F32), %d (F16), %d (Q8_0). At "
+                        "depth %d a Q8_0 cache decodes <b>%.2fx</b> as fast as an F32 one (pair by pair).</p>\n",
+                        lc.overtakes_at[0], lc.overtakes_at[1], lc.overtakes_at[2], kLongDepths.back(),
+                        lc.f32_over_q8_deepest);
   return s;
 }
 

@@ -58,6 +58,15 @@ void RegisterChapterMetrics(contracts::MetricRegistry& registry,
   add("decode.fraction_of_dram", "decode's weight bytes per second over the best DRAM read bandwidth measured",
       [](const ChapterRun& r) { return r.decode_achieved_gbps / std::max(r.dram_now_gbps, r.DramGbps()); });
   add("decode.tps", "tg32 tokens per second", [](const ChapterRun& r) { return r.tg.mean_tps; });
+  add("longctx.f32_over_q8_time_16384",
+      "decode time with an F32 cache over a Q8_0 cache at depth 16384 (median over alternating rounds)",
+      [](const ChapterRun& r) { return r.long_context.f32_over_q8_deepest; });
+  add("longctx.f16_fraction_of_dram_16384",
+      "decode's weight and F16-cache bytes per second at depth 16384 over the best DRAM read measured",
+      [](const ChapterRun& r) -> double {
+        const LongContextRow* row = r.long_context.Find(model::KvCacheType::kF16, kLongDepths.back());
+        return row ? row->Gbps() / std::max(r.dram_now_gbps, r.DramGbps()) : 0;
+      });
   add("prefill.tps", "pp91 tokens per second", [](const ChapterRun& r) { return r.pp.mean_tps; });
 }
 

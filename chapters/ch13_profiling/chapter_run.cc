@@ -17,6 +17,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The cache type llama.cpp and `apr run` default to.
+constexpr model::KvCacheType kCacheType = model::KvCacheType::kF16;
+
 Throughput Summarize(int tokens, const std::vector<double>& seconds) {
   return {model::MeanTps(tokens, seconds), model::StddevTps(tokens, seconds), model::Median(seconds)};
 }
@@ -80,6 +83,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   auto spec = cost::SpecFromGgufFile(run.model_path);
   if (!spec.ok()) return spec.status();
   run.model = *spec;
+  run.model.kv_bytes_per_element = model::KvCacheBytesPerElement(kCacheType);
   auto seven_b = cost::SpecFromPreset(kSevenBPreset, "q4_k");
   if (!seven_b.ok()) return seven_b.status();
   run.seven_b = *seven_b;
@@ -115,7 +119,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   parallel::ThreadPool pool(run.threads);
   parallel::ScopedAffinity restore;
   parallel::PinCurrentThreadToCpu(0);
-  model::Transformer t(**weights, pool, kPromptTokens + kGenTokens + 1);
+  model::Transformer t(**weights, pool, kPromptTokens + kGenTokens + 1, kCacheType);
   const model::ModelConfig& c = (*weights)->config();
   const std::vector<int32_t> prompt = model::SyntheticTokens(kPromptTokens, c.vocab, 1);
   const int reps = options.repetitions;
@@ -147,7 +151,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   // does; so each fused decode step is followed by the same step unfused (on
   // a second cache over the same weights), and the repetitions' ratios are
   // compared. The pool counts the dispatches.
-  model::Transformer t_unfused(**weights, pool, kPromptTokens + kGenTokens + 1);
+  model::Transformer t_unfused(**weights, pool, kPromptTokens + kGenTokens + 1, kCacheType);
   model::ForwardOptions unfused;
   unfused.fused_ffn = false;
   const int pairs = 2 * reps;
@@ -170,6 +174,10 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   run.dram_now_gbps = *dram_now;
   run.decode_bytes_per_token = run.decode_pred.weight_bytes;
   run.decode_achieved_gbps = run.decode_bytes_per_token * kGenTokens / run.tg.median_seconds / 1e9;
+
+  auto long_context = MeasureLongContext(**weights, pool, run.model, run.machine, run.threads, reps, progress);
+  if (!long_context.ok()) return long_context.status();
+  run.long_context = *std::move(long_context);
   return run;
 }
 

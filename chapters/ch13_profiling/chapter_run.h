@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "chapters/ch13_profiling/long_context.h"
 #include "common/cost/op_cost.h"
 #include "common/cost/prediction.h"
 #include "common/report/trace_report.h"
@@ -57,6 +58,7 @@ struct ChapterRun {
   double dram_cached_gbps = 0;            // DRAM read in the cached roofline
   double dram_start_gbps = 0;             // measured before the predictions and the trace
   double dram_now_gbps = 0;               // measured right after the decode timing
+  LongContext long_context;               // 13.7: decode at depth, per cache type
   // The roof of the predictions and the trace: the higher of the first two
   // (`machine` holds it).
   double DramGbps() const { return machine.ReadGbps("DRAM", threads); }

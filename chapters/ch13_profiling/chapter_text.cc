@@ -125,6 +125,28 @@ std::string BandwidthSection(const ChapterRun& run) {
                         "  its neighbours)\n",
                         100 * run.decode_achieved_gbps / roof, run.dram_now_gbps, run.dram_start_gbps,
                         run.dram_cached_gbps);
+  s += LongContextText(run.long_context, roof);
+  return s;
+}
+
+std::string LongContextText(const LongContext& lc, double dram_gbps) {
+  std::string s = absl::StrFormat(
+      "\n  Long context: decode after 0 to %d cached tokens, the cache in F32, F16 and Q8_0 (a real\n"
+      "  %d-token prefill's keys and values repeated to the depth: attention reads every cached\n"
+      "  position alike, whatever it holds). Each type's median of alternating rounds:\n",
+      kLongDepths.back(), kLongPrefillTokens);
+  absl::StrAppendFormat(&s, "  %6s %-5s %10s %10s %8s %7s %8s %10s\n", "depth", "cache", "weights", "KV cache", "tok/s",
+                        "GB/s", "of DRAM", "bound t/s");
+  for (const LongContextRow& row : lc.rows) {
+    absl::StrAppendFormat(&s, "  %6d %-5s %10s %10s %8.2f %7.1f %7.0f%% %10.2f\n", row.depth,
+                          model::KvCacheTypeName(row.type), report::Bytes(row.weight_bytes),
+                          report::Bytes(row.kv_bytes), row.Tps(), row.Gbps(), 100 * row.Gbps() / dram_gbps,
+                          row.predicted_tps);
+  }
+  absl::StrAppendFormat(&s, "  The cache's bytes a token overtake the weights' at depth %d (F32), %d (F16), %d (Q8_0).\n",
+                        lc.overtakes_at[0], lc.overtakes_at[1], lc.overtakes_at[2]);
+  absl::StrAppendFormat(&s, "  At depth %d a Q8_0 cache decodes %.2fx as fast as an F32 one (pair by pair).\n",
+                        kLongDepths.back(), lc.f32_over_q8_deepest);
   return s;
 }
 

@@ -15,6 +15,8 @@ std::string ThroughputSection(const ChapterRun& run);  // 13.4
 std::string FusionSection(const ChapterRun& run);      // 13.5
 std::string PrefillSection(const ChapterRun& run);     // 13.6
 std::string BandwidthSection(const ChapterRun& run);   // 13.7
+// 13.7's long-context table, each row's GB/s as a fraction of `dram_gbps`.
+std::string LongContextText(const LongContext& lc, double dram_gbps);
 
 }  // namespace ch13
 

@@ -175,4 +175,24 @@ std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch) {
   return OpBuilder(spec, static_cast<double>(batch), 0).Build();
 }
 
+double DecodeKvBytes(const ModelSpec& spec, uint64_t ctx_depth) {
+  double bytes = 0;
+  for (const OpCost& op : DecodeOps(spec, ctx_depth)) bytes += op.kv_bytes;
+  return bytes;
+}
+
+uint64_t KvOvertakesWeightsDepth(const ModelSpec& spec) {
+  double weights = 0;
+  for (const OpCost& op : DecodeOps(spec, 0)) weights += op.weight_bytes;
+  // Cache bytes grow with depth (or stop growing past a window): the least
+  // depth reaching the weights, by bisection over 2^30 positions.
+  uint64_t lo = 0, hi = uint64_t(1) << 30;
+  if (DecodeKvBytes(spec, hi) < weights) return 0;
+  while (lo + 1 < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    (DecodeKvBytes(spec, mid) >= weights ? hi : lo) = mid;
+  }
+  return hi;
+}
+
 }  // namespace cost

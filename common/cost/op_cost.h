@@ -67,6 +67,12 @@ struct ModelSpec {
 };
 
 std::vector<OpCost> DecodeOps(const ModelSpec& spec, uint64_t ctx_depth);
+// KV cache bytes one decoded token reads and writes at `ctx_depth`, all layers.
+double DecodeKvBytes(const ModelSpec& spec, uint64_t ctx_depth);
+// The least depth at which a decoded token's cache bytes reach its weight
+// bytes: where attention's reads overtake the weights'. 0 when they never
+// do (every layer a sliding window too short).
+uint64_t KvOvertakesWeightsDepth(const ModelSpec& spec);
 std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch);
 
 }  // namespace cost

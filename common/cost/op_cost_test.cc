@@ -1,5 +1,6 @@
 #include "common/cost/op_cost.h"
 
+#include <cmath>
 #include <map>
 
 #include "common/cost/prediction.h"
@@ -54,6 +55,32 @@ TEST(OpCost, AttentionGrowsWithContextAndCountsGqa) {
   EXPECT_DOUBLE_EQ(at1k["attn_score"].kv_bytes, 1024.0 * 512 * 4);
   EXPECT_DOUBLE_EQ(at1k["attn_score"].flops, 2.0 * 64 * 32 * 1024);
   EXPECT_DOUBLE_EQ(at0["attn_score"].flops, 2.0 * 64 * 32 * 1);
+}
+
+// A decoded token reads every cached key and value and writes its own: 2
+// (depth + 2) rows of kv values per layer. The cache overtakes the weights
+// at the least depth where that reaches the weights' bytes; a cache of half
+// the bytes a value takes twice the depth, and Q8_0's 34/32 bytes a value
+// sits between.
+TEST(OpCost, TheCacheOvertakesTheWeightsWhereItsBytesReachThem) {
+  ModelSpec spec = Spec("qwen2.5-1.5b", "q4_k_m");
+  double weights = 0;
+  for (const OpCost& op : DecodeOps(spec, 0)) weights += op.weight_bytes;
+  const double layers = spec.config.n_layers, kv = spec.config.KvDim();
+  for (double bytes : {4.0, 2.0, 34.0 / 32}) {
+    spec.kv_bytes_per_element = bytes;
+    EXPECT_DOUBLE_EQ(DecodeKvBytes(spec, 4096), layers * 2 * kv * bytes * (4096 + 2));
+    const uint64_t depth = KvOvertakesWeightsDepth(spec);
+    EXPECT_EQ(depth, uint64_t(std::ceil(weights / (layers * 2 * kv * bytes))) - 2) << bytes;
+    EXPECT_GE(DecodeKvBytes(spec, depth), weights);
+    EXPECT_LT(DecodeKvBytes(spec, depth - 1), weights);
+  }
+  // gemma-3's sliding layers stop growing at their window: the depth comes
+  // from its global layers alone, later than if every layer grew.
+  ModelSpec gemma = Spec("gemma-3-1b", "q4_k_m");
+  const uint64_t with_windows = KvOvertakesWeightsDepth(gemma);
+  gemma.config.sliding_window = 0;
+  EXPECT_GT(with_windows, 2 * KvOvertakesWeightsDepth(gemma));
 }
 
 TEST(OpCost, PrefillReusesWeightsAcrossTheBatch) {

@@ -92,6 +92,24 @@ absl::Status Transformer::CopyCacheFrom(const Transformer& other) {
   return absl::OkStatus();
 }
 
+absl::Status Transformer::Rewind(int position) {
+  if (position < 0 || position > position_) {
+    return absl::OutOfRangeError(absl::StrCat("cannot rewind to ", position, " with ", position_, " cached"));
+  }
+  position_ = position;
+  return absl::OkStatus();
+}
+
+absl::Status Transformer::RepeatCache(int positions) {
+  if (position_ == 0 || positions > max_context_) {
+    return absl::OutOfRangeError(absl::StrCat("cannot repeat ", position_, " cached positions to ", positions,
+                                              " in a context of ", max_context_));
+  }
+  cache_.Repeat(position_, positions);
+  position_ = std::max(position_, positions);
+  return absl::OkStatus();
+}
+
 void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
   const int64_t hd = c_.head_dim, q_dim = c_.QDim(), kv_heads = c_.n_kv_heads;
   const int64_t group = c_.n_heads / c_.n_kv_heads;
@@ -124,11 +142,13 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
     const simd::KvRows keys = cache_.Keys(layer, kvh, begin), values = cache_.Values(layer, kvh, begin);
     if (n == 1) {
       // Decode: the weights streamed since this layer's cache was last read
-      // have evicted it; ask for all of this part's keys and values at once
-      // rather than a few rows at a time as the loops reach them.
+      // have evicted it; ask for the start of this part's keys and values at
+      // once rather than a few rows at a time as the loops reach them (the
+      // hardware prefetcher follows a longer run by itself).
+      constexpr size_t kAhead = 128 << 10;
       const char* k_bytes = static_cast<const char*>(keys.data);
       const char* v_bytes = static_cast<const char*>(values.data);
-      for (size_t i = 0; i < size_t(stop - begin) * keys.row_bytes; i += 64) {
+      for (size_t i = 0; i < std::min(kAhead, size_t(stop - begin) * keys.row_bytes); i += 64) {
         __builtin_prefetch(k_bytes + i, 0, 2);
         __builtin_prefetch(v_bytes + i, 0, 2);
       }

@@ -81,6 +81,12 @@ class Transformer {
   // long), converted to this cache's type: one prefill can serve several
   // cache types.
   absl::Status CopyCacheFrom(const Transformer& other);
+  // Forgets the cached positions from `position` on (at most position()).
+  absl::Status Rewind(int position);
+  // Fills the cache to `positions` with copies of what it holds, in order:
+  // decode at a depth without computing that many tokens first, for timing
+  // (attention reads every cached position alike, whatever it holds).
+  absl::Status RepeatCache(int positions);
   int position() const { return position_; }
   int max_context() const { return max_context_; }
   KvCacheType cache_type() const { return cache_.type(); }

@@ -340,6 +340,28 @@ TEST(Forward, DecodeOverContextPartsEqualsOnePass) {
   }
 }
 
+// A repeated cache is longer (decode then reads more positions); rewound,
+// it decodes exactly as before it was repeated.
+TEST(Forward, RepeatAndRewindTheCache) {
+  auto w = Synth(Tiny("qwen2"), "f16");
+  ASSERT_NE(w, nullptr);
+  parallel::ThreadPool pool(2);
+  Transformer t(*w, pool, 64, KvCacheType::kQ8_0);
+  std::vector<float> prompt_logits, want, repeated, rewound;
+  ASSERT_TRUE(t.Prefill(kPrompt, &prompt_logits).ok());
+  ASSERT_TRUE(t.Forward({9}, &want).ok());
+  ASSERT_TRUE(t.Rewind(int(kPrompt.size())).ok());
+  ASSERT_TRUE(t.RepeatCache(40).ok());
+  EXPECT_EQ(t.position(), 40);
+  ASSERT_TRUE(t.Forward({9}, &repeated).ok());
+  EXPECT_NE(repeated, want);
+  ASSERT_TRUE(t.Rewind(int(kPrompt.size())).ok());
+  ASSERT_TRUE(t.Forward({9}, &rewound).ok());
+  EXPECT_EQ(rewound, want);
+  EXPECT_FALSE(t.Rewind(60).ok());
+  EXPECT_FALSE(t.RepeatCache(65).ok());
+}
+
 TEST(Forward, RefusesACacheTypeTheHeadsDoNotFit) {
   ModelConfig c = Tiny("qwen2");
   c.hidden = 288;

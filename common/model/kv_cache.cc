@@ -1,5 +1,6 @@
 #include "common/model/kv_cache.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -141,6 +142,18 @@ void KvCache::CopyFrom(const KvCache& other, int64_t positions) {
         other.ToFloats(other.keys_[layer].data() + from, key.data());
         other.ToFloats(other.values_[layer].data() + from, value.data());
         Store(static_cast<int>(layer), h, p, key.data(), value.data());
+      }
+    }
+  }
+}
+
+void KvCache::Repeat(int64_t filled, int64_t positions) {
+  for (size_t layer = 0; layer < keys_.size(); ++layer) {
+    for (int64_t h = 0; h < n_kv_heads_; ++h) {
+      for (int64_t p = filled; p < positions; p += filled) {
+        const size_t bytes = size_t(std::min(filled, positions - p)) * row_bytes_;
+        std::memcpy(keys_[layer].data() + Offset(h, p), keys_[layer].data() + Offset(h, 0), bytes);
+        std::memcpy(values_[layer].data() + Offset(h, p), values_[layer].data() + Offset(h, 0), bytes);
       }
     }
   }

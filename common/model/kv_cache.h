@@ -43,6 +43,9 @@ class KvCache {
   // Positions [0, positions) of every layer and head copied from `other`
   // (same model and context), converted to this cache's type.
   void CopyFrom(const KvCache& other, int64_t positions);
+  // Positions [filled, positions) set to copies of positions [0, filled),
+  // in order.
+  void Repeat(int64_t filled, int64_t positions);
 
   KvCacheType type() const { return type_; }
   size_t row_bytes() const { return row_bytes_; }

@@ -98,6 +98,13 @@ std::string ProfileText(const ProfileReport& r) {
   s += PhaseTotals("decode ", r.decode, ridge);
   s += PhaseTotals("prefill", r.prefill, ridge);
   absl::StrAppendFormat(&s, "  time to first token (prefill of %d): %s\n", r.batch, Duration(r.prefill.seconds));
+  const uint64_t overtakes = cost::KvOvertakesWeightsDepth(*r.spec);
+  absl::StrAppendFormat(&s, "\nKV cache (%s): %sB per cached token; at depth %d a decoded token reads %sB of it beside "
+                        "%sB of weights;\n  ",
+                        r.kv_cache_type, Si(cost::DecodeKvBytes(*r.spec, 1) - cost::DecodeKvBytes(*r.spec, 0)), r.ctx,
+                        Si(cost::DecodeKvBytes(*r.spec, r.ctx)), Si(r.decode.weight_bytes));
+  s += overtakes > 0 ? absl::StrFormat("its reads overtake the weights' at depth %d\n", overtakes)
+                     : std::string("its reads never overtake the weights' (every layer's window is short)\n");
   absl::StrAppendFormat(&s, "\nVerdict: decode is %s-bound (%s); prefill of %d is %s-bound; batching buys %.1fx tok/s\n",
                         r.decode.MemoryBound() ? "memory" : "compute",
                         r.decode.MemoryBound() ? r.decode.DominantLevel() : "its roof", r.batch,
@@ -154,6 +161,10 @@ std::string ProfileJson(const ProfileReport& r) {
                   {"peak_fp32_gflops", r.machine->PeakGops("fp32_fma", r.decode.threads)}};
   j["ctx"] = r.ctx;
   j["batch"] = r.batch;
+  j["kv_cache"] = {{"type", r.kv_cache_type},
+                   {"bytes_per_position", cost::DecodeKvBytes(*r.spec, 1) - cost::DecodeKvBytes(*r.spec, 0)},
+                   {"decode_bytes", cost::DecodeKvBytes(*r.spec, r.ctx)},
+                   {"overtakes_weights_at_depth", cost::KvOvertakesWeightsDepth(*r.spec)}};
   j["decode"] = phase_json(r.decode);
   j["prefill"] = phase_json(r.prefill);
   j["prefill"]["ttft_seconds"] = r.prefill.seconds;

@@ -19,6 +19,7 @@ struct ProfileReport {
   const roofline::MachineProfile* machine = nullptr;
   uint64_t ctx = 0;    // decode depth
   uint64_t batch = 0;  // prefill tokens
+  std::string kv_cache_type = "f16";  // the spec's kv_bytes_per_element is its
   cost::PhasePrediction decode, prefill;
 };
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "common/simd/float_ops.h"
@@ -189,33 +190,6 @@ void Scores(const float* q, const KV* keys, int64_t stride, int64_t seen, int64_
   for (; j < seen; ++j) scores[j] = DotKV(q, keys + j * stride, hd) * scale;
 }
 
-// The same for two queries against the same keys: each key vector loaded
-// once serves both (grouped-query attention's heads share their keys).
-template <typename KV>
-void ScoresPair(const float* q0, const float* q1, const KV* keys, int64_t stride, int64_t seen, int64_t hd,
-                float scale, float* s0, float* s1) {
-  int64_t j = 0;
-  for (; j + 4 <= seen; j += 4) {
-    __m256 a0[4], a1[4];
-    for (int k = 0; k < 4; ++k) a0[k] = a1[k] = _mm256_setzero_ps();
-    for (int64_t i = 0; i < hd; i += 8) {
-      const __m256 x0 = _mm256_loadu_ps(q0 + i), x1 = _mm256_loadu_ps(q1 + i);
-#pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k) {
-        const __m256 kv = Load8(keys + (j + k) * stride + i);
-        a0[k] = _mm256_fmadd_ps(x0, kv, a0[k]);
-        a1[k] = _mm256_fmadd_ps(x1, kv, a1[k]);
-      }
-    }
-    _mm_storeu_ps(s0 + j, _mm_mul_ps(Hsum4(a0), _mm_set1_ps(scale)));
-    _mm_storeu_ps(s1 + j, _mm_mul_ps(Hsum4(a1), _mm_set1_ps(scale)));
-  }
-  for (; j < seen; ++j) {
-    s0[j] = DotKV(q0, keys + j * stride, hd) * scale;
-    s1[j] = DotKV(q1, keys + j * stride, hd) * scale;
-  }
-}
-
 // out = sum_s p[s] * value s (out += with kAdd), 64 outputs at a time kept
 // in registers across all positions, then any rest 8 at a time. (Each loop's
 // accumulators are indexed by constants only: a variable index puts them on
@@ -290,24 +264,6 @@ float AttendKV(const float* q, const KV* keys, const KV* values, int64_t stride,
   return lse;
 }
 
-// Heads two at a time, so each key and value vector loaded serves both.
-template <typename KV>
-void AttendGroupKV(const float* q, int64_t heads, const KV* keys, const KV* values, int64_t stride,
-                   int64_t seen, int64_t hd, float scale, float* scores, float* out, float* lse) {
-  int64_t h = 0;
-  for (; h + 2 <= heads; h += 2) {
-    float *s0 = scores + h * seen, *s1 = s0 + seen;
-    ScoresPair(q + h * hd, q + (h + 1) * hd, keys, stride, seen, hd, scale, s0, s1);
-    const float lse0 = SoftmaxLse(s0, seen), lse1 = SoftmaxLse(s1, seen);
-    if (lse) lse[h] = lse0, lse[h + 1] = lse1;
-    WeightedSumPair(s0, s1, values, stride, seen, hd, out + h * hd, out + (h + 1) * hd);
-  }
-  if (h < heads) {
-    const float lse_h = AttendKV(q + h * hd, keys, values, stride, seen, hd, scale, scores + h * seen, out + h * hd);
-    if (lse) lse[h] = lse_h;
-  }
-}
-
 // `count` Q8_0 rows of hd values to floats, row r at tile + r * hd.
 void DequantizeQ8Rows(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* tile) {
   for (int64_t r = 0; r < count; ++r) {
@@ -326,25 +282,133 @@ void DequantizeQ8Rows(const uint8_t* rows, size_t row_bytes, int64_t count, int6
   }
 }
 
-// Attention over a Q8_0 cache: keys, then values, dequantized a tile of
-// positions at a time into floats that stay in L1 while every head of the
-// group reads them, so each cached byte is read from memory once.
-void AttendGroupQ8(const float* q, int64_t heads, KvRows keys, KvRows values, int64_t seen, int64_t hd,
-                   float scale, float* scores, float* out, float* lse) {
-  constexpr int64_t kTile = 32;
-  thread_local std::vector<float> tile;
-  tile.resize(kTile * hd);
-  const uint8_t* k_rows = static_cast<const uint8_t*>(keys.data);
-  const uint8_t* v_rows = static_cast<const uint8_t*>(values.data);
+// Rows of a cache a tile of positions at a time, as floats: F32 rows in
+// place; F16, BF16 and Q8_0 rows widened or dequantized once into a buffer
+// that every head of the group then reads (not once per head).
+template <typename KV>
+struct FloatTiles {
+  const uint8_t* rows;
+  size_t row_bytes;
+  int64_t hd;
+  float* buffer;   // kTile x hd; unused for F32
+  int64_t stride;  // of the rows Tile returns: hd, or an F32 row's length
+  const float* Tile(int64_t j0, int64_t count) const {
+    const uint8_t* first = rows + j0 * row_bytes;
+    if constexpr (std::is_same_v<KV, float>) {
+      return reinterpret_cast<const float*>(first);
+    } else if constexpr (std::is_same_v<KV, uint8_t>) {  // Q8_0 blocks
+      DequantizeQ8Rows(first, row_bytes, count, hd, buffer);
+      return buffer;
+    } else {
+      for (int64_t r = 0; r < count; ++r) {
+        const KV* row = reinterpret_cast<const KV*>(first + r * row_bytes);
+        for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(buffer + r * hd + i, Load8(row + i));
+      }
+      return buffer;
+    }
+  }
+  // Asks for rows [j0, j0 + count) ahead of their use, into L2.
+  void Prefetch(int64_t j0, int64_t count) const {
+    const char* p = reinterpret_cast<const char*>(rows + j0 * row_bytes);
+    for (size_t i = 0; i < size_t(count) * row_bytes; i += 64) _mm_prefetch(p + i, _MM_HINT_T1);
+  }
+};
+
+template <typename KV>
+FloatTiles<KV> TilesOf(KvRows rows, int64_t hd, float* buffer) {
+  const int64_t stride = std::is_same_v<KV, float> ? int64_t(rows.row_bytes / 4) : hd;
+  return {static_cast<const uint8_t*>(rows.data), rows.row_bytes, hd, buffer, stride};
+}
+
+// Scores of H heads (query h at q + h * hd) against `count` float keys, 4
+// keys at a time: each key vector loaded serves all H heads. (Two heads: 8
+// accumulators, 4 keys and 2 queries fill AVX2's 16 registers.)
+template <int H>
+void ScoresHeads(const float* q, int64_t hd, const float* keys, int64_t stride, int64_t count, float scale,
+                 float* scores, int64_t score_stride) {
+  int64_t j = 0;
+  for (; j + 4 <= count; j += 4) {
+    __m256 acc[H][4];
+#pragma GCC unroll 2
+    for (int h = 0; h < H; ++h) {
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) acc[h][k] = _mm256_setzero_ps();
+    }
+    for (int64_t i = 0; i < hd; i += 8) {
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) {
+        const __m256 kv = _mm256_loadu_ps(keys + (j + k) * stride + i);
+#pragma GCC unroll 2
+        for (int h = 0; h < H; ++h) acc[h][k] = _mm256_fmadd_ps(_mm256_loadu_ps(q + h * hd + i), kv, acc[h][k]);
+      }
+    }
+#pragma GCC unroll 2
+    for (int h = 0; h < H; ++h) {
+      _mm_storeu_ps(scores + h * score_stride + j, _mm_mul_ps(Hsum4(acc[h]), _mm_set1_ps(scale)));
+    }
+  }
+  for (; j < count; ++j) {
+    for (int h = 0; h < H; ++h) scores[h * score_stride + j] = DotKV(q + h * hd, keys + j * stride, hd) * scale;
+  }
+}
+
+// out_h += sum_j p_h[j] * value j for H heads (weights at p + h *
+// p_stride, outputs at out + h * hd), 32 outputs at a time: each value
+// vector loaded serves all H heads (three: 12 accumulators and 3
+// broadcast weights, the values read as operands). hd % 32 == 0.
+template <int H>
+void WeightedSumHeads(const float* p, int64_t p_stride, const float* values, int64_t stride, int64_t count,
+                      int64_t hd, float* out) {
+  for (int64_t i0 = 0; i0 < hd; i0 += 32) {
+    __m256 acc[H][4];
+#pragma GCC unroll 3
+    for (int h = 0; h < H; ++h) {
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) acc[h][k] = _mm256_loadu_ps(out + h * hd + i0 + 8 * k);
+    }
+    for (int64_t j = 0; j < count; ++j) {
+      const float* v = values + j * stride + i0;
+#pragma GCC unroll 3
+      for (int h = 0; h < H; ++h) {
+        const __m256 w = _mm256_set1_ps(p[h * p_stride + j]);
+#pragma GCC unroll 4
+        for (int k = 0; k < 4; ++k) acc[h][k] = _mm256_fmadd_ps(w, _mm256_loadu_ps(v + 8 * k), acc[h][k]);
+      }
+    }
+#pragma GCC unroll 3
+    for (int h = 0; h < H; ++h) {
+#pragma GCC unroll 4
+      for (int k = 0; k < 4; ++k) _mm256_storeu_ps(out + h * hd + i0 + 8 * k, acc[h][k]);
+    }
+  }
+}
+
+// How many heads a weighted-sum pass takes: threes, 4 as two pairs.
+inline int HeadsPerPass(int64_t remaining) { return remaining >= 5 || remaining == 3 ? 3 : remaining >= 2 ? 2 : 1; }
+
+// Attention of a group of heads over `seen` positions, a tile of positions
+// at a time: all the heads' scores for a tile of keys, softmax, then all the
+// heads' weighted sums over a tile of values. A tile (16 KB at most) stays in
+// L1 while every head reads it, so the cache is read from memory once
+// however long the context (looping over the whole context per head would
+// read a deep context's megabytes again for every head and every slice of
+// the outputs), and the tile kPrefetchTiles ahead is requested into L2
+// meanwhile (L2 rather than L1, whose few fill buffers the current tile's
+// loads need; a few percent faster than none, cold, at 16384 positions).
+inline constexpr int64_t kTile = 32;
+inline constexpr int64_t kPrefetchTiles = 4;
+
+template <typename KV>
+void AttendGroupTiled(const float* q, int64_t heads, const FloatTiles<KV>& keys, const FloatTiles<KV>& values,
+                      int64_t seen, int64_t hd, float scale, float* scores, float* out, float* lse) {
+  const int64_t ahead = kPrefetchTiles * kTile;
   for (int64_t j0 = 0; j0 < seen; j0 += kTile) {
     const int64_t count = std::min(kTile, seen - j0);
-    DequantizeQ8Rows(k_rows + j0 * keys.row_bytes, keys.row_bytes, count, hd, tile.data());
+    if (j0 + ahead < seen) keys.Prefetch(j0 + ahead, std::min(kTile, seen - j0 - ahead));
+    const float* k = keys.Tile(j0, count);
     int64_t h = 0;
-    for (; h + 2 <= heads; h += 2) {
-      ScoresPair(q + h * hd, q + (h + 1) * hd, tile.data(), hd, count, hd, scale, scores + h * seen + j0,
-                 scores + (h + 1) * seen + j0);
-    }
-    if (h < heads) Scores(q + h * hd, tile.data(), hd, count, hd, scale, scores + h * seen + j0);
+    for (; h + 2 <= heads; h += 2) ScoresHeads<2>(q + h * hd, hd, k, keys.stride, count, scale, scores + h * seen + j0, seen);
+    if (h < heads) ScoresHeads<1>(q + h * hd, hd, k, keys.stride, count, scale, scores + h * seen + j0, seen);
   }
   for (int64_t h = 0; h < heads; ++h) {
     const float lse_h = SoftmaxLse(scores + h * seen, seen);
@@ -353,13 +417,24 @@ void AttendGroupQ8(const float* q, int64_t heads, KvRows keys, KvRows values, in
   std::fill(out, out + heads * hd, 0.0f);
   for (int64_t j0 = 0; j0 < seen; j0 += kTile) {
     const int64_t count = std::min(kTile, seen - j0);
-    DequantizeQ8Rows(v_rows + j0 * values.row_bytes, values.row_bytes, count, hd, tile.data());
-    int64_t h = 0;
-    for (; h + 2 <= heads; h += 2) {
-      WeightedSumPair<true>(scores + h * seen + j0, scores + (h + 1) * seen + j0, tile.data(), hd, count, hd,
-                            out + h * hd, out + (h + 1) * hd);
+    if (j0 + ahead < seen) values.Prefetch(j0 + ahead, std::min(kTile, seen - j0 - ahead));
+    const float* v = values.Tile(j0, count);
+    if (hd % 32 != 0) {
+      int64_t h = 0;
+      for (; h + 2 <= heads; h += 2) {
+        WeightedSumPair<true>(scores + h * seen + j0, scores + (h + 1) * seen + j0, v, values.stride, count, hd,
+                              out + h * hd, out + (h + 1) * hd);
+      }
+      if (h < heads) WeightedSum<true>(scores + h * seen + j0, v, values.stride, count, hd, out + h * hd);
+      continue;
     }
-    if (h < heads) WeightedSum<true>(scores + h * seen + j0, tile.data(), hd, count, hd, out + h * hd);
+    for (int64_t h = 0, take; h < heads; h += take) {
+      take = HeadsPerPass(heads - h);
+      const float* ph = scores + h * seen + j0;
+      if (take == 3) WeightedSumHeads<3>(ph, seen, v, values.stride, count, hd, out + h * hd);
+      if (take == 2) WeightedSumHeads<2>(ph, seen, v, values.stride, count, hd, out + h * hd);
+      if (take == 1) WeightedSumHeads<1>(ph, seen, v, values.stride, count, hd, out + h * hd);
+    }
   }
 }
 
@@ -374,15 +449,18 @@ void AttendGroup(const float* q, int64_t heads, const float* keys, const float* 
   if (hd % 8 != 0) {
     return ScalarFloatOps().attend_group(q, heads, keys, values, stride, seen, hd, scale, scores, out);
   }
-  AttendGroupKV(q, heads, keys, values, stride, seen, hd, scale, scores, out, nullptr);
+  const KvRows k{keys, size_t(stride) * 4, KvElement::kF32}, v{values, size_t(stride) * 4, KvElement::kF32};
+  AttendGroupTiled(q, heads, TilesOf<float>(k, hd, nullptr), TilesOf<float>(v, hd, nullptr), seen, hd, scale, scores,
+                   out, nullptr);
 }
 
 template <typename KV>
 void AttendGroupRows(const float* q, int64_t heads, KvRows keys, KvRows values, int64_t seen, int64_t hd,
                      float scale, float* scores, float* out, float* lse) {
-  const int64_t stride = static_cast<int64_t>(keys.row_bytes / sizeof(KV));
-  AttendGroupKV(q, heads, static_cast<const KV*>(keys.data), static_cast<const KV*>(values.data), stride, seen, hd,
-                scale, scores, out, lse);
+  thread_local std::vector<float> buffer;
+  buffer.resize(kTile * hd);
+  AttendGroupTiled(q, heads, TilesOf<KV>(keys, hd, buffer.data()), TilesOf<KV>(values, hd, buffer.data()), seen, hd,
+                   scale, scores, out, lse);
 }
 
 void AttendGroupKv(const float* q, int64_t heads, KvRows keys, KvRows values, int64_t seen, int64_t hd,
@@ -399,7 +477,7 @@ void AttendGroupKv(const float* q, int64_t heads, KvRows keys, KvRows values, in
     case KvElement::kBF16:
       return AttendGroupRows<Bf16>(q, heads, keys, values, seen, hd, scale, scores, out, lse);
     case KvElement::kQ8_0:
-      return AttendGroupQ8(q, heads, keys, values, seen, hd, scale, scores, out, lse);
+      return AttendGroupRows<uint8_t>(q, heads, keys, values, seen, hd, scale, scores, out, lse);
   }
 }
 

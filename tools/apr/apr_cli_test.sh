@@ -46,6 +46,9 @@ else  # instrumented compute loops make any verdict possible
 fi
 expect 0 '"predicted_tps"' profile --preset llama-2-7b --type q4_k --machine "$machine" --json
 expect 2 "give a MODEL.gguf or --preset" profile --machine "$machine"
+# qwen2.5-1.5b: 28 layers x 2 x 256 values of 34/32 bytes a cached token.
+expect 0 "KV cache (q8_0): 15.2 kB per cached token" profile --preset qwen2.5-1.5b --type q4_k_m --ctx 4096 -ctk q8_0 -ctv q8_0 --machine "$machine"
+expect 0 '"overtakes_weights_at_depth"' profile --preset qwen2.5-1.5b --type q4_k_m --json --machine "$machine"
 expect 1 "unknown preset 'gpt-9'" profile --preset gpt-9 --machine "$machine"
 expect 1 "unknown quantization scheme 'q9'" profile --preset qwen2.5-0.5b --type q9 --machine "$machine"
 expect 2 "no such file" profile /nonexistent.gguf --machine "$machine"
