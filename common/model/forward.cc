@@ -68,7 +68,6 @@ Transformer::Transformer(const ModelWeights& weights, parallel::ThreadPool& pool
   inv_freq_[0] = RopeInverseFrequencies(c_, weights.RopeFactors(max_context), /*sliding=*/false);
   inv_freq_[1] = RopeInverseFrequencies(c_, {}, /*sliding=*/true);
   rope_mscale_ = c_.rope_attn_factor;
-  scores_.resize(pool.num_threads() * size_t(c_.n_heads / c_.n_kv_heads) * size_t(max_context));
 }
 
 void Transformer::ForTokens(const char* tag, int64_t n, const std::function<void(int64_t)>& fn) {
@@ -116,51 +115,62 @@ void Transformer::Attention(int layer, int64_t n, int64_t pos0) {
   const float scale = c_.AttentionScale();
   const int64_t window = c_.IsSlidingLayer(layer) ? c_.sliding_window : 0;
   const int64_t threads = static_cast<int64_t>(pool_.num_threads());
-  // A unit is a run of query heads that share one KV head over a part of the
-  // context, so each key and value loaded serves all of them. Prefill has a
-  // unit per token and KV head. Decode with fewer KV heads than threads
-  // splits each head's context into parts (merged after by their
-  // log-sum-exps), so every thread streams different cache bytes; parts
-  // shorter than kMinPart positions are not worth a thread.
-  constexpr int64_t kMinPart = 256;
-  const int64_t decode_seen = pos0 + 1 - (window > 0 ? std::max<int64_t>(0, pos0 + 1 - window) : 0);
+  // Token t attends positions [first(t), pos0 + t + 1): causal, and in a
+  // sliding window only the last `window`.
+  auto first = [&](int64_t t) { return window > 0 ? std::max<int64_t>(0, pos0 + t + 1 - window) : 0; };
+  // A unit is a block of tokens and the query heads that share one KV head,
+  // so each key and value tile loaded serves all of them: up to 16 tokens,
+  // fewer when that leaves too few units to share among the threads. Decode
+  // with fewer KV heads than threads instead splits each head's context
+  // into parts (merged after by their log-sum-exps), so every thread streams
+  // different cache bytes; parts shorter than kMinPart positions are not
+  // worth a thread.
+  constexpr int64_t kMinPart = 256, kMaxBlock = 16;
+  const int64_t block = std::clamp<int64_t>(n * kv_heads / (4 * threads), 1, kMaxBlock);
+  const int64_t blocks = (n + block - 1) / block;
+  const int64_t decode_seen = pos0 + 1 - first(0);
   const int64_t parts =
       n > 1 ? 1
             : std::clamp<int64_t>(std::min((threads + kv_heads - 1) / kv_heads, decode_seen / kMinPart), 1, threads);
-  const int64_t units = n * kv_heads * parts;
   if (parts > 1) {
     part_out_.resize(size_t(parts) * q_dim);
     part_lse_.resize(size_t(parts) * c_.n_heads);
   }
   const simd::FloatOps& ops = simd::BestFloatOps();
-  pool_.ParallelFor("attention", units, [&](size_t unit, size_t thread) {
-    const int64_t t = unit / (kv_heads * parts), kvh = unit / parts % kv_heads, part = unit % parts;
-    const int64_t h0 = kvh * group;
-    // Causal: keys 0..pos0+t; in a sliding window only the last `window`.
-    const int64_t end = pos0 + t + 1, first = window > 0 ? std::max<int64_t>(0, end - window) : 0;
-    const int64_t begin = first + (end - first) * part / parts, stop = first + (end - first) * (part + 1) / parts;
-    const simd::KvRows keys = cache_.Keys(layer, kvh, begin), values = cache_.Values(layer, kvh, begin);
+  pool_.ParallelFor("attention", blocks * kv_heads * parts, [&](size_t unit, size_t) {
+    const int64_t b = unit / (kv_heads * parts), kvh = unit / parts % kv_heads, part = unit % parts;
+    const int64_t t0 = b * block, tokens = std::min(block, n - t0), h0 = kvh * group;
+    int64_t begin[kMaxBlock], end[kMaxBlock];
+    for (int64_t i = 0; i < tokens; ++i) {
+      begin[i] = first(t0 + i);
+      end[i] = pos0 + t0 + i + 1;
+    }
+    if (parts > 1) {
+      const int64_t from = begin[0], to = end[0];
+      begin[0] = from + (to - from) * part / parts;
+      end[0] = from + (to - from) * (part + 1) / parts;
+    }
+    const simd::KvRows keys = cache_.Keys(layer, kvh, 0), values = cache_.Values(layer, kvh, 0);
     if (n == 1) {
       // Decode: the weights streamed since this layer's cache was last read
       // have evicted it; ask for the start of this part's keys and values at
       // once rather than a few rows at a time as the loops reach them (the
-      // hardware prefetcher follows a longer run by itself).
+      // kernel prefetches the rest a few tiles ahead).
       constexpr size_t kAhead = 128 << 10;
-      const char* k_bytes = static_cast<const char*>(keys.data);
-      const char* v_bytes = static_cast<const char*>(values.data);
-      for (size_t i = 0; i < std::min(kAhead, size_t(stop - begin) * keys.row_bytes); i += 64) {
+      const char* k_bytes = static_cast<const char*>(keys.data) + begin[0] * keys.row_bytes;
+      const char* v_bytes = static_cast<const char*>(values.data) + begin[0] * values.row_bytes;
+      for (size_t i = 0; i < std::min(kAhead, size_t(end[0] - begin[0]) * keys.row_bytes); i += 64) {
         __builtin_prefetch(k_bytes + i, 0, 2);
         __builtin_prefetch(v_bytes + i, 0, 2);
       }
     }
-    float* scores = scores_.data() + thread * size_t(group) * size_t(max_context_);
-    const float* query = q_.data() + t * q_dim + h0 * hd;
+    const float* query = q_.data() + t0 * q_dim + h0 * hd;
     if (parts == 1) {
-      ops.attend_group_kv(query, group, keys, values, stop - begin, hd, scale, scores, attn_.data() + t * q_dim + h0 * hd,
-                          nullptr);
+      ops.attend_kv(query, q_dim, tokens, group, keys, values, begin, end, hd, scale, attn_.data() + t0 * q_dim + h0 * hd,
+                    q_dim, nullptr);
     } else {
-      ops.attend_group_kv(query, group, keys, values, stop - begin, hd, scale, scores,
-                          part_out_.data() + part * q_dim + h0 * hd, part_lse_.data() + part * c_.n_heads + h0);
+      ops.attend_kv(query, q_dim, 1, group, keys, values, begin, end, hd, scale, part_out_.data() + part * q_dim + h0 * hd,
+                    q_dim, part_lse_.data() + part * c_.n_heads + h0);
     }
   });
   if (parts > 1) {

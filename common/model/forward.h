@@ -114,7 +114,6 @@ class Transformer {
   // outputs start on cache lines.
   quant::LineAlignedFloats x_, norm_, q_, k_, v_, attn_, gate_, up_, hidden_;
   std::array<std::vector<float>, 2> cos_, sin_;
-  std::vector<float> scores_;
   // Decode's attention split over parts of the context: each part's outputs
   // and log-sum-exps, merged after.
   std::vector<float> part_out_, part_lse_;

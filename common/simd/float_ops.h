@@ -49,15 +49,21 @@ struct FloatOps {
   void (*attend)(const float* q, const float* keys, const float* values, int64_t stride, int64_t seen,
                  int64_t hd, float scale, float* scores, float* out);
   // `heads` heads that share one KV head (grouped-query attention), as
-  // `attend` for each: query h at q + h * hd, its scores at scores + h * seen,
-  // its output at out + h * hd.
+  // `attend` for each: query h at q + h * hd, its output at out + h * hd;
+  // scores is scratch of heads * seen floats (the tiled versions keep their
+  // scores a tile at a time and leave it alone).
   void (*attend_group)(const float* q, int64_t heads, const float* keys, const float* values, int64_t stride,
                        int64_t seen, int64_t hd, float scale, float* scores, float* out);
-  // attend_group over a cache of any KvElement (kQ8_0 needs hd % 32 == 0).
-  // When `lse` is given, lse[h] = log(sum_j e^(score of head h at j)), so
-  // attention over parts of a context can be merged (MergeAttention).
-  void (*attend_group_kv)(const float* q, int64_t heads, KvRows keys, KvRows values, int64_t seen, int64_t hd,
-                          float scale, float* scores, float* out, float* lse);
+  // Attention of `tokens` query tokens whose `heads` heads share one KV
+  // head, over a cache of any KvElement: token t's head h at q + t * q_stride
+  // + h * hd attends the cached positions [begin[t], end[t]) (begin < end) of
+  // keys and values; its output goes to out + t * out_stride + h * hd. When
+  // `lse` is given, lse[t * heads + h] = log(sum of e^score over those
+  // positions), so attention over parts of a context can be merged
+  // (MergeAttention). kQ8_0 needs hd % 32 == 0.
+  void (*attend_kv)(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, KvRows keys, KvRows values,
+                    const int64_t* begin, const int64_t* end, int64_t hd, float scale, float* out,
+                    int64_t out_stride, float* lse);
 };
 
 // One head's attention outputs over `parts` disjoint parts of its context,

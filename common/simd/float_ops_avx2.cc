@@ -320,12 +320,12 @@ FloatTiles<KV> TilesOf(KvRows rows, int64_t hd, float* buffer) {
   return {static_cast<const uint8_t*>(rows.data), rows.row_bytes, hd, buffer, stride};
 }
 
-// Scores of H heads (query h at q + h * hd) against `count` float keys, 4
-// keys at a time: each key vector loaded serves all H heads. (Two heads: 8
-// accumulators, 4 keys and 2 queries fill AVX2's 16 registers.)
+// Scores of H query rows (qs[h], hd values each) against `count` float
+// keys, 4 keys at a time: each key vector loaded serves all H rows. (Two
+// rows: 8 accumulators, 4 keys and 2 queries fill AVX2's 16 registers.)
 template <int H>
-void ScoresHeads(const float* q, int64_t hd, const float* keys, int64_t stride, int64_t count, float scale,
-                 float* scores, int64_t score_stride) {
+void ScoresRows(const float* const* qs, int64_t hd, const float* keys, int64_t stride, int64_t count, float scale,
+                float* const* scores) {
   int64_t j = 0;
   for (; j + 4 <= count; j += 4) {
     __m256 acc[H][4];
@@ -339,102 +339,179 @@ void ScoresHeads(const float* q, int64_t hd, const float* keys, int64_t stride, 
       for (int k = 0; k < 4; ++k) {
         const __m256 kv = _mm256_loadu_ps(keys + (j + k) * stride + i);
 #pragma GCC unroll 2
-        for (int h = 0; h < H; ++h) acc[h][k] = _mm256_fmadd_ps(_mm256_loadu_ps(q + h * hd + i), kv, acc[h][k]);
+        for (int h = 0; h < H; ++h) acc[h][k] = _mm256_fmadd_ps(_mm256_loadu_ps(qs[h] + i), kv, acc[h][k]);
       }
     }
 #pragma GCC unroll 2
-    for (int h = 0; h < H; ++h) {
-      _mm_storeu_ps(scores + h * score_stride + j, _mm_mul_ps(Hsum4(acc[h]), _mm_set1_ps(scale)));
-    }
+    for (int h = 0; h < H; ++h) _mm_storeu_ps(scores[h] + j, _mm_mul_ps(Hsum4(acc[h]), _mm_set1_ps(scale)));
   }
   for (; j < count; ++j) {
-    for (int h = 0; h < H; ++h) scores[h * score_stride + j] = DotKV(q + h * hd, keys + j * stride, hd) * scale;
+    for (int h = 0; h < H; ++h) scores[h][j] = DotKV(qs[h], keys + j * stride, hd) * scale;
   }
 }
 
-// out_h += sum_j p_h[j] * value j for H heads (weights at p + h *
-// p_stride, outputs at out + h * hd), 32 outputs at a time: each value
-// vector loaded serves all H heads (three: 12 accumulators and 3
-// broadcast weights, the values read as operands). hd % 32 == 0.
+// outs[h] += sum_j ps[h][j] * value j for H rows, W * 8 outputs from i0 on:
+// each value vector loaded serves all H rows (three rows of 32 outputs: 12
+// accumulators and 3 broadcast weights, the values read as operands).
+template <int H, int W>
+void WeightedSumBlock(const float* const* ps, const float* values, int64_t stride, int64_t count, int64_t i0,
+                      float* const* outs) {
+  __m256 acc[H][W];
+#pragma GCC unroll 3
+  for (int h = 0; h < H; ++h) {
+#pragma GCC unroll 4
+    for (int k = 0; k < W; ++k) acc[h][k] = _mm256_loadu_ps(outs[h] + i0 + 8 * k);
+  }
+  for (int64_t j = 0; j < count; ++j) {
+    const float* v = values + j * stride + i0;
+#pragma GCC unroll 3
+    for (int h = 0; h < H; ++h) {
+      const __m256 w = _mm256_set1_ps(ps[h][j]);
+#pragma GCC unroll 4
+      for (int k = 0; k < W; ++k) acc[h][k] = _mm256_fmadd_ps(w, _mm256_loadu_ps(v + 8 * k), acc[h][k]);
+    }
+  }
+#pragma GCC unroll 3
+  for (int h = 0; h < H; ++h) {
+#pragma GCC unroll 4
+    for (int k = 0; k < W; ++k) _mm256_storeu_ps(outs[h] + i0 + 8 * k, acc[h][k]);
+  }
+}
+
+// All hd outputs (a multiple of 8): 32 at a time, then the rest.
 template <int H>
-void WeightedSumHeads(const float* p, int64_t p_stride, const float* values, int64_t stride, int64_t count,
-                      int64_t hd, float* out) {
-  for (int64_t i0 = 0; i0 < hd; i0 += 32) {
-    __m256 acc[H][4];
-#pragma GCC unroll 3
-    for (int h = 0; h < H; ++h) {
-#pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k) acc[h][k] = _mm256_loadu_ps(out + h * hd + i0 + 8 * k);
-    }
-    for (int64_t j = 0; j < count; ++j) {
-      const float* v = values + j * stride + i0;
-#pragma GCC unroll 3
-      for (int h = 0; h < H; ++h) {
-        const __m256 w = _mm256_set1_ps(p[h * p_stride + j]);
-#pragma GCC unroll 4
-        for (int k = 0; k < 4; ++k) acc[h][k] = _mm256_fmadd_ps(w, _mm256_loadu_ps(v + 8 * k), acc[h][k]);
-      }
-    }
-#pragma GCC unroll 3
-    for (int h = 0; h < H; ++h) {
-#pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k) _mm256_storeu_ps(out + h * hd + i0 + 8 * k, acc[h][k]);
-    }
+void WeightedSumRows(const float* const* ps, const float* values, int64_t stride, int64_t count, int64_t hd,
+                     float* const* outs) {
+  int64_t i0 = 0;
+  for (; i0 + 32 <= hd; i0 += 32) WeightedSumBlock<H, 4>(ps, values, stride, count, i0, outs);
+  switch ((hd - i0) / 8) {
+    case 3: return WeightedSumBlock<H, 3>(ps, values, stride, count, i0, outs);
+    case 2: return WeightedSumBlock<H, 2>(ps, values, stride, count, i0, outs);
+    case 1: return WeightedSumBlock<H, 1>(ps, values, stride, count, i0, outs);
+    default: return;
   }
 }
 
 // How many heads a weighted-sum pass takes: threes, 4 as two pairs.
 inline int HeadsPerPass(int64_t remaining) { return remaining >= 5 || remaining == 3 ? 3 : remaining >= 2 ? 2 : 1; }
 
-// Attention of a group of heads over `seen` positions, a tile of positions
-// at a time: all the heads' scores for a tile of keys, softmax, then all the
-// heads' weighted sums over a tile of values. A tile (16 KB at most) stays in
-// L1 while every head reads it, so the cache is read from memory once
-// however long the context (looping over the whole context per head would
-// read a deep context's megabytes again for every head and every slice of
-// the outputs), and the tile kPrefetchTiles ahead is requested into L2
-// meanwhile (L2 rather than L1, whose few fill buffers the current tile's
-// loads need; a few percent faster than none, cold, at 16384 positions).
+// Attention of query rows over a cache, a tile of kTile positions at a time,
+// with the softmax kept online (a running maximum and sum per row, the
+// outputs rescaled when the maximum rises), so no rows x context score
+// matrix exists: per tile, every row's scores, then every row's weighted
+// sum of the tile's values. A tile (16 KB at most, keys then values) stays
+// in L1 while every row reads it, so the cache is read from memory once
+// however many heads and tokens share it; rows whose causal range misses a
+// tile skip it, and a tile no row reaches is not read. The tile kPrefetchTiles
+// ahead is requested into L2 meanwhile (L2 rather than L1, whose few fill
+// buffers the current tile's loads need; a few percent faster than none,
+// cold, at 16384 positions).
 inline constexpr int64_t kTile = 32;
 inline constexpr int64_t kPrefetchTiles = 4;
 
+struct QueryRows {
+  const float* q;
+  int64_t q_stride, tokens, heads, hd;
+  const int64_t *begin, *end;  // per token
+  float* out;
+  int64_t out_stride;
+  const float* Query(int64_t r) const { return q + (r / heads) * q_stride + (r % heads) * hd; }
+  float* Out(int64_t r) const { return out + (r / heads) * out_stride + (r % heads) * hd; }
+};
+
 template <typename KV>
-void AttendGroupTiled(const float* q, int64_t heads, const FloatTiles<KV>& keys, const FloatTiles<KV>& values,
-                      int64_t seen, int64_t hd, float scale, float* scores, float* out, float* lse) {
-  const int64_t ahead = kPrefetchTiles * kTile;
-  for (int64_t j0 = 0; j0 < seen; j0 += kTile) {
-    const int64_t count = std::min(kTile, seen - j0);
-    if (j0 + ahead < seen) keys.Prefetch(j0 + ahead, std::min(kTile, seen - j0 - ahead));
+void AttendTiled(const QueryRows& rows, const FloatTiles<KV>& keys, const FloatTiles<KV>& values, float scale,
+                 float* lse) {
+  const int64_t n = rows.tokens * rows.heads, hd = rows.hd;
+  thread_local std::vector<float> scores, max, sum;
+  thread_local std::vector<int64_t> active;
+  scores.resize(n * kTile);
+  max.assign(n, -INFINITY);
+  sum.assign(n, 0.0f);
+  for (int64_t r = 0; r < n; ++r) std::fill(rows.Out(r), rows.Out(r) + hd, 0.0f);
+  const int64_t lo = *std::min_element(rows.begin, rows.begin + rows.tokens);
+  const int64_t hi = *std::max_element(rows.end, rows.end + rows.tokens);
+  const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
+  for (int64_t j0 = lo; j0 < hi; j0 += kTile) {
+    const int64_t count = std::min(kTile, hi - j0);
+    active.clear();
+    for (int64_t r = 0; r < n; ++r) {
+      const int64_t t = r / rows.heads;
+      if (rows.begin[t] < j0 + count && rows.end[t] > j0) active.push_back(r);
+    }
+    if (active.empty()) continue;
+    const int64_t ahead = j0 + kPrefetchTiles * kTile;
+    if (ahead < hi) {
+      keys.Prefetch(ahead, std::min(kTile, hi - ahead));
+      values.Prefetch(ahead, std::min(kTile, hi - ahead));
+    }
     const float* k = keys.Tile(j0, count);
-    int64_t h = 0;
-    for (; h + 2 <= heads; h += 2) ScoresHeads<2>(q + h * hd, hd, k, keys.stride, count, scale, scores + h * seen + j0, seen);
-    if (h < heads) ScoresHeads<1>(q + h * hd, hd, k, keys.stride, count, scale, scores + h * seen + j0, seen);
-  }
-  for (int64_t h = 0; h < heads; ++h) {
-    const float lse_h = SoftmaxLse(scores + h * seen, seen);
-    if (lse) lse[h] = lse_h;
-  }
-  std::fill(out, out + heads * hd, 0.0f);
-  for (int64_t j0 = 0; j0 < seen; j0 += kTile) {
-    const int64_t count = std::min(kTile, seen - j0);
-    if (j0 + ahead < seen) values.Prefetch(j0 + ahead, std::min(kTile, seen - j0 - ahead));
-    const float* v = values.Tile(j0, count);
-    if (hd % 32 != 0) {
-      int64_t h = 0;
-      for (; h + 2 <= heads; h += 2) {
-        WeightedSumPair<true>(scores + h * seen + j0, scores + (h + 1) * seen + j0, v, values.stride, count, hd,
-                              out + h * hd, out + (h + 1) * hd);
+    size_t a = 0;
+    for (; a + 2 <= active.size(); a += 2) {
+      const float* qs[2] = {rows.Query(active[a]), rows.Query(active[a + 1])};
+      float* ss[2] = {&scores[active[a] * kTile], &scores[active[a + 1] * kTile]};
+      ScoresRows<2>(qs, hd, k, keys.stride, count, scale, ss);
+    }
+    if (a < active.size()) {
+      const float* qs[1] = {rows.Query(active[a])};
+      float* ss[1] = {&scores[active[a] * kTile]};
+      ScoresRows<1>(qs, hd, k, keys.stride, count, scale, ss);
+    }
+    // Online softmax: positions outside a row's range weigh 0.
+    for (int64_t r : active) {
+      float* s = &scores[r * kTile];
+      const int64_t t = r / rows.heads;
+      const int64_t from = std::max<int64_t>(rows.begin[t] - j0, 0), to = std::min(rows.end[t] - j0, count);
+      for (int64_t j = 0; j < kTile; ++j) {
+        if (j < from || j >= to) s[j] = -INFINITY;
       }
-      if (h < heads) WeightedSum<true>(scores + h * seen + j0, v, values.stride, count, hd, out + h * hd);
-      continue;
+      __m256 m8 = minus_inf;
+      for (int64_t j = 0; j < kTile; j += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(s + j));
+      __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
+      m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+      m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+      const float new_max = std::max(max[r], _mm_cvtss_f32(m4));
+      const float alpha = std::exp(max[r] - new_max);  // 0 for the first tile
+      __m256 total = _mm256_setzero_ps();
+      for (int64_t j = 0; j < kTile; j += 8) {
+        // e^-inf = 0 exactly for masked positions (Exp clamps to e^-87 otherwise).
+        const __m256 x = _mm256_loadu_ps(s + j);
+        const __m256 e = _mm256_and_ps(Exp(_mm256_sub_ps(x, _mm256_set1_ps(new_max))),
+                                       _mm256_cmp_ps(x, minus_inf, _CMP_NEQ_OQ));
+        _mm256_storeu_ps(s + j, e);
+        total = _mm256_add_ps(total, e);
+      }
+      __m128 t4 = _mm_add_ps(_mm256_castps256_ps128(total), _mm256_extractf128_ps(total, 1));
+      t4 = _mm_add_ps(t4, _mm_movehl_ps(t4, t4));
+      t4 = _mm_add_ss(t4, _mm_movehdup_ps(t4));
+      sum[r] = sum[r] * alpha + _mm_cvtss_f32(t4);
+      max[r] = new_max;
+      if (alpha != 1.0f) {
+        float* o = rows.Out(r);
+        for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(o + i), _mm256_set1_ps(alpha)));
+      }
     }
-    for (int64_t h = 0, take; h < heads; h += take) {
-      take = HeadsPerPass(heads - h);
-      const float* ph = scores + h * seen + j0;
-      if (take == 3) WeightedSumHeads<3>(ph, seen, v, values.stride, count, hd, out + h * hd);
-      if (take == 2) WeightedSumHeads<2>(ph, seen, v, values.stride, count, hd, out + h * hd);
-      if (take == 1) WeightedSumHeads<1>(ph, seen, v, values.stride, count, hd, out + h * hd);
+    const float* v = values.Tile(j0, count);
+    a = 0;
+    for (; a < active.size();) {
+      const int take = HeadsPerPass(int64_t(active.size() - a));
+      const float* ps[3];
+      float* os[3];
+      for (int i = 0; i < take; ++i) {
+        ps[i] = &scores[active[a + i] * kTile];
+        os[i] = rows.Out(active[a + i]);
+      }
+      if (take == 3) WeightedSumRows<3>(ps, v, values.stride, count, hd, os);
+      if (take == 2) WeightedSumRows<2>(ps, v, values.stride, count, hd, os);
+      if (take == 1) WeightedSumRows<1>(ps, v, values.stride, count, hd, os);
+      a += take;
     }
+  }
+  for (int64_t r = 0; r < n; ++r) {
+    const float inv = sum[r] > 0 ? 1.0f / sum[r] : 0.0f;
+    float* o = rows.Out(r);
+    for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(o + i), _mm256_set1_ps(inv)));
+    if (lse) lse[r] = max[r] + std::log(sum[r]);
   }
 }
 
@@ -450,34 +527,33 @@ void AttendGroup(const float* q, int64_t heads, const float* keys, const float* 
     return ScalarFloatOps().attend_group(q, heads, keys, values, stride, seen, hd, scale, scores, out);
   }
   const KvRows k{keys, size_t(stride) * 4, KvElement::kF32}, v{values, size_t(stride) * 4, KvElement::kF32};
-  AttendGroupTiled(q, heads, TilesOf<float>(k, hd, nullptr), TilesOf<float>(v, hd, nullptr), seen, hd, scale, scores,
-                   out, nullptr);
+  const int64_t begin = 0, end = seen;
+  const QueryRows rows{q, heads * hd, 1, heads, hd, &begin, &end, out, heads * hd};
+  AttendTiled(rows, TilesOf<float>(k, hd, nullptr), TilesOf<float>(v, hd, nullptr), scale, nullptr);
 }
 
 template <typename KV>
-void AttendGroupRows(const float* q, int64_t heads, KvRows keys, KvRows values, int64_t seen, int64_t hd,
-                     float scale, float* scores, float* out, float* lse) {
-  thread_local std::vector<float> buffer;
-  buffer.resize(kTile * hd);
-  AttendGroupTiled(q, heads, TilesOf<KV>(keys, hd, buffer.data()), TilesOf<KV>(values, hd, buffer.data()), seen, hd,
-                   scale, scores, out, lse);
+void AttendRows(const QueryRows& rows, KvRows keys, KvRows values, float scale, float* lse) {
+  thread_local std::vector<float> buffer;  // one tile, keys' then values'
+  buffer.resize(kTile * rows.hd);
+  AttendTiled(rows, TilesOf<KV>(keys, rows.hd, buffer.data()), TilesOf<KV>(values, rows.hd, buffer.data()), scale,
+              lse);
 }
 
-void AttendGroupKv(const float* q, int64_t heads, KvRows keys, KvRows values, int64_t seen, int64_t hd,
-                   float scale, float* scores, float* out, float* lse) {
+void AttendKv(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, KvRows keys, KvRows values,
+              const int64_t* begin, const int64_t* end, int64_t hd, float scale, float* out, int64_t out_stride,
+              float* lse) {
   const bool fits = keys.element == KvElement::kQ8_0 ? hd % 32 == 0 : hd % 8 == 0;
   if (!fits || keys.element != values.element || keys.row_bytes != values.row_bytes) {
-    return ScalarFloatOps().attend_group_kv(q, heads, keys, values, seen, hd, scale, scores, out, lse);
+    return ScalarFloatOps().attend_kv(q, q_stride, tokens, heads, keys, values, begin, end, hd, scale, out,
+                                      out_stride, lse);
   }
+  const QueryRows rows{q, q_stride, tokens, heads, hd, begin, end, out, out_stride};
   switch (keys.element) {
-    case KvElement::kF32:
-      return AttendGroupRows<float>(q, heads, keys, values, seen, hd, scale, scores, out, lse);
-    case KvElement::kF16:
-      return AttendGroupRows<uint16_t>(q, heads, keys, values, seen, hd, scale, scores, out, lse);
-    case KvElement::kBF16:
-      return AttendGroupRows<Bf16>(q, heads, keys, values, seen, hd, scale, scores, out, lse);
-    case KvElement::kQ8_0:
-      return AttendGroupRows<uint8_t>(q, heads, keys, values, seen, hd, scale, scores, out, lse);
+    case KvElement::kF32: return AttendRows<float>(rows, keys, values, scale, lse);
+    case KvElement::kF16: return AttendRows<uint16_t>(rows, keys, values, scale, lse);
+    case KvElement::kBF16: return AttendRows<Bf16>(rows, keys, values, scale, lse);
+    case KvElement::kQ8_0: return AttendRows<uint8_t>(rows, keys, values, scale, lse);
   }
 }
 
@@ -485,7 +561,7 @@ void AttendGroupKv(const float* q, int64_t heads, KvRows keys, KvRows values, in
 
 const FloatOps& Avx2FloatOps() {
   static const FloatOps ops = {"avx2",  Dot,     Axpy,   SiluMul,     GeluMul,
-                                RmsNorm, Softmax, Attend, AttendGroup, AttendGroupKv};
+                                RmsNorm, Softmax, Attend, AttendGroup, AttendKv};
   return ops;
 }
 

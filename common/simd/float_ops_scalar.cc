@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "common/cpu/cpu_features.h"
 #include "common/quant/fp16.h"
@@ -94,25 +95,29 @@ float KvValue(const KvRows& rows, int64_t j, int64_t i) {
   return 0;
 }
 
-void AttendGroupKv(const float* q, int64_t heads, KvRows keys, KvRows values, int64_t seen, int64_t hd,
-                   float scale, float* scores, float* out, float* lse) {
-  for (int64_t h = 0; h < heads; ++h) {
-    const float* qh = q + h * hd;
-    float* s = scores + h * seen;
-    float* o = out + h * hd;
-    for (int64_t j = 0; j < seen; ++j) {
-      float dot = 0;
-      for (int64_t i = 0; i < hd; ++i) dot += qh[i] * KvValue(keys, j, i);
-      s[j] = dot * scale;
-    }
-    const float max = *std::max_element(s, s + seen);
-    float sum = 0;
-    for (int64_t j = 0; j < seen; ++j) sum += std::exp(s[j] - max);
-    Softmax(s, seen);
-    if (lse) lse[h] = max + std::log(sum);
-    for (int64_t i = 0; i < hd; ++i) o[i] = 0;
-    for (int64_t j = 0; j < seen; ++j) {
-      for (int64_t i = 0; i < hd; ++i) o[i] += s[j] * KvValue(values, j, i);
+void AttendKv(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, KvRows keys, KvRows values,
+              const int64_t* begin, const int64_t* end, int64_t hd, float scale, float* out, int64_t out_stride,
+              float* lse) {
+  for (int64_t t = 0; t < tokens; ++t) {
+    const int64_t seen = end[t] - begin[t];
+    std::vector<float> s(seen);
+    for (int64_t h = 0; h < heads; ++h) {
+      const float* qh = q + t * q_stride + h * hd;
+      float* o = out + t * out_stride + h * hd;
+      for (int64_t j = 0; j < seen; ++j) {
+        float dot = 0;
+        for (int64_t i = 0; i < hd; ++i) dot += qh[i] * KvValue(keys, begin[t] + j, i);
+        s[j] = dot * scale;
+      }
+      const float max = *std::max_element(s.begin(), s.end());
+      float sum = 0;
+      for (int64_t j = 0; j < seen; ++j) sum += std::exp(s[j] - max);
+      Softmax(s.data(), seen);
+      if (lse) lse[t * heads + h] = max + std::log(sum);
+      for (int64_t i = 0; i < hd; ++i) o[i] = 0;
+      for (int64_t j = 0; j < seen; ++j) {
+        for (int64_t i = 0; i < hd; ++i) o[i] += s[j] * KvValue(values, begin[t] + j, i);
+      }
     }
   }
 }
@@ -134,7 +139,7 @@ void MergeAttention(const float* outs, int64_t part_stride, const float* lse, in
 
 const FloatOps& ScalarFloatOps() {
   static const FloatOps ops = {"scalar", Dot,     Axpy,   SiluMul,     GeluMul,
-                                RmsNorm,  Softmax, Attend, AttendGroup, AttendGroupKv};
+                                RmsNorm,  Softmax, Attend, AttendGroup, AttendKv};
   return ops;
 }
 

@@ -114,7 +114,7 @@ TypedRows MakeRows(KvElement element, int64_t rows, int64_t hd, int64_t stride, 
 // Attention over a typed cache computes what attention over the decoded
 // floats does (only summation order differs), for every element type and
 // version; lse is the log-sum-exp of the scores, computed here in double.
-TEST(FloatOps, AttendGroupKvEqualsAttendGroupOnTheDecodedCache) {
+TEST(FloatOps, AttendKvEqualsAttendGroupOnTheDecodedCache) {
   const std::vector<const FloatOps*> all = AllOps();
   std::mt19937 rng(11);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -144,10 +144,11 @@ TEST(FloatOps, AttendGroupKvEqualsAttendGroupOnTheDecodedCache) {
           const KvRows v_rows{values.bytes.data(), values.row_bytes, element};
           for (const FloatOps* ops : all) {
             std::vector<float> scores(heads * seen), want(heads * hd), got(heads * hd), lse(heads);
-            ops->attend_group(q.data(), heads, keys.decoded.data(), values.decoded.data(), stride, seen, hd, 0.125f,
-                              scores.data(), want.data());
-            ops->attend_group_kv(q.data(), heads, k_rows, v_rows, seen, hd, 0.125f, scores.data(), got.data(),
-                                 lse.data());
+            ScalarFloatOps().attend_group(q.data(), heads, keys.decoded.data(), values.decoded.data(), stride, seen,
+                                          hd, 0.125f, scores.data(), want.data());
+            const int64_t begin = 0, end = seen;
+            ops->attend_kv(q.data(), heads * hd, 1, heads, k_rows, v_rows, &begin, &end, hd, 0.125f, got.data(),
+                           heads * hd, lse.data());
             for (size_t i = 0; i < want.size(); ++i) {
               ASSERT_NEAR(got[i], want[i], 1e-5f * (1 + std::fabs(want[i])))
                   << ops->isa << " element " << int(element) << " hd " << hd << " seen " << seen;
@@ -172,22 +173,59 @@ TEST(FloatOps, MergedPartsEqualTheWholeContext) {
   std::vector<float> q(hd);
   for (float& v : q) v = 3 * normal(rng);  // peaked scores: the parts' maxima differ
   for (const FloatOps* ops : AllOps()) {
-    std::vector<float> scores(seen), whole(hd), merged(hd);
+    std::vector<float> whole(hd), merged(hd);
     const KvRows k{keys.bytes.data(), keys.row_bytes, KvElement::kF16};
     const KvRows v{values.bytes.data(), values.row_bytes, KvElement::kF16};
-    ops->attend_group_kv(q.data(), 1, k, v, seen, hd, 0.125f, scores.data(), whole.data(), nullptr);
+    const int64_t zero = 0;
+    ops->attend_kv(q.data(), hd, 1, 1, k, v, &zero, &seen, hd, 0.125f, whole.data(), hd, nullptr);
     for (int64_t parts : {1, 2, 3, 7}) {
       std::vector<float> outs(parts * hd), lse(parts);
       for (int64_t p = 0; p < parts; ++p) {
         const int64_t first = seen * p / parts, last = seen * (p + 1) / parts;
-        const KvRows kp{keys.bytes.data() + first * keys.row_bytes, keys.row_bytes, KvElement::kF16};
-        const KvRows vp{values.bytes.data() + first * values.row_bytes, values.row_bytes, KvElement::kF16};
-        ops->attend_group_kv(q.data(), 1, kp, vp, last - first, hd, 0.125f, scores.data(), outs.data() + p * hd,
-                             lse.data() + p);
+        ops->attend_kv(q.data(), hd, 1, 1, k, v, &first, &last, hd, 0.125f, outs.data() + p * hd, hd, lse.data() + p);
       }
       MergeAttention(outs.data(), hd, lse.data(), 1, parts, hd, merged.data());
       for (int64_t i = 0; i < hd; ++i) {
         ASSERT_NEAR(merged[i], whole[i], 1e-5f * (1 + std::fabs(whole[i]))) << ops->isa << " parts " << parts;
+      }
+    }
+  }
+}
+
+// Several query tokens at once, each over its own causal range (and, with a
+// window, from its own first position), rows strided as a batch's are: each
+// token's outputs are what attention of that token alone over its range
+// gives, in every element type and version.
+TEST(FloatOps, TokensAttendTheirOwnRanges) {
+  std::mt19937 rng(17);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int64_t hd = 64, heads = 3, tokens = 9, cached = 70, q_stride = heads * hd + 8, out_stride = heads * hd + 16;
+  for (KvElement element : {KvElement::kF32, KvElement::kF16, KvElement::kQ8_0}) {
+    const TypedRows keys = MakeRows(element, cached + tokens, hd, hd, rng);
+    const TypedRows values = MakeRows(element, cached + tokens, hd, hd, rng);
+    std::vector<float> q(tokens * q_stride);
+    for (float& v : q) v = 2 * normal(rng);
+    for (int64_t window : {0, 40}) {
+      std::vector<int64_t> begin(tokens), end(tokens);
+      for (int64_t t = 0; t < tokens; ++t) {
+        end[t] = cached + t + 1;
+        begin[t] = window > 0 ? std::max<int64_t>(0, end[t] - window) : 0;
+      }
+      const KvRows k{keys.bytes.data(), keys.row_bytes, element}, v{values.bytes.data(), values.row_bytes, element};
+      for (const FloatOps* ops : AllOps()) {
+        std::vector<float> got(tokens * out_stride), lse(tokens * heads);
+        ops->attend_kv(q.data(), q_stride, tokens, heads, k, v, begin.data(), end.data(), hd, 0.125f, got.data(),
+                       out_stride, lse.data());
+        for (int64_t t = 0; t < tokens; ++t) {
+          std::vector<float> scores(heads * (end[t] - begin[t])), want(heads * hd);
+          ScalarFloatOps().attend_group(q.data() + t * q_stride, heads, keys.decoded.data() + begin[t] * hd,
+                                        values.decoded.data() + begin[t] * hd, hd, end[t] - begin[t], hd, 0.125f,
+                                        scores.data(), want.data());
+          for (int64_t i = 0; i < heads * hd; ++i) {
+            ASSERT_NEAR(got[t * out_stride + i], want[i], 1e-5f * (1 + std::fabs(want[i])))
+                << ops->isa << " element " << int(element) << " window " << window << " token " << t;
+          }
+        }
       }
     }
   }
