@@ -462,8 +462,10 @@ void AttendTiled(const QueryRows& rows, const FloatTiles<KV>& keys, const FloatT
       float* s = &scores[r * kTile];
       const int64_t t = r / rows.heads;
       const int64_t from = std::max<int64_t>(rows.begin[t] - j0, 0), to = std::min(rows.end[t] - j0, count);
-      for (int64_t j = 0; j < kTile; ++j) {
-        if (j < from || j >= to) s[j] = -INFINITY;
+      if (from > 0 || to < kTile) {  // a tile at a range's edge
+        for (int64_t j = 0; j < kTile; ++j) {
+          if (j < from || j >= to) s[j] = -INFINITY;
+        }
       }
       __m256 m8 = minus_inf;
       for (int64_t j = 0; j < kTile; j += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(s + j));
