@@ -171,8 +171,8 @@ std::vector<OpCost> DecodeOps(const ModelSpec& spec, uint64_t ctx_depth) {
   return OpBuilder(spec, 1, static_cast<double>(ctx_depth)).Build();
 }
 
-std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch) {
-  return OpBuilder(spec, static_cast<double>(batch), 0).Build();
+std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch, uint64_t ctx_depth) {
+  return OpBuilder(spec, static_cast<double>(batch), static_cast<double>(ctx_depth)).Build();
 }
 
 double DecodeKvBytes(const ModelSpec& spec, uint64_t ctx_depth) {

@@ -73,7 +73,8 @@ double DecodeKvBytes(const ModelSpec& spec, uint64_t ctx_depth);
 // bytes: where attention's reads overtake the weights'. 0 when they never
 // do (every layer a sliding window too short).
 uint64_t KvOvertakesWeightsDepth(const ModelSpec& spec);
-std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch);
+// A prompt of `batch` tokens after `ctx_depth` already in the cache.
+std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch, uint64_t ctx_depth = 0);
 
 }  // namespace cost
 

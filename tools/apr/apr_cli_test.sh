@@ -78,4 +78,5 @@ expect 2 "-o must be md, json or csv" bench "$model" -o xml
 expect 2 "nothing to measure" bench "$model" -p 0 -n 0
 expect 0 "Decode, per token" trace "$model" -p 8 -n 2 --machine "$machine"
 expect 0 '"decode_per_token"' trace "$model" -p 8 -n 2 --machine "$machine" --json
+expect 0 "Prefill of 8 tokens after 24 cached" trace "$model" -p 8 -n 2 -d 24 -ctk q8_0 -ctv q8_0 --machine "$machine"
 exit $((fails > 0))

@@ -1,6 +1,7 @@
 // apr trace: the real forward pass timed op by op and layer by layer, beside
 // the roofline prediction.
 #include <cstdio>
+#include <optional>
 
 #include "absl/strings/str_format.h"
 #include "common/cost/model_spec.h"
@@ -55,11 +56,12 @@ std::string LayerTable(const report::TraceComparison& c) {
 int RunTrace(const std::vector<std::string>& args) {
   ArgParser parser("trace", "time the real forward pass op by op beside the roofline prediction");
   std::string model_path, machine_file, html;
-  int64_t prompt = 91, gen = 16, threads = 0;
+  int64_t prompt = 91, gen = 16, depth = 0, threads = 0;
   bool json = false, layers = false;
   parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true, /*existing_file=*/true);
   parser.AddInt("n-prompt", &prompt, 1, 16384, "prompt tokens, prefilled in one batch (default 91)");
   parser.AddInt("n-gen", &gen, 1, 16384, "tokens decoded after the prompt (default 16)");
+  parser.AddInt("n-depth", &depth, 0, 1 << 20, "tokens already in the cache before the prompt (prefilled, untimed)");
   parser.AddInt("threads", &threads, 1, 1024, "1 or the machine profile's thread count (default)");
   parser.AddString("machine", &machine_file, "FILE",
                    "machine profile JSON, used as it is (default: the cached one, else measured, with its DRAM "
@@ -69,6 +71,7 @@ int RunTrace(const std::vector<std::string>& args) {
   parser.AddString("html", &html, "FILE", "write an HTML report: roofline plot and per-layer chart");
   parser.AddAlias("-p", "n-prompt");
   parser.AddAlias("-n", "n-gen");
+  parser.AddAlias("-d", "n-depth");
   parser.AddAlias("-t", "threads");
   CacheFlags cache;
   cache.AddTo(parser);
@@ -93,9 +96,9 @@ int RunTrace(const std::vector<std::string>& args) {
     dram_now = *now;
     machine->RaiseDramRead(t, dram_now);
   }
-  auto decode_pred = cost::PredictPhase(cost::DecodeOps(*spec, prompt + gen / 2), *machine, t, 1);
+  auto decode_pred = cost::PredictPhase(cost::DecodeOps(*spec, depth + prompt + gen / 2), *machine, t, 1);
   if (!decode_pred.ok()) return Fail("trace", decode_pred.status());
-  auto prefill_pred = cost::PredictPhase(cost::PrefillOps(*spec, prompt), *machine, t, double(prompt));
+  auto prefill_pred = cost::PredictPhase(cost::PrefillOps(*spec, prompt, depth), *machine, t, double(prompt));
   if (!prefill_pred.ok()) return Fail("trace", prefill_pred.status());
 
   auto weights = model::ModelWeights::Load(model_path);
@@ -104,12 +107,27 @@ int RunTrace(const std::vector<std::string>& args) {
   parallel::ThreadPool pool(t);
   parallel::ScopedAffinity restore;
   parallel::PinCurrentThreadToCpu(0);
-  model::Transformer tr(**weights, pool, static_cast<int>(prompt + gen), *cache_type);
+  model::Transformer tr(**weights, pool, static_cast<int>(depth + prompt + gen), *cache_type);
   const std::vector<int32_t> tokens = model::SyntheticTokens(static_cast<int>(prompt + gen), c.vocab, 1);
   std::vector<float> logits;
-  // Warm-up pass, then the timed ones.
+  // The depth's tokens are prefilled once into a second cache, copied back
+  // before the warm-up pass and before the timed ones.
+  std::optional<model::Transformer> filled;
+  if (depth > 0) {
+    filled.emplace(**weights, pool, static_cast<int>(depth), *cache_type);
+    model::ForwardOptions fill;
+    fill.no_logits = true;
+    if (auto s = filled->Prefill(model::SyntheticTokens(static_cast<int>(depth), c.vocab, 3), &logits, fill); !s.ok()) {
+      return Fail("trace", s);
+    }
+  }
+  auto restore_cache = [&]() -> absl::Status {
+    tr.Reset();
+    return filled ? tr.CopyCacheFrom(*filled) : absl::OkStatus();
+  };
+  if (auto s = restore_cache(); !s.ok()) return Fail("trace", s);
   if (auto s = tr.Prefill(absl::MakeConstSpan(tokens).subspan(0, prompt), &logits); !s.ok()) return Fail("trace", s);
-  tr.Reset();
+  if (auto s = restore_cache(); !s.ok()) return Fail("trace", s);
   model::OpTimes prefill_times(c.n_layers), decode_times(c.n_layers);
   model::ForwardOptions options;
   options.times = &prefill_times;
@@ -133,6 +151,7 @@ int RunTrace(const std::vector<std::string>& args) {
     j["threads"] = t;
     j["n_prompt"] = prompt;
     j["n_gen"] = gen;
+    j["n_depth"] = depth;
     j["dram_read_gbps"] = {{"roof", machine->ReadGbps("DRAM", t)}, {"cached", dram_cached}, {"now", dram_now}};
     j["prefill"] = TraceJson(prefill);
     j["decode_per_token"] = TraceJson(decode);
@@ -147,8 +166,12 @@ int RunTrace(const std::vector<std::string>& args) {
     } else {
       std::printf("DRAM read roof %.1f GB/s, from %s\n\n", dram_cached, machine_file.c_str());
     }
-    std::printf("%s\n", report::TraceText(prefill, absl::StrFormat("Prefill of %d tokens, batched:", prompt)).c_str());
-    std::printf("%s", report::TraceText(decode, absl::StrFormat("Decode, per token (%d after the prompt):", gen)).c_str());
+    const std::string after = depth > 0 ? absl::StrFormat(" after %d cached", depth) : "";
+    std::printf("%s\n", report::TraceText(prefill, absl::StrFormat("Prefill of %d tokens%s, batched:", prompt, after))
+                           .c_str());
+    std::printf("%s", report::TraceText(decode, absl::StrFormat("Decode, per token (%d after the prompt%s%s):", gen,
+                                                                  depth > 0 ? "," : "", after))
+                          .c_str());
     std::printf("  dispatches per decoded token:");
     for (const auto& [tag, st] : decode_dispatches) std::printf(" %s %.0f;", tag.c_str(), double(st.dispatches) / gen);
     std::printf("\n");
