@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/quant/blocks.h"
-#include "common/quant/fp16.h"
+#include "common/quant/dequantize.h"
 #include "common/quant/quantize.h"
 
 namespace model {
@@ -74,43 +74,25 @@ KvCache::KvCache(const ModelConfig& config, int max_context, KvCacheType type)
   values_.assign(config.n_layers, std::vector<uint8_t>(bytes));
 }
 
-void KvCache::FromFloats(const float* x, uint8_t* row) const {
+// The cache's types are row formats quant already reads and writes.
+gguf::GgmlType KvCache::RowType() const {
   switch (type_) {
-    case KvCacheType::kF32:
-      std::memcpy(row, x, size_t(head_dim_) * 4);
-      break;
-    case KvCacheType::kF16:
-    case KvCacheType::kBF16:
-      for (int64_t i = 0; i < head_dim_; ++i) {
-        const uint16_t bits = type_ == KvCacheType::kF16 ? quant::F32ToF16(x[i]) : quant::F32ToBf16(x[i]);
-        std::memcpy(row + 2 * i, &bits, 2);
-      }
-      break;
-    case KvCacheType::kQ8_0:
-      quant::QuantizeQ8_0(x, reinterpret_cast<quant::BlockQ8_0*>(row), head_dim_);
-      break;
+    case KvCacheType::kF32: return gguf::GgmlType::kF32;
+    case KvCacheType::kF16: return gguf::GgmlType::kF16;
+    case KvCacheType::kBF16: return gguf::GgmlType::kBF16;
+    case KvCacheType::kQ8_0: return gguf::GgmlType::kQ8_0;
   }
+  return gguf::GgmlType::kF32;
+}
+
+void KvCache::FromFloats(const float* x, uint8_t* row) const {
+  // Cannot fail: the type is one QuantizeRow handles, head_dim whole blocks
+  // of it (CheckKvCacheType).
+  quant::QuantizeRow(RowType(), x, row, head_dim_).IgnoreError();
 }
 
 void KvCache::ToFloats(const uint8_t* row, float* out) const {
-  uint16_t bits;
-  for (int64_t i = 0; i < head_dim_; ++i) {
-    switch (type_) {
-      case KvCacheType::kF32:
-        std::memcpy(&out[i], row + 4 * i, 4);
-        break;
-      case KvCacheType::kF16:
-      case KvCacheType::kBF16:
-        std::memcpy(&bits, row + 2 * i, 2);
-        out[i] = type_ == KvCacheType::kF16 ? quant::F16ToF32(bits) : quant::Bf16ToF32(bits);
-        break;
-      case KvCacheType::kQ8_0: {
-        const auto* block = reinterpret_cast<const quant::BlockQ8_0*>(row) + i / quant::kQK;
-        out[i] = quant::F16ToF32(block->d) * block->qs[i % quant::kQK];
-        break;
-      }
-    }
-  }
+  quant::DequantizeRow(RowType(), row, out, head_dim_).IgnoreError();
 }
 
 void KvCache::Store(int layer, int64_t kv_head, int64_t position, const float* key, const float* value) {

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/gguf/tensor_type.h"
 #include "common/model/model_config.h"
 #include "common/simd/float_ops.h"
 
@@ -54,6 +55,7 @@ class KvCache {
   size_t Offset(int64_t kv_head, int64_t position) const {
     return (size_t(kv_head) * size_t(max_context_) + size_t(position)) * row_bytes_;
   }
+  gguf::GgmlType RowType() const;
   void ToFloats(const uint8_t* row, float* out) const;
   void FromFloats(const float* x, uint8_t* row) const;
 

@@ -104,8 +104,7 @@ void RmsNorm(const float* x, const float* weight, float eps, int64_t n, float* y
   for (; i < n; ++i) y[i] = x[i] * scale * weight[i];
 }
 
-// Softmax in place; returns the log of the sum of the exponentials.
-float SoftmaxLse(float* x, int64_t n) {
+void Softmax(float* x, int64_t n) {
   const float max = *std::max_element(x, x + n);
   const __m256 vmax = _mm256_set1_ps(max);
   __m256 vsum = _mm256_setzero_ps();
@@ -123,10 +122,7 @@ float SoftmaxLse(float* x, int64_t n) {
   const float inv = 1.0f / sum;
   for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(inv)));
   for (; i < n; ++i) x[i] *= inv;
-  return max + std::log(sum);
 }
-
-void Softmax(float* x, int64_t n) { SoftmaxLse(x, n); }
 
 // Horizontal sums of 4 vectors at once: lane j of the result is the sum of v[j].
 __m128 Hsum4(const __m256* v) {
@@ -190,18 +186,15 @@ void Scores(const float* q, const KV* keys, int64_t stride, int64_t seen, int64_
   for (; j < seen; ++j) scores[j] = DotKV(q, keys + j * stride, hd) * scale;
 }
 
-// out = sum_s p[s] * value s (out += with kAdd), 64 outputs at a time kept
-// in registers across all positions, then any rest 8 at a time. (Each loop's
-// accumulators are indexed by constants only: a variable index puts them on
-// the stack.)
-inline __m256 Start8(const float* out, bool add) { return add ? _mm256_loadu_ps(out) : _mm256_setzero_ps(); }
-
-template <bool kAdd = false, typename KV>
+// out = sum_s p[s] * value s, 64 outputs at a time kept in registers across
+// all positions, then any rest 8 at a time. (Each loop's accumulators are
+// indexed by constants only: a variable index puts them on the stack.)
+template <typename KV>
 void WeightedSum(const float* p, const KV* values, int64_t stride, int64_t seen, int64_t hd, float* out) {
   int64_t i0 = 0;
   for (; i0 + 64 <= hd; i0 += 64) {
     __m256 acc[8];
-    for (int k = 0; k < 8; ++k) acc[k] = Start8(out + i0 + 8 * k, kAdd);
+    for (int k = 0; k < 8; ++k) acc[k] = _mm256_setzero_ps();
     for (int64_t s = 0; s < seen; ++s) {
       const __m256 ps = _mm256_set1_ps(p[s]);
       const KV* v = values + s * stride + i0;
@@ -211,57 +204,18 @@ void WeightedSum(const float* p, const KV* values, int64_t stride, int64_t seen,
     for (int k = 0; k < 8; ++k) _mm256_storeu_ps(out + i0 + 8 * k, acc[k]);
   }
   for (; i0 < hd; i0 += 8) {  // hd is a multiple of 8
-    __m256 acc = Start8(out + i0, kAdd);
+    __m256 acc = _mm256_setzero_ps();
     for (int64_t s = 0; s < seen; ++s) acc = _mm256_fmadd_ps(_mm256_set1_ps(p[s]), Load8(values + s * stride + i0), acc);
     _mm256_storeu_ps(out + i0, acc);
   }
 }
 
-// The same for two weightings of the same values, 32 outputs at a time.
-template <bool kAdd = false, typename KV>
-void WeightedSumPair(const float* p0, const float* p1, const KV* values, int64_t stride, int64_t seen, int64_t hd,
-                     float* out0, float* out1) {
-  int64_t i0 = 0;
-  for (; i0 + 32 <= hd; i0 += 32) {
-    __m256 a0[4], a1[4];
-    for (int k = 0; k < 4; ++k) {
-      a0[k] = Start8(out0 + i0 + 8 * k, kAdd);
-      a1[k] = Start8(out1 + i0 + 8 * k, kAdd);
-    }
-    for (int64_t s = 0; s < seen; ++s) {
-      const __m256 w0 = _mm256_set1_ps(p0[s]), w1 = _mm256_set1_ps(p1[s]);
-      const KV* v = values + s * stride + i0;
-#pragma GCC unroll 4
-      for (int k = 0; k < 4; ++k) {
-        const __m256 x = Load8(v + 8 * k);
-        a0[k] = _mm256_fmadd_ps(w0, x, a0[k]);
-        a1[k] = _mm256_fmadd_ps(w1, x, a1[k]);
-      }
-    }
-    for (int k = 0; k < 4; ++k) {
-      _mm256_storeu_ps(out0 + i0 + 8 * k, a0[k]);
-      _mm256_storeu_ps(out1 + i0 + 8 * k, a1[k]);
-    }
-  }
-  for (; i0 < hd; i0 += 8) {
-    __m256 a0 = Start8(out0 + i0, kAdd), a1 = Start8(out1 + i0, kAdd);
-    for (int64_t s = 0; s < seen; ++s) {
-      const __m256 x = Load8(values + s * stride + i0);
-      a0 = _mm256_fmadd_ps(_mm256_set1_ps(p0[s]), x, a0);
-      a1 = _mm256_fmadd_ps(_mm256_set1_ps(p1[s]), x, a1);
-    }
-    _mm256_storeu_ps(out0 + i0, a0);
-    _mm256_storeu_ps(out1 + i0, a1);
-  }
-}
-
 template <typename KV>
-float AttendKV(const float* q, const KV* keys, const KV* values, int64_t stride, int64_t seen, int64_t hd,
-               float scale, float* scores, float* out) {
+void AttendKV(const float* q, const KV* keys, const KV* values, int64_t stride, int64_t seen, int64_t hd,
+              float scale, float* scores, float* out) {
   Scores(q, keys, stride, seen, hd, scale, scores);
-  const float lse = SoftmaxLse(scores, seen);
+  Softmax(scores, seen);
   WeightedSum(scores, values, stride, seen, hd, out);
-  return lse;
 }
 
 // `count` Q8_0 rows of hd values to floats, row r at tile + r * hd.
