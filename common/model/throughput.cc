@@ -3,34 +3,20 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <optional>
 
 namespace model {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// `depth` tokens in the cache before each run, untimed (seed 3: not the
-// tokens the runs evaluate): prefilled once into a second cache of the same
-// type and copied back before every run, which leaves the cache as a fresh
-// prefill would, without recomputing a long context for each repetition.
+// `depth` tokens in the cache before each run (see DepthSnapshot).
 template <typename Run>
 absl::StatusOr<std::vector<double>> Repeat(Transformer& t, int reps, int depth, Run run) {
-  std::optional<Transformer> filled;
-  if (depth > 0) {
-    filled.emplace(t.weights(), t.pool(), depth, t.cache_type());
-    std::vector<float> unused;
-    ForwardOptions fill;
-    fill.no_logits = true;
-    const std::vector<int32_t> context = SyntheticTokens(depth, t.weights().config().vocab, 3);
-    if (absl::Status s = filled->Prefill(context, &unused, fill); !s.ok()) return s;
-  }
+  auto snapshot = DepthSnapshot::Prefill(t, depth);
+  if (!snapshot.ok()) return snapshot.status();
   std::vector<double> seconds;
   for (int r = -1; r < reps; ++r) {  // r = -1: warm-up, not recorded
-    t.Reset();
-    if (filled) {
-      if (absl::Status s = t.CopyCacheFrom(*filled); !s.ok()) return s;
-    }
+    if (absl::Status s = snapshot->ResetTo(t); !s.ok()) return s;
     const Clock::time_point start = Clock::now();
     if (absl::Status s = run(); !s.ok()) return s;
     if (r >= 0) seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
@@ -39,6 +25,23 @@ absl::StatusOr<std::vector<double>> Repeat(Transformer& t, int reps, int depth, 
 }
 
 }  // namespace
+
+absl::StatusOr<DepthSnapshot> DepthSnapshot::Prefill(Transformer& t, int depth) {
+  DepthSnapshot snapshot;
+  if (depth == 0) return snapshot;
+  snapshot.filled_ = std::make_unique<Transformer>(t.weights(), t.pool(), depth, t.cache_type());
+  std::vector<float> unused;
+  ForwardOptions fill;
+  fill.no_logits = true;
+  const std::vector<int32_t> context = SyntheticTokens(depth, t.weights().config().vocab, 3);
+  if (absl::Status s = snapshot.filled_->Prefill(context, &unused, fill); !s.ok()) return s;
+  return snapshot;
+}
+
+absl::Status DepthSnapshot::ResetTo(Transformer& t) const {
+  t.Reset();
+  return filled_ ? t.CopyCacheFrom(*filled_) : absl::OkStatus();
+}
 
 std::vector<int32_t> SyntheticTokens(int n, uint32_t vocab, uint64_t seed) {
   std::vector<int32_t> tokens(n);

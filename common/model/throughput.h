@@ -10,6 +10,7 @@
 #define APR_COMMON_MODEL_THROUGHPUT_H_
 
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -20,6 +21,18 @@ namespace model {
 
 // Deterministic token ids in [0, vocab).
 std::vector<int32_t> SyntheticTokens(int n, uint32_t vocab, uint64_t seed);
+
+// A context of `depth` tokens (seed 3) prefilled once, untimed, into a
+// second cache of t's weights and type; ResetTo puts t back at it, as a
+// fresh prefill would leave it, without recomputing a long context.
+class DepthSnapshot {
+ public:
+  static absl::StatusOr<DepthSnapshot> Prefill(Transformer& t, int depth);
+  absl::Status ResetTo(Transformer& t) const;
+
+ private:
+  std::unique_ptr<Transformer> filled_;  // null for depth 0
+};
 
 // Seconds of each repetition.
 absl::StatusOr<std::vector<double>> TimePrompt(Transformer& t, int n_prompt, int reps,

@@ -1,7 +1,6 @@
 // apr trace: the real forward pass timed op by op and layer by layer, beside
 // the roofline prediction.
 #include <cstdio>
-#include <optional>
 
 #include "absl/strings/str_format.h"
 #include "common/cost/model_spec.h"
@@ -110,24 +109,12 @@ int RunTrace(const std::vector<std::string>& args) {
   model::Transformer tr(**weights, pool, static_cast<int>(depth + prompt + gen), *cache_type);
   const std::vector<int32_t> tokens = model::SyntheticTokens(static_cast<int>(prompt + gen), c.vocab, 1);
   std::vector<float> logits;
-  // The depth's tokens are prefilled once into a second cache, copied back
-  // before the warm-up pass and before the timed ones.
-  std::optional<model::Transformer> filled;
-  if (depth > 0) {
-    filled.emplace(**weights, pool, static_cast<int>(depth), *cache_type);
-    model::ForwardOptions fill;
-    fill.no_logits = true;
-    if (auto s = filled->Prefill(model::SyntheticTokens(static_cast<int>(depth), c.vocab, 3), &logits, fill); !s.ok()) {
-      return Fail("trace", s);
-    }
-  }
-  auto restore_cache = [&]() -> absl::Status {
-    tr.Reset();
-    return filled ? tr.CopyCacheFrom(*filled) : absl::OkStatus();
-  };
-  if (auto s = restore_cache(); !s.ok()) return Fail("trace", s);
+  // The depth prefilled once, restored before the warm-up pass and the timed one.
+  auto snapshot = model::DepthSnapshot::Prefill(tr, static_cast<int>(depth));
+  if (!snapshot.ok()) return Fail("trace", snapshot.status());
+  if (auto s = snapshot->ResetTo(tr); !s.ok()) return Fail("trace", s);
   if (auto s = tr.Prefill(absl::MakeConstSpan(tokens).subspan(0, prompt), &logits); !s.ok()) return Fail("trace", s);
-  if (auto s = restore_cache(); !s.ok()) return Fail("trace", s);
+  if (auto s = snapshot->ResetTo(tr); !s.ok()) return Fail("trace", s);
   model::OpTimes prefill_times(c.n_layers), decode_times(c.n_layers);
   model::ForwardOptions options;
   options.times = &prefill_times;
