@@ -16,6 +16,9 @@
 // normed before their residual adds and a GELU gate (gemma3), rope's pairing,
 // sliding-window layers with their own rope base (gemma3), rope factors
 // (Llama 3.x's rope_freqs), linear rope scaling, a final logit softcap.
+// A mixture of experts (qwen3moe) routes each token to its top experts:
+// the batch's tokens are grouped by expert, so each expert the batch
+// touches is read once, its gate and up fused as for a dense FFN.
 #ifndef APR_COMMON_MODEL_FORWARD_H_
 #define APR_COMMON_MODEL_FORWARD_H_
 
@@ -38,7 +41,7 @@ namespace model {
 // The ops a layer runs, for per-op timing.
 enum class Op {
   kEmbed, kAttnNorm, kQkv, kRope, kAttention, kAttnOutput, kFfnNorm, kGateUp, kActivation, kDown,
-  kResidual, kOutputNorm, kOutput, kQkNorm, kPostNorm, kCount
+  kResidual, kOutputNorm, kOutput, kQkNorm, kPostNorm, kRouter, kCount
 };
 const char* OpName(Op op);
 
@@ -91,6 +94,9 @@ class Transformer {
   int max_context() const { return max_context_; }
   KvCacheType cache_type() const { return cache_.type(); }
   const ModelWeights& weights() const { return w_; }
+  // A mixture of experts: per layer, how many distinct experts the last
+  // Forward's tokens were routed to (empty for a dense model).
+  const std::vector<int>& experts_touched() const { return experts_touched_; }
   parallel::ThreadPool& pool() { return pool_; }
 
  private:
@@ -98,6 +104,8 @@ class Transformer {
   // fn(t) for each of n tokens: in the pool for a prompt, inline for one.
   void ForTokens(const char* tag, int64_t n, const std::function<void(int64_t)>& fn);
   void Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& options);
+  // The routed experts' FFN of norm_'s n rows into attn_.
+  void MoeFfn(const LayerWeights& l, int64_t n, const ForwardOptions& options);
 
   const ModelWeights& w_;
   const ModelConfig& c_;
@@ -117,6 +125,12 @@ class Transformer {
   // Decode's attention split over parts of the context: each part's outputs
   // and log-sum-exps, merged after.
   std::vector<float> part_out_, part_lse_;
+  // A mixture's routing of the batch: router logits, each (token, slot)'s
+  // expert and weight, the slots grouped by expert, their outputs.
+  std::vector<float> router_logits_, route_weight_;
+  std::vector<int32_t> route_expert_, slot_of_, row_of_slot_, expert_start_;
+  quant::LineAlignedFloats expert_out_;
+  std::vector<int> experts_touched_;
 };
 
 }  // namespace model

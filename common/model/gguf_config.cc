@@ -82,6 +82,14 @@ absl::StatusOr<ModelConfig> ConfigFromGguf(const gguf::GgufFile& f) {
     APR_READ(swa_period, ReadU32Or(f, a + ".attention.sliding_window_pattern", c.sliding_window > 0 ? 6 : 0));
     APR_READ(rope_theta_swa, ReadFloatOr(f, a + ".rope.freq_base_swa", 10000.0f));
   }
+  if (FindArch(a)->moe) {
+    APR_READ(n_experts, ReadU32(f, a + ".expert_count"));
+    APR_READ(n_experts_used, ReadU32(f, a + ".expert_used_count"));
+    // llama.cpp's fallback when the width is absent: the dense width shared
+    // among the routed experts.
+    APR_READ(expert_ffn, ReadU32Or(f, a + ".expert_feed_forward_length",
+                                   c.n_experts_used > 0 ? c.ffn / c.n_experts_used : 0));
+  }
   APR_READ(final_logit_softcap, ReadFloatOr(f, a + ".final_logit_softcapping", 0.0f));
   APR_READ(rope_attn_factor, ReadFloatOr(f, a + ".rope.scaling.attn_factor", 1.0f));
   // Rope scaling: linear (positions / factor) runs; what else a file names
@@ -143,6 +151,11 @@ void AddConfigMetadata(const ModelConfig& c, gguf::GgufWriter* w) {
   if (c.rope_linear_factor != 1.0f) {
     w->SetString(a + ".rope.scaling.type", "linear");
     w->SetFloat32(a + ".rope.scaling.factor", c.rope_linear_factor);
+  }
+  if (c.IsMoe()) {
+    w->SetUint32(a + ".expert_count", c.n_experts);
+    w->SetUint32(a + ".expert_used_count", c.n_experts_used);
+    w->SetUint32(a + ".expert_feed_forward_length", c.expert_ffn);
   }
   if (c.final_logit_softcap > 0) w->SetFloat32(a + ".final_logit_softcapping", c.final_logit_softcap);
   // A byte-level vocabulary: the 256 bytes as <0xNN> tokens, then fillers.

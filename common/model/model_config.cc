@@ -47,6 +47,13 @@ ModelConfig Gemma3(ModelConfig c, uint32_t window, float linear_factor) {
   return c;
 }
 
+ModelConfig Moe(ModelConfig c, uint32_t experts, uint32_t used, uint32_t expert_ffn) {
+  c.n_experts = experts;
+  c.n_experts_used = used;
+  c.expert_ffn = expert_ffn;
+  return c;
+}
+
 // Shapes as published in each model's configuration.
 const std::vector<ModelConfig>& Presets() {
   static const auto* presets = new std::vector<ModelConfig>{
@@ -65,6 +72,13 @@ const std::vector<ModelConfig>& Presets() {
       Gemma3(Make("gemma-3-4b", "gemma3", 34, 2560, 8, 4, 256, 10240, 262208, 131072, true, false, 1e6f, 1e-6f),
              1024, 8.0f),
       Make("phi-3-mini", "phi3", 32, 3072, 32, 32, 96, 8192, 32064, 4096, false, false, 1e4f, 1e-5f),
+      Moe(Make("qwen3-30b-a3b", "qwen3moe", 48, 2048, 32, 4, 128, 6144, 151936, 40960, false, false, 1e6f, 1e-6f),
+          128, 8, 768),
+      // Not a published model: qwen3-30b-a3b's experts (128, 8 routed) and
+      // attention at a size the tests and the chapter can afford (~350 MB
+      // at Q4_K_M).
+      Moe(Make("qwen3-moe-mini", "qwen3moe", 8, 768, 12, 4, 64, 3072, 32768, 32768, true, false, 1e6f, 1e-6f),
+          128, 8, 256),
   };
   return *presets;
 }
@@ -73,16 +87,23 @@ const std::vector<ModelConfig>& Presets() {
 
 uint64_t ModelConfig::LayerMatrixParams() const {
   const uint64_t h = hidden;
-  return h * QDim() + 2 * h * KvDim() + QDim() * h + 3 * h * ffn;
+  const uint64_t ffn_params = IsMoe() ? h * n_experts + 3 * h * expert_ffn * n_experts : 3 * h * ffn;
+  return h * QDim() + 2 * h * KvDim() + QDim() * h + ffn_params;
+}
+
+uint64_t ModelConfig::ActiveParameterCount() const {
+  const uint64_t idle_experts = IsMoe() ? uint64_t(n_experts - n_experts_used) : 0;
+  return ParameterCount() - uint64_t(n_layers) * idle_experts * 3 * hidden * expert_ffn;
 }
 
 const ArchTraits kArchs[] = {
-    // arch     neox   qk_norm post   scale  qkv    gate_up activation
-    {"llama", false, false, false, false, false, false, FfnActivation::kSilu},
-    {"qwen2", true, false, false, false, false, false, FfnActivation::kSilu},
-    {"qwen3", true, true, false, false, false, false, FfnActivation::kSilu},
-    {"gemma3", true, true, true, true, false, false, FfnActivation::kGeluTanh},
-    {"phi3", true, false, false, false, true, true, FfnActivation::kSilu},
+    // arch     neox   qk_norm post   scale  qkv    gate_up activation           moe
+    {"llama", false, false, false, false, false, false, FfnActivation::kSilu, false},
+    {"qwen2", true, false, false, false, false, false, FfnActivation::kSilu, false},
+    {"qwen3", true, true, false, false, false, false, FfnActivation::kSilu, false},
+    {"qwen3moe", true, true, false, false, false, false, FfnActivation::kSilu, true},
+    {"gemma3", true, true, true, true, false, false, FfnActivation::kGeluTanh, false},
+    {"phi3", true, false, false, false, true, true, FfnActivation::kSilu, false},
 };
 
 const ArchTraits* FindArch(const std::string& arch) {
@@ -157,6 +178,15 @@ absl::Status ValidateConfig(const ModelConfig& c) {
     return bad(absl::StrCat(c.n_heads, " heads are not a multiple of ", c.n_kv_heads, " kv heads"));
   }
   if (c.head_dim % 2 != 0) return bad("head dim must be even for RoPE");
+  if (FindArch(c.arch)->moe != c.IsMoe()) {
+    return bad(c.IsMoe() ? absl::StrCat("architecture '", c.arch, "' has no experts")
+                         : absl::StrCat("architecture '", c.arch, "' needs an expert count > 0"));
+  }
+  if (c.IsMoe() && (c.n_experts_used == 0 || c.n_experts_used > c.n_experts || c.expert_ffn == 0 ||
+                    c.n_experts > 4096 || c.expert_ffn > (1u << 20))) {
+    return bad(absl::StrCat("experts: ", c.n_experts_used, " used of ", c.n_experts, ", width ", c.expert_ffn,
+                            " (need 0 < used <= experts <= 4096 and a width > 0)"));
+  }
   // Bounds that keep every product of dimensions far from overflow.
   if (c.n_layers > 4096 || c.hidden > (1u << 17) || c.n_heads > 4096 || c.head_dim > 4096 ||
       c.ffn > (1u << 20) || c.vocab > (1u << 22)) {

@@ -26,6 +26,7 @@ struct ArchTraits {
   bool fused_qkv;         // one attn_qkv tensor (phi3)
   bool fused_gate_up;     // ffn_up holds the gate rows then the up rows, no ffn_gate (phi3)
   FfnActivation activation;
+  bool moe = false;       // routed experts in place of the FFN (qwen3moe)
 };
 // The traits of a supported architecture; null for any other.
 const ArchTraits* FindArch(const std::string& arch);
@@ -57,6 +58,11 @@ struct ModelConfig {
   float rope_linear_factor = 1.0f;
   float rope_attn_factor = 1.0f;  // rope's cos and sin scaled by it (phi3 LongRoPE)
   float final_logit_softcap = 0;  // 0: none
+  // A mixture of experts (qwen3moe): each token's FFN is the weighted sum of
+  // the n_experts_used experts (of n_experts, each a SwiGLU of width
+  // expert_ffn) with the largest router probabilities, the weights those
+  // probabilities renormalized to sum to 1. 0 experts: a dense FFN.
+  uint32_t n_experts = 0, n_experts_used = 0, expert_ffn = 0;
   // Llama 3.x's rope scaling, which a GGUF file carries as rope_freqs (one
   // divisor per frequency); a preset's parameters, from which synth writes
   // that tensor as llama.cpp's converter does. factor 0: none.
@@ -77,10 +83,15 @@ struct ModelConfig {
 
   uint64_t QDim() const { return uint64_t(n_heads) * head_dim; }
   uint64_t KvDim() const { return uint64_t(n_kv_heads) * head_dim; }
-  // Weights of the matrices one layer multiplies by (q, k, v, o, gate, up, down).
+  bool IsMoe() const { return n_experts > 0; }
+  // Weights of the matrices one layer multiplies by (q, k, v, o, gate, up,
+  // down; for a mixture of experts, the router and every expert).
   uint64_t LayerMatrixParams() const;
   // Every parameter, embedding and (untied) output head included.
   uint64_t ParameterCount() const;
+  // The parameters one token's pass reads: for a mixture of experts only the
+  // n_experts_used routed experts of each layer (ParameterCount otherwise).
+  uint64_t ActiveParameterCount() const;
 };
 
 // Checks the fields are consistent (non-zero, heads divisible by kv heads...).

@@ -1,5 +1,6 @@
 #include "common/model/ops.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "common/simd/float_ops.h"
@@ -40,6 +41,27 @@ void SiluMul(const float* gate, const float* up, int64_t n, float* out) {
 
 void GeluMul(const float* gate, const float* up, int64_t n, float* out) {
   simd::BestFloatOps().gelu_mul(gate, up, out, n);
+}
+
+void RouteTopK(const float* logits, int64_t experts, int64_t k, int32_t* chosen, float* weights) {
+  float max = logits[0];
+  for (int64_t e = 1; e < experts; ++e) max = std::max(max, logits[e]);
+  double total = 0;
+  for (int64_t e = 0; e < experts; ++e) total += std::exp(double(logits[e] - max));
+  double chosen_sum = 0;
+  for (int64_t j = 0; j < k; ++j) {
+    int32_t best = -1;
+    for (int64_t e = 0; e < experts; ++e) {
+      bool taken = false;
+      for (int64_t i = 0; i < j && !taken; ++i) taken = chosen[i] == e;
+      if (!taken && (best < 0 || logits[e] > logits[best])) best = static_cast<int32_t>(e);
+    }
+    chosen[j] = best;
+    weights[j] = static_cast<float>(std::exp(double(logits[best] - max)) / total);
+    chosen_sum += weights[j];
+  }
+  const double norm = std::max(chosen_sum, 6.103515625e-5);
+  for (int64_t j = 0; j < k; ++j) weights[j] = static_cast<float>(weights[j] / norm);
 }
 
 }  // namespace model

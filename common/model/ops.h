@@ -31,6 +31,13 @@ void SiluMul(const float* gate, const float* up, int64_t n, float* out);
 // 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))).
 void GeluMul(const float* gate, const float* up, int64_t n, float* out);
 
+// A mixture's routing of one token: softmax of the router's `experts`
+// logits, the k most probable experts (the lower index first among equal
+// probabilities) into chosen[0..k), in order of probability, and their
+// probabilities renormalized to sum to 1 into weights (the sum clamped at
+// 2^-14 as llama.cpp does, so k underflowed probabilities stay finite).
+void RouteTopK(const float* logits, int64_t experts, int64_t k, int32_t* chosen, float* weights);
+
 }  // namespace model
 
 #endif  // APR_COMMON_MODEL_OPS_H_

@@ -86,7 +86,7 @@ absl::Status WriteSynthModel(const SynthOptions& options, const std::string& pat
   uint64_t total = 0, done = 0;
   for (const TensorSpec& t : *layout) total += t.n_bytes;
   for (const TensorSpec& t : *layout) {
-    const uint64_t rows = t.IsMatrix() ? t.dims[1] : 1;
+    const uint64_t rows = t.Rows();
     const size_t row_bytes = t.n_bytes / rows;
     std::vector<uint8_t> data(t.n_bytes);
     std::vector<absl::Status> failures(pool.num_threads());

@@ -75,6 +75,8 @@ GgmlType LlamaRuleType(const Scheme& s, const TensorSpec& t, const ModelConfig& 
   const std::string f = s.name;
   const int layer = t.layer, n = static_cast<int>(c.n_layers);
   const bool gqa4 = c.n_kv_heads > 0 && c.n_heads / c.n_kv_heads >= 4;
+  // llama.cpp bumps attention of an 8-expert model (Mixtral's shape).
+  const bool eight_experts = c.n_experts == 8;
   if (t.name == "output.weight" || (c.tied_embeddings && t.name == "token_embd.weight")) {
     if (t.dims[0] % gguf::TypeInfo(GgmlType::kQ6_K).block_size != 0) return GgmlType::kQ8_0;
     return s.base == GgmlType::kQ8_0 ? GgmlType::kQ8_0 : GgmlType::kQ6_K;
@@ -82,6 +84,7 @@ GgmlType LlamaRuleType(const Scheme& s, const TensorSpec& t, const ModelConfig& 
   // A fused attn_qkv takes attn_v's rules (llama.cpp counts it as attn_v-like
   // before its own rules are reached).
   if (EndsWith(t.name, "attn_v.weight") || EndsWith(t.name, "attn_qkv.weight")) {
+    if (eight_experts) return GgmlType::kQ8_0;
     if (f == "q2_k") return gqa4 ? GgmlType::kQ4_K : GgmlType::kQ3_K;
     if (f == "q3_k_m") return layer < 2 ? GgmlType::kQ5_K : GgmlType::kQ4_K;
     if (f == "q3_k_l") return GgmlType::kQ5_K;
@@ -90,7 +93,9 @@ GgmlType LlamaRuleType(const Scheme& s, const TensorSpec& t, const ModelConfig& 
     if (f == "q4_k_s" && layer < 4) return GgmlType::kQ5_K;
     return s.base;
   }
-  if (EndsWith(t.name, "ffn_down.weight")) {
+  if (eight_experts && EndsWith(t.name, "attn_k.weight")) return GgmlType::kQ8_0;
+  // An expert stack's down takes ffn_down's rules (llama.cpp matches the name's start).
+  if (EndsWith(t.name, "ffn_down.weight") || EndsWith(t.name, "ffn_down_exps.weight")) {
     if (f == "q2_k") return GgmlType::kQ3_K;
     if (f == "q3_k_m") return layer < n / 16 ? GgmlType::kQ5_K : GgmlType::kQ4_K;
     if (f == "q3_k_l") return GgmlType::kQ5_K;
@@ -99,6 +104,11 @@ GgmlType LlamaRuleType(const Scheme& s, const TensorSpec& t, const ModelConfig& 
     return s.base;
   }
   if (EndsWith(t.name, "attn_output.weight")) {
+    if (eight_experts) {
+      const bool bump = f == "q2_k" || f == "q3_k_s" || f == "q3_k_m" || f == "iq4_nl" || f == "q4_k_s" ||
+                        f == "q4_k_m" || f == "iq4_xs";
+      return bump ? GgmlType::kQ5_K : s.base;
+    }
     if (f == "q2_k") return GgmlType::kQ3_K;
     if (f == "q3_k_m") return GgmlType::kQ4_K;
     if (f == "q3_k_l") return GgmlType::kQ5_K;
@@ -158,13 +168,19 @@ std::vector<TensorSpec> ExpectedShapes(const ModelConfig& c) {
     add("attn_output.weight", {q, h});
     if (arch.post_norms) add("post_attention_norm.weight", {h});
     add("ffn_norm.weight", {h});
-    if (arch.fused_gate_up) {
+    if (arch.moe) {
+      const uint64_t e = c.n_experts, ef = c.expert_ffn;
+      add("ffn_gate_inp.weight", {h, e});
+      add("ffn_gate_exps.weight", {h, ef, e});
+      add("ffn_up_exps.weight", {h, ef, e});
+      add("ffn_down_exps.weight", {ef, h, e});
+    } else if (arch.fused_gate_up) {
       add("ffn_up.weight", {h, 2 * f});
     } else {
       add("ffn_gate.weight", {h, f});
       add("ffn_up.weight", {h, f});
     }
-    add("ffn_down.weight", {f, h});
+    if (!arch.moe) add("ffn_down.weight", {f, h});
     if (arch.post_norms) add("post_ffw_norm.weight", {h});
   }
   t.push_back({"output_norm.weight", {h}});
@@ -180,14 +196,14 @@ absl::StatusOr<std::vector<TensorSpec>> LayoutForScheme(const ModelConfig& c, co
   }
   std::vector<TensorSpec> tensors = ExpectedShapes(c);
   for (TensorSpec& t : tensors) {
-    if (!t.IsMatrix()) {
-      t.type = GgmlType::kF32;  // norms and biases stay F32
+    if (!t.IsMatrix() || EndsWith(t.name, "ffn_gate_inp.weight")) {
+      t.type = GgmlType::kF32;  // norms, biases and routers stay F32
     } else {
       t.type = FitRow(s->llama_rules ? LlamaRuleType(*s, t, c) : s->base, t.dims[0]);
     }
     auto row = gguf::RowBytes(t.type, t.dims[0]);
     if (!row.ok()) return row.status();
-    t.n_bytes = *row * (t.IsMatrix() ? t.dims[1] : 1);
+    t.n_bytes = *row * t.Rows();
   }
   return tensors;
 }

@@ -9,6 +9,10 @@
 //   blk.N.ffn_gate/up.weight [hidden, ffn]   blk.N.ffn_down.weight [ffn, hidden]
 //
 // qwen3 and gemma3 add blk.N.attn_q_norm/attn_k_norm.weight [head_dim];
+// qwen3moe has, in place of ffn_gate/up/down, a router
+// blk.N.ffn_gate_inp.weight [hidden, experts] (F32 in every file type, as
+// llama.cpp keeps it) and the experts stacked: ffn_gate_exps/ffn_up_exps
+// [hidden, expert_ffn, experts], ffn_down_exps [expert_ffn, hidden, experts];
 // gemma3 blk.N.post_attention_norm/post_ffw_norm.weight [hidden]; phi3 has
 // blk.N.attn_qkv.weight [hidden, q_dim + 2 kv_dim] for q, k and v, and an
 // ffn_up.weight [hidden, 2 ffn] holding the gate's rows then up's.
@@ -39,7 +43,14 @@ struct TensorSpec {
   gguf::GgmlType type = gguf::GgmlType::kF32;
   uint64_t n_bytes = 0;
   int layer = -1;  // -1 for tensors outside the blocks
-  bool IsMatrix() const { return dims.size() == 2; }
+  // A matrix, or a stack of them (a mixture's experts: [cols, rows, experts]).
+  bool IsMatrix() const { return dims.size() >= 2; }
+  // Rows of the matrix, every expert's together for a stack.
+  uint64_t Rows() const {
+    uint64_t rows = 1;
+    for (size_t i = 1; i < dims.size(); ++i) rows *= dims[i];
+    return rows;
+  }
 };
 
 struct TensorName {

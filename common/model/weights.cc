@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/model/gguf_config.h"
 #include "common/quant/dequantize.h"
+#include "common/quant/repack.h"
 
 namespace model {
 namespace {
@@ -42,6 +43,11 @@ absl::StatusOr<std::vector<float>> Vector(const gguf::GgufFile& f, const std::st
 }
 
 }  // namespace
+
+quant::WeightMatrix ExpertRows(const quant::WeightMatrix& stack, int64_t experts, int64_t e) {
+  const int64_t rows = stack.rows / experts;
+  return Rows(stack, e * rows, rows);
+}
 
 absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::string& path, bool repack) {
   auto file = gguf::GgufFile::Open(path);
@@ -107,7 +113,12 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
       APR_ASSIGN(layer.post_ffn_norm, Vector(f, TensorName::Block(i, "post_ffw_norm.weight")));
     }
     APR_ASSIGN(layer.o, Matrix(f, TensorName::Block(i, "attn_output.weight")));
-    if (arch.fused_gate_up) {
+    if (arch.moe) {
+      APR_ASSIGN(layer.router, Matrix(f, TensorName::Block(i, "ffn_gate_inp.weight")));
+      APR_ASSIGN(layer.gate_exps, Matrix(f, TensorName::Block(i, "ffn_gate_exps.weight")));
+      APR_ASSIGN(layer.up_exps, Matrix(f, TensorName::Block(i, "ffn_up_exps.weight")));
+      APR_ASSIGN(layer.down_exps, Matrix(f, TensorName::Block(i, "ffn_down_exps.weight")));
+    } else if (arch.fused_gate_up) {
       quant::WeightMatrix gate_up;
       APR_ASSIGN(gate_up, Matrix(f, TensorName::Block(i, "ffn_up.weight")));
       layer.gate = Rows(gate_up, 0, c.ffn);
@@ -116,7 +127,7 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
       APR_ASSIGN(layer.gate, Matrix(f, TensorName::Block(i, "ffn_gate.weight")));
       APR_ASSIGN(layer.up, Matrix(f, TensorName::Block(i, "ffn_up.weight")));
     }
-    APR_ASSIGN(layer.down, Matrix(f, TensorName::Block(i, "ffn_down.weight")));
+    if (!arch.moe) APR_ASSIGN(layer.down, Matrix(f, TensorName::Block(i, "ffn_down.weight")));
     w->layers_.push_back(std::move(layer));
   }
   APR_ASSIGN(w->output_norm_, Vector(f, "output_norm.weight"));
@@ -156,8 +167,14 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
     // a model too large for that is read in place from the file, as before.
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     size_t copy_budget = pages > 0 && page > 0 ? size_t(pages) * size_t(page) / 2 : 0;
-    auto copy_one = [&](quant::WeightMatrix& m) {
-      quant::RepackedRows r = quant::RepackRows(m);
+    // Layouts in groups of 8 rows keep an expert's view whole only when its
+    // rows are whole groups; other stacks keep the file's rows.
+    auto copy_one = [&](quant::WeightMatrix& m, int64_t experts) {
+      if (m.data == nullptr) return;  // a dense model's expert stacks, a mixture's gate/up/down
+      const bool split_groups = quant::R8QuantBytes(m.type) > 0 && (m.rows / experts) % 8 != 0 && experts > 1;
+      quant::RepackedRows r;
+      r.matrix = m;
+      if (!split_groups) r = quant::RepackRows(m);
       if (r.storage.empty()) {  // no layout of its own: the same bytes, on huge pages
         const size_t bytes = m.Stride() * m.rows;
         if (bytes > copy_budget) return;
@@ -172,11 +189,14 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
       w->copies_.push_back(std::move(r.storage));
     };
     for (LayerWeights& l : w->layers_) {
-      for (quant::WeightMatrix* m : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) copy_one(*m);
+      for (quant::WeightMatrix* m : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down, &l.router}) copy_one(*m, 1);
+      for (quant::WeightMatrix* m : {&l.gate_exps, &l.up_exps, &l.down_exps}) {
+        copy_one(*m, std::max<int64_t>(1, w->config_.n_experts));
+      }
     }
     // The output head; the embedding table stays as in the file (rows are
     // dequantized from it), so a tied head gets its own copy.
-    copy_one(w->output_);
+    copy_one(w->output_, 1);
     if (f.Changed()) return absl::DataLossError(absl::StrCat(f.path(), ": the file shrank while it was loaded"));
   }
   return w;

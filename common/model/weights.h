@@ -26,13 +26,19 @@ namespace model {
 
 // A file's fused tensors (phi3's attn_qkv, its gate|up ffn_up) appear here
 // as views of their rows: q, k and v (gate and up) point into one tensor.
+// A mixture of experts has a router and the experts' stacks instead of
+// gate, up and down; ExpertRows views one expert of a stack.
 struct LayerWeights {
   std::vector<float> attn_norm, ffn_norm;
   std::vector<float> q_bias, k_bias, v_bias;  // empty without qkv bias
   std::vector<float> q_norm, k_norm;           // per head (qwen3, gemma3); empty otherwise
   std::vector<float> post_attn_norm, post_ffn_norm;  // gemma3; empty otherwise
   quant::WeightMatrix q, k, v, o, gate, up, down;
+  quant::WeightMatrix router, gate_exps, up_exps, down_exps;  // qwen3moe; empty otherwise
 };
+
+// Expert e's matrix of a stack of `experts` matrices of equal rows.
+quant::WeightMatrix ExpertRows(const quant::WeightMatrix& stack, int64_t experts, int64_t e);
 
 class ModelWeights {
  public:

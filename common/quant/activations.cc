@@ -1,5 +1,7 @@
 #include "common/quant/activations.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/cpu/cpu_features.h"
@@ -98,6 +100,15 @@ void QuantizedActivations::QuantizeRow(int64_t t, const float* src) {
 
 void QuantizedActivations::Quantize(const float* x, int64_t x_stride) {
   for (int64_t t = 0; t < tokens_; ++t) QuantizeRow(t, x + t * x_stride);
+}
+
+void QuantizedActivations::CopyRow(int64_t t, const QuantizedActivations& src, int64_t src_t) {
+  if (src.format_ != format_ || src.n_ != n_ || t < 0 || t >= tokens_ || src_t < 0 || src_t >= src.tokens_) {
+    std::fprintf(stderr, "QuantizedActivations::CopyRow: row %lld of another format, length or range\n",
+                 static_cast<long long>(src_t));
+    std::abort();  // a programmer's error
+  }
+  std::memcpy(base_ + t * row_bytes_, src.row(src_t), row_bytes_);
 }
 
 void QuantizedActivations::Quantize(parallel::ThreadPool& pool, const float* x) {

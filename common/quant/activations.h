@@ -36,6 +36,11 @@ class QuantizedActivations {
   // several rows (prefill); tagged "quantize" in the pool's counters.
   void Quantize(parallel::ThreadPool& pool, const float* x);
 
+  // Row t becomes a copy of src's row src_t (same format and length): the
+  // rows of a batch regrouped (a mixture's tokens by expert) without
+  // quantizing them again.
+  void CopyRow(int64_t t, const QuantizedActivations& src, int64_t src_t);
+
   ActivationFormat format() const { return format_; }
   int64_t n() const { return n_; }
   int64_t tokens() const { return tokens_; }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/cpu/cpu_features.h"
+#include "common/model/model_config.h"
 #include "common/model/synth.h"
 #include "common/model/tensor_layout.h"
 #include "common/report/progress_line.h"
@@ -18,7 +19,7 @@ int RunSynth(const std::vector<std::string>& args) {
   ArgParser parser("synth", "write a deterministic synthetic GGUF model of a preset's shape");
   std::string preset, scheme = "q4_k_m", out;
   int64_t seed = 1;
-  parser.AddString("preset", &preset, "NAME", "qwen2.5-0.5b, qwen2.5-1.5b, llama-3.2-1b, llama-2-7b, ch13-default");
+  parser.AddString("preset", &preset, "NAME", absl::StrJoin(model::PresetNames(), ", ") + ", ch13-default");
   parser.AddString("type", &scheme, "SCHEME", absl::StrJoin(model::SchemeNames(), " ") + " (default q4_k_m; llama-quantize's file types follow its per-tensor rules)");
   parser.AddString("output", &out, "FILE.gguf", "where to write (required)");
   parser.AddAlias("-o", "output");
