@@ -1,6 +1,7 @@
 #include "common/cost/op_cost.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace cost {
 namespace {
@@ -37,14 +38,24 @@ class OpBuilder {
       if (arch_.post_norms) Norm("attn_post_norm", i, TensorName::Block(i, "post_attention_norm.weight"), n_);
       Elementwise("residual", i, h, 3 * h);
       Norm("ffn_norm", i, TensorName::Block(i, "ffn_norm.weight"), n_);
-      Matmul("ffn_gate", i, TensorName::Block(i, "ffn_gate.weight"), n_);
-      Matmul("ffn_up", i, TensorName::Block(i, "ffn_up.weight"), n_);
-      if (arch_.activation == model::FfnActivation::kGeluTanh) {
-        Elementwise("gelu_mul", i, 12.0 * c_.ffn, 3.0 * c_.ffn);
+      if (c_.IsMoe()) {
+        Matmul("ffn_router", i, TensorName::Block(i, "ffn_gate_inp.weight"), n_);
+        Experts("ffn_gate_exps", i, TensorName::Block(i, "ffn_gate_exps.weight"));
+        Experts("ffn_up_exps", i, TensorName::Block(i, "ffn_up_exps.weight"));
+        const double slots = c_.n_experts_used, width = c_.expert_ffn;
+        Elementwise("silu_mul", i, 5.0 * width * slots, 3.0 * width * slots);
+        Experts("ffn_down_exps", i, TensorName::Block(i, "ffn_down_exps.weight"));
+        Elementwise("moe_combine", i, 2 * h * slots, (slots + 1) * h);
       } else {
-        Elementwise("silu_mul", i, 5.0 * c_.ffn, 3.0 * c_.ffn);
+        Matmul("ffn_gate", i, TensorName::Block(i, "ffn_gate.weight"), n_);
+        Matmul("ffn_up", i, TensorName::Block(i, "ffn_up.weight"), n_);
+        if (arch_.activation == model::FfnActivation::kGeluTanh) {
+          Elementwise("gelu_mul", i, 12.0 * c_.ffn, 3.0 * c_.ffn);
+        } else {
+          Elementwise("silu_mul", i, 5.0 * c_.ffn, 3.0 * c_.ffn);
+        }
+        Matmul("ffn_down", i, TensorName::Block(i, "ffn_down.weight"), n_);
       }
-      Matmul("ffn_down", i, TensorName::Block(i, "ffn_down.weight"), n_);
       if (arch_.post_norms) Norm("ffn_post_norm", i, TensorName::Block(i, "post_ffw_norm.weight"), n_);
       Elementwise("residual", i, h, 3 * h);
     }
@@ -95,6 +106,23 @@ class OpBuilder {
       op.flops += rows * tokens;
       op.weight_bytes += rows * kF32;
     }
+    ops_.push_back(op);
+  }
+
+  // A stack of experts: each token multiplies by its k routed experts' matrices;
+  // the batch reads the experts it touches once each.
+  void Experts(const char* name, int layer, const std::string& tensor) {
+    OpCost op{name, layer, tensor};
+    op.parallel = true;
+    op.traffic = Traffic::kWeights;
+    const model::TensorSpec* t = Tensor(tensor);
+    if (t == nullptr || t->dims.size() != 3) return;
+    const double cols = t->dims[0], rows = t->dims[1], experts = t->dims[2], k = c_.n_experts_used;
+    op.type = t->type;
+    op.int8 = IsQuantized(t->type);
+    op.flops = 2 * cols * rows * k * n_;
+    op.weight_bytes = double(t->n_bytes) / experts * ExpectedExpertsTouched(c_, n_);
+    op.act_bytes = n_ * k * (cols + rows) * kF32;
     ops_.push_back(op);
   }
 
@@ -165,6 +193,12 @@ uint64_t ModelSpec::WeightBytes() const {
   uint64_t total = 0;
   for (const model::TensorSpec& t : tensors) total += t.n_bytes;
   return total;
+}
+
+double ExpectedExpertsTouched(const model::ModelConfig& c, double tokens) {
+  if (!c.IsMoe()) return 0;
+  const double e = c.n_experts, untouched = std::pow(1 - double(c.n_experts_used) / e, tokens);
+  return e * (1 - untouched);
 }
 
 std::vector<OpCost> DecodeOps(const ModelSpec& spec, uint64_t ctx_depth) {

@@ -20,6 +20,11 @@
 // FLOPs and activations by B but reads each weight once; attention is causal
 // (B(B+1)/2 query-key pairs); only the last token's logits are computed.
 // The KV cache holds F32 (4 bytes an element), as the engine does.
+// A mixture of experts (qwen3moe) replaces gate/up/down by ffn_router (the
+// F32 router, 2 x hidden x experts FLOPs a token) and the expert stacks,
+// whose FLOPs are the k routed experts' a token and whose bytes are the
+// experts the batch touches: k for one token, under uniform routing
+// E (1 - (1 - k/E)^B) for B tokens (ExpectedExpertsTouched).
 #ifndef APR_COMMON_COST_OP_COST_H_
 #define APR_COMMON_COST_OP_COST_H_
 
@@ -65,6 +70,10 @@ struct ModelSpec {
   uint64_t WeightBytes() const;  // every tensor's data
   double kv_bytes_per_element = kKvBytesPerElement;  // 2 for an F16 cache
 };
+
+// Distinct experts a layer reads for `tokens` tokens each routed to k of E
+// experts uniformly at random: E (1 - (1 - k/E)^tokens). 0 for a dense model.
+double ExpectedExpertsTouched(const model::ModelConfig& config, double tokens);
 
 std::vector<OpCost> DecodeOps(const ModelSpec& spec, uint64_t ctx_depth);
 // KV cache bytes one decoded token reads and writes at `ctx_depth`, all layers.

@@ -1,6 +1,7 @@
 #include "common/model/forward.h"
 #include "common/model/throughput.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <numeric>
@@ -16,7 +17,8 @@ namespace {
 // A two-layer model of each family; "llama3" is llama with Llama 3.x rope
 // scaling (its factors vary across this head's frequencies), "gemma3" has a
 // sliding-window layer (window 4 of an 11-token prompt) then a global one
-// with linear rope scaling, and a logit softcap.
+// with linear rope scaling, and a logit softcap; "qwen3moe" routes each
+// token to 2 of 8 experts.
 ModelConfig Tiny(const std::string& name) {
   const std::string arch = name == "llama3" ? "llama" : name;
   ModelConfig c;
@@ -30,7 +32,12 @@ ModelConfig Tiny(const std::string& name) {
   c.ffn = 512;
   c.vocab = 320;
   c.context_length = 64;
-  c.tied_embeddings = arch == "qwen2" || arch == "qwen3" || arch == "gemma3";
+  c.tied_embeddings = arch == "qwen2" || arch == "qwen3" || arch == "qwen3moe" || arch == "gemma3";
+  if (arch == "qwen3moe") {
+    c.n_experts = 8;
+    c.n_experts_used = 2;
+    c.expert_ffn = 256;
+  }
   c.qkv_bias = arch == "qwen2";
   c.rope_theta = arch == "llama" || arch == "phi3" ? 1e4f : 1e6f;
   c.norm_eps = 1e-6f;
@@ -45,7 +52,7 @@ ModelConfig Tiny(const std::string& name) {
   return c;
 }
 
-const char* const kFamilies[] = {"llama", "llama3", "qwen2", "qwen3", "gemma3", "phi3"};
+const char* const kFamilies[] = {"llama", "llama3", "qwen2", "qwen3", "qwen3moe", "gemma3", "phi3"};
 
 // `repack`: as the engine loads it (true), or the file's layout as is, which
 // the reference dequantizes (false).
@@ -59,10 +66,14 @@ std::unique_ptr<ModelWeights> Synth(const ModelConfig& c, const std::string& sch
 }
 
 // A plain float forward pass: dequantized weights, straightforward loops,
-// float activations throughout. Returns every position's logits.
-std::vector<std::vector<float>> ReferenceForward(const ModelWeights& w, const std::vector<int32_t>& tokens) {
+// float activations throughout. Returns every position's logits, and for a
+// mixture each position's narrowest routing margin over the layers (the
+// last chosen expert's logit minus the first one left out).
+std::vector<std::vector<float>> ReferenceForward(const ModelWeights& w, const std::vector<int32_t>& tokens,
+                                                 std::vector<double>* route_margin = nullptr) {
   const ModelConfig& c = w.config();
   const int64_t h = c.hidden, hd = c.head_dim, qd = c.QDim(), kvd = c.KvDim(), n = tokens.size();
+  if (route_margin != nullptr) route_margin->assign(n, INFINITY);
   auto dense = [](const quant::WeightMatrix& m) {
     std::vector<float> d(m.rows * m.cols);
     for (int64_t r = 0; r < m.rows; ++r) {
@@ -108,7 +119,10 @@ std::vector<std::vector<float>> ReferenceForward(const ModelWeights& w, const st
     const bool sliding = c.IsSlidingLayer(l);
     const LayerWeights& L = w.layer(l);
     const auto q_w = dense(L.q), k_w = dense(L.k), v_w = dense(L.v), o_w = dense(L.o);
-    const auto g_w = dense(L.gate), u_w = dense(L.up), d_w = dense(L.down);
+    const bool moe = c.IsMoe();
+    const auto g_w = dense(moe ? L.gate_exps : L.gate), u_w = dense(moe ? L.up_exps : L.up);
+    const auto d_w = dense(moe ? L.down_exps : L.down);
+    const auto router = moe ? dense(L.router) : std::vector<float>();
     std::vector<std::vector<float>> K(n, std::vector<float>(kvd)), V(n, std::vector<float>(kvd));
     std::vector<std::vector<float>> Q(n, std::vector<float>(qd));
     for (int64_t t = 0; t < n; ++t) {
@@ -153,18 +167,45 @@ std::vector<std::vector<float>> ReferenceForward(const ModelWeights& w, const st
       matvec(o_w, h, qd, att.data(), o.data());
       if (!L.post_attn_norm.empty()) rmsnorm(o.data(), L.post_attn_norm, o.data());
       for (int64_t i = 0; i < h; ++i) x[t][i] += o[i];
-      std::vector<float> nx(h), g(c.ffn), u(c.ffn), a(c.ffn), dn(h);
+      std::vector<float> nx(h), dn(h, 0.0f);
       rmsnorm(x[t].data(), L.ffn_norm, nx.data());
-      matvec(g_w, c.ffn, h, nx.data(), g.data());
-      matvec(u_w, c.ffn, h, nx.data(), u.data());
-      for (uint32_t i = 0; i < c.ffn; ++i) {
-        const double gi = g[i];
-        const double act = c.arch == "gemma3"
-                               ? 0.5 * gi * (1 + std::tanh(std::sqrt(2 / M_PI) * (gi + 0.044715 * gi * gi * gi)))
-                               : gi / (1 + std::exp(-gi));
-        a[i] = static_cast<float>(act * u[i]);
+      // A dense FFN is one expert of weight 1; a mixture's router picks the
+      // n_experts_used most probable (softmax), weighted by their
+      // probabilities over the chosen ones' sum.
+      const int64_t f = moe ? c.expert_ffn : c.ffn;
+      std::vector<std::pair<int64_t, double>> experts = {{0, 1.0}};
+      if (moe) {
+        std::vector<float> logit(c.n_experts);
+        matvec(router, c.n_experts, h, nx.data(), logit.data());
+        std::vector<int64_t> order(c.n_experts);
+        std::iota(order.begin(), order.end(), 0);
+        std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return logit[a] > logit[b]; });
+        double chosen = 0;
+        experts.clear();
+        if (route_margin != nullptr) {
+          (*route_margin)[t] = std::min<double>((*route_margin)[t], logit[order[c.n_experts_used - 1]] -
+                                                                        logit[order[c.n_experts_used]]);
+        }
+        for (uint32_t j = 0; j < c.n_experts_used; ++j) {
+          experts.push_back({order[j], std::exp(double(logit[order[j]]))});
+          chosen += experts.back().second;
+        }
+        for (auto& e : experts) e.second /= chosen;
       }
-      matvec(d_w, h, c.ffn, a.data(), dn.data());
+      for (const auto& [e, weight] : experts) {
+        std::vector<float> g(f), u(f), a(f), y(h);
+        matvec(std::vector<float>(g_w.begin() + e * f * h, g_w.begin() + (e + 1) * f * h), f, h, nx.data(), g.data());
+        matvec(std::vector<float>(u_w.begin() + e * f * h, u_w.begin() + (e + 1) * f * h), f, h, nx.data(), u.data());
+        for (int64_t i = 0; i < f; ++i) {
+          const double gi = g[i];
+          const double act = c.arch == "gemma3"
+                                 ? 0.5 * gi * (1 + std::tanh(std::sqrt(2 / M_PI) * (gi + 0.044715 * gi * gi * gi)))
+                                 : gi / (1 + std::exp(-gi));
+          a[i] = static_cast<float>(act * u[i]);
+        }
+        matvec(std::vector<float>(d_w.begin() + e * h * f, d_w.begin() + (e + 1) * h * f), h, f, a.data(), y.data());
+        for (int64_t i = 0; i < h; ++i) dn[i] += static_cast<float>(weight * y[i]);
+      }
       if (!L.post_ffn_norm.empty()) rmsnorm(dn.data(), L.post_ffn_norm, dn.data());
       for (int64_t i = 0; i < h; ++i) x[t][i] += dn[i];
     }
@@ -201,15 +242,21 @@ const std::vector<int32_t> kPrompt = {1, 17, 250, 3, 99, 42, 7, 300, 5, 128, 64}
 // 7-8e-3 of the spread, held to 2e-2. The quantized formats' kernels round
 // the activations to 8 bits (1/254 of each block's largest value) before
 // every product; over 2 layers and the head that costs a few percent of the
-// spread (measured: up to ~3%), so they are held to 5%.
+// spread (measured: up to ~3%), so they are held to 5%. That error moves a
+// mixture's router logits by up to ~1e-2, enough to swap two experts whose
+// logits are closer (a different, equally valid routing: measured 26-29% of
+// the spread there), so the quantized schemes skip positions routed within
+// kTieMargin and must still check most of them.
 TEST(Forward, MatchesThePlainFloatReference) {
+  constexpr double kTieMargin = 0.05;
   for (const char* arch : kFamilies) {
     for (const auto& [scheme, tolerance] : std::vector<std::pair<std::string, double>>{
              {"f32", 1e-4}, {"f16", 1e-4}, {"bf16", 2e-2}, {"q8_0", 0.05}, {"q4_k_m", 0.05}}) {
       auto w = Synth(Tiny(arch), scheme);
       auto plain = Synth(Tiny(arch), scheme, /*repack=*/false);
       ASSERT_NE(w, nullptr);
-      const auto ref = ReferenceForward(*plain, kPrompt);
+      std::vector<double> margin;
+      const auto ref = ReferenceForward(*plain, kPrompt, &margin);
       parallel::ThreadPool pool(2);
       Transformer t(*w, pool, 64);
       std::vector<float> logits;
@@ -217,12 +264,17 @@ TEST(Forward, MatchesThePlainFloatReference) {
       all.all_logits = true;
       ASSERT_TRUE(t.Forward(kPrompt, &logits, all).ok());
       double worst = 0;
+      size_t checked = 0;
       for (size_t p = 0; p < kPrompt.size(); ++p) {
+        if (tolerance > 1e-4 && margin[p] < kTieMargin) continue;
+        ++checked;
         const double error = RelativeRmsError(logits.data() + p * w->config().vocab, ref[p]);
         worst = std::max(worst, error);
         EXPECT_LT(error, tolerance) << arch << " " << scheme << " position " << p;
       }
-      std::printf("%s %s: worst relative RMS error %.2e (bound %.0e)\n", arch, scheme.c_str(), worst, tolerance);
+      EXPECT_GE(2 * checked, kPrompt.size()) << arch << " " << scheme;
+      std::printf("%s %s: worst relative RMS error %.2e (bound %.0e) over %zu of %zu positions\n", arch,
+                  scheme.c_str(), worst, tolerance, checked, kPrompt.size());
     }
   }
 }
@@ -335,8 +387,10 @@ TEST(Forward, DecodeOverContextPartsEqualsOnePass) {
     ASSERT_TRUE(q8.Prefill(head, &want).ok());
     ASSERT_TRUE(q8.Forward({prompt.back()}, &want).ok());
     ASSERT_TRUE(copied.Forward({prompt.back()}, &got).ok());
-    // The same keys and values, rounded to F16 on the way: within Q8_0's own rounding.
-    EXPECT_LT(RelativeRmsError(got.data(), want), 1e-2) << arch;
+    // The same keys and values, rounded to F16 on the way: within Q8_0's own
+    // rounding. A mixture's 699 tokens each route twice, and the few whose
+    // experts were near a tie may take the other (measured 1.4e-2).
+    EXPECT_LT(RelativeRmsError(got.data(), want), w->config().IsMoe() ? 3e-2 : 1e-2) << arch;
   }
 }
 
@@ -461,6 +515,58 @@ TEST(Forward, FusedFfnEqualsUnfusedWithHalfTheDispatches) {
   EXPECT_EQ(a, b);
   EXPECT_EQ(fused_dispatches, w->config().n_layers);
   EXPECT_EQ(unfused_dispatches, 2 * fused_dispatches);
+}
+
+TEST(Route, TopKOfTheSoftmaxRenormalized) {
+  // Softmax probabilities of {0, ln 3, ln 3, ln 2}: 1/9, 3/9, 3/9, 2/9. The
+  // two equal ones are taken lower index first; the chosen pair's weights
+  // are their probabilities over their sum.
+  const float logits[] = {0.0f, std::log(3.0f), std::log(3.0f), std::log(2.0f)};
+  int32_t chosen[3];
+  float weights[3];
+  RouteTopK(logits, 4, 2, chosen, weights);
+  EXPECT_EQ(chosen[0], 1);
+  EXPECT_EQ(chosen[1], 2);
+  EXPECT_NEAR(weights[0], 0.5f, 1e-6f);
+  EXPECT_NEAR(weights[1], 0.5f, 1e-6f);
+  RouteTopK(logits, 4, 3, chosen, weights);
+  EXPECT_EQ(chosen[2], 3);
+  EXPECT_NEAR(weights[0], 3.0f / 8, 1e-6f);
+  EXPECT_NEAR(weights[2], 2.0f / 8, 1e-6f);
+  // Probabilities that underflow: the sum's clamp keeps the weights finite.
+  const float far[] = {0.0f, -200.0f, -300.0f};
+  RouteTopK(far, 3, 2, chosen, weights);
+  EXPECT_EQ(chosen[0], 0);
+  EXPECT_EQ(chosen[1], 1);
+  EXPECT_TRUE(std::isfinite(weights[1]));
+  EXPECT_NEAR(weights[0], 1.0f, 1e-6f);
+}
+
+// A batch reads each expert its tokens chose once: one gate_up and one down
+// dispatch a layer whatever the batch, and the distinct experts counted
+// are those the router chose.
+TEST(Forward, MixtureGroupsTheBatchByExpert) {
+  auto w = Synth(Tiny("qwen3moe"), "q4_k_m");
+  ASSERT_NE(w, nullptr);
+  const ModelConfig& c = w->config();
+  parallel::ThreadPool pool(2);
+  Transformer t(*w, pool, 64);
+  std::vector<float> logits;
+  pool.ResetStats();
+  ASSERT_TRUE(t.Forward(kPrompt, &logits).ok());
+  EXPECT_EQ(pool.Stats("moe.gate_up").dispatches, c.n_layers);
+  EXPECT_EQ(pool.Stats("moe.down").dispatches, c.n_layers);
+  ASSERT_EQ(t.experts_touched().size(), c.n_layers);
+  for (int touched : t.experts_touched()) {
+    EXPECT_GE(touched, int(c.n_experts_used));
+    EXPECT_LE(touched, int(c.n_experts));
+  }
+  ASSERT_TRUE(t.Forward({5}, &logits).ok());
+  for (int touched : t.experts_touched()) EXPECT_EQ(touched, int(c.n_experts_used));
+  auto dense = Synth(Tiny("qwen3"), "q4_k_m");
+  Transformer d(*dense, pool, 64);
+  ASSERT_TRUE(d.Forward({5}, &logits).ok());
+  EXPECT_TRUE(d.experts_touched().empty());
 }
 
 TEST(Forward, BadInputIsAnErrorNotACrash) {

@@ -202,12 +202,14 @@ TEST(TensorLayout, EveryFileTypeHoldsWhatLlamaQuantizeWrites) {
       {"q5_1", {{GgmlType::kQ5_1, 196}, {GgmlType::kQ6_K, 1}}},
   };
   // The other families' Q4_K_M: gemma-3-1b's 1152-wide rows fall back; phi3's
-  // fused attn_qkv takes attn_v's rules.
+  // fused attn_qkv takes attn_v's rules; qwen3moe's routers stay F32 and its
+  // expert stacks take gate's, up's and down's rules.
   const std::map<std::string, std::map<GgmlType, int>> want_families = {
       {"qwen3-0.6b", {{GgmlType::kQ4_K, 168}, {GgmlType::kQ6_K, 29}}},
       {"gemma-3-1b", {{GgmlType::kQ4_K, 39}, {GgmlType::kQ5_0, 117}, {GgmlType::kQ6_K, 13}, {GgmlType::kQ8_0, 14}}},
       {"llama-3.2-1b", {{GgmlType::kQ4_K, 96}, {GgmlType::kQ6_K, 17}}},
       {"phi-3-mini", {{GgmlType::kQ4_K, 97}, {GgmlType::kQ6_K, 33}}},
+      {"qwen3-moe-mini", {{GgmlType::kF32, 8}, {GgmlType::kQ4_K, 48}, {GgmlType::kQ6_K, 9}}},
   };
   const auto matrix_types = [](const std::string& preset, const std::string& scheme) {
     auto layout = LayoutForScheme(*FindPreset(preset), scheme);

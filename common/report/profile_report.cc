@@ -58,15 +58,32 @@ std::string ModelSummaryText(const cost::ModelSpec& spec) {
     absl::StrAppendFormat(&s, " %s x%d (%s);", type, e.first, Bytes(e.second));
   }
   s += "\n";
+  if (c.IsMoe()) {
+    absl::StrAppendFormat(&s, "  experts: %u a layer, %u routed a token, width %u; parameters %s, of which a token "
+                          "reads %s\n",
+                          c.n_experts, c.n_experts_used, c.expert_ffn, Si(double(c.ParameterCount())),
+                          Si(double(c.ActiveParameterCount())));
+  }
   return s;
 }
 
+// A mixture's weight bytes: one decoded token's (its routed experts) and a
+// prefill batch's (the experts it touches under uniform routing).
+std::string MoeBytesText(const ProfileReport& r) {
+  const model::ModelConfig& c = r.spec->config;
+  return absl::StrFormat(
+      "\nExperts: a decoded token reads %sB of weights (%d of %d experts a layer); a prefill of %d tokens reads %sB "
+      "(%.1f experts a layer under uniform routing), %.1fx one token's bytes for %dx its tokens\n",
+      Si(r.decode.weight_bytes), c.n_experts_used, c.n_experts, r.batch, Si(r.prefill.weight_bytes),
+      cost::ExpectedExpertsTouched(c, double(r.batch)), r.prefill.weight_bytes / r.decode.weight_bytes, r.batch);
+}
+
 std::string OpTableText(const cost::PhasePrediction& phase, int layer) {
-  std::string s = absl::StrFormat("  %-12s %-6s %9s %9s %8s %-5s %-9s %-7s %10s\n", "op", "type", "FLOP",
+  std::string s = absl::StrFormat("  %-13s %-6s %9s %9s %8s %-5s %-9s %-7s %10s\n", "op", "type", "FLOP",
                                   "bytes", "FLOP/B", "level", "roof", "bound", "predicted");
   for (const cost::OpPrediction& p : phase.ops) {
     if (p.op.layer != layer) continue;
-    absl::StrAppendFormat(&s, "  %-12s %-6s %9s %9s %8.2f %-5s %-9s %-7s %10s\n", p.op.name,
+    absl::StrAppendFormat(&s, "  %-13s %-6s %9s %9s %8.2f %-5s %-9s %-7s %10s\n", p.op.name,
                           p.op.tensor.empty() ? "-" : gguf::TypeInfo(p.op.type).name, Si(p.op.flops),
                           Si(p.op.Bytes()), p.op.Intensity(), p.level,
                           p.roof == "int8_dot" ? "int8" : "fp32", p.MemoryBound() ? "memory" : "compute",
@@ -105,6 +122,7 @@ std::string ProfileText(const ProfileReport& r) {
                         Si(cost::DecodeKvBytes(*r.spec, r.ctx)), Si(r.decode.weight_bytes));
   s += overtakes > 0 ? absl::StrFormat("its reads overtake the weights' at depth %d\n", overtakes)
                      : std::string("its reads never overtake the weights' (every layer's window is short)\n");
+  if (r.spec->config.IsMoe()) s += MoeBytesText(r);
   absl::StrAppendFormat(&s, "\nVerdict: decode is %s-bound (%s); prefill of %d is %s-bound; batching buys %.1fx tok/s\n",
                         r.decode.MemoryBound() ? "memory" : "compute",
                         r.decode.MemoryBound() ? r.decode.DominantLevel() : "its roof", r.batch,
@@ -167,6 +185,13 @@ std::string ProfileJson(const ProfileReport& r) {
                    {"overtakes_weights_at_depth", cost::KvOvertakesWeightsDepth(*r.spec)}};
   j["decode"] = phase_json(r.decode);
   j["prefill"] = phase_json(r.prefill);
+  j["model"]["parameters"] = c.ParameterCount();
+  j["model"]["active_parameters"] = c.ActiveParameterCount();
+  if (c.IsMoe()) {
+    j["model"]["experts"] = {{"count", c.n_experts}, {"used", c.n_experts_used}, {"width", c.expert_ffn}};
+    j["decode"]["experts_touched_per_layer"] = cost::ExpectedExpertsTouched(c, 1);
+    j["prefill"]["experts_touched_per_layer"] = cost::ExpectedExpertsTouched(c, double(r.batch));
+  }
   j["prefill"]["ttft_seconds"] = r.prefill.seconds;
   return j.dump(2);
 }

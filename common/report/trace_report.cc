@@ -22,6 +22,9 @@ model::Op EngineOpFor(const std::string& op) {
       {"ffn_norm", model::Op::kFfnNorm},       {"ffn_gate", model::Op::kGateUp},
       {"ffn_up", model::Op::kGateUp},          {"silu_mul", model::Op::kGateUp},
       {"ffn_down", model::Op::kDown},          {"output_norm", model::Op::kOutputNorm},
+      {"ffn_router", model::Op::kRouter},      {"ffn_gate_exps", model::Op::kGateUp},
+      {"ffn_up_exps", model::Op::kGateUp},     {"ffn_down_exps", model::Op::kDown},
+      {"moe_combine", model::Op::kDown},
       {"output", model::Op::kOutput}};
   auto it = map->find(op);
   return it == map->end() ? model::Op::kResidual : it->second;

@@ -79,4 +79,13 @@ expect 2 "nothing to measure" bench "$model" -p 0 -n 0
 expect 0 "Decode, per token" trace "$model" -p 8 -n 2 --machine "$machine"
 expect 0 '"decode_per_token"' trace "$model" -p 8 -n 2 --machine "$machine" --json
 expect 0 "Prefill of 8 tokens after 24 cached" trace "$model" -p 8 -n 2 -d 24 -ctk q8_0 -ctv q8_0 --machine "$machine"
+# A mixture of experts: the profile's routed bytes, the trace's experts per layer.
+expect 0 "parameters 30.5 G, of which a token reads 3.35 G" profile --preset qwen3-30b-a3b --type q4_k_m --machine "$machine"
+expect 0 "(127.6 experts a layer under uniform routing)" profile --preset qwen3-30b-a3b --batch 91 --machine "$machine"
+expect 0 '"active_parameters"' profile --preset qwen3-moe-mini --json --machine "$machine"
+moe="${TEST_TMPDIR:-/tmp}/moe.gguf"
+expect 0 "wrote" synth --preset qwen3-moe-mini --type q4_0 -o "$moe"
+expect 0 "Experts read per layer (of 128, 8 routed a token): prefill of 8 tokens" trace "$moe" -p 8 -n 1 --machine "$machine"
+expect 0 '"experts_touched"' trace "$moe" -p 8 -n 1 --machine "$machine" --json
+rm -f "$moe"
 exit $((fails > 0))

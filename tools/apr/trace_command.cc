@@ -1,5 +1,6 @@
 // apr trace: the real forward pass timed op by op and layer by layer, beside
 // the roofline prediction.
+#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_format.h"
@@ -46,6 +47,30 @@ std::string LayerTable(const report::TraceComparison& c) {
   for (const report::TraceRow& r : c.layers) {
     absl::StrAppendFormat(&s, "  %-10s %11s %11s %7.0f%%\n", r.name, report::Duration(r.measured_seconds),
                           report::Duration(r.predicted_seconds), r.PercentOfRoofline());
+  }
+  return s;
+}
+
+// The experts a batch's tokens were routed to, per layer, beside the count
+// uniform routing predicts.
+std::string ExpertsTouchedText(const model::ModelConfig& c, const std::vector<int>& touched, int64_t tokens,
+                               bool per_layer) {
+  int lo = c.n_experts, hi = 0;
+  double sum = 0;
+  for (int n : touched) {
+    lo = std::min(lo, n);
+    hi = std::max(hi, n);
+    sum += n;
+  }
+  std::string s = absl::StrFormat(
+      "Experts read per layer (of %d, %d routed a token): prefill of %d tokens %d-%d, mean %.1f; uniform routing "
+      "predicts %.1f. Decode reads %d.\n",
+      c.n_experts, c.n_experts_used, tokens, lo, hi, touched.empty() ? 0.0 : sum / touched.size(),
+      cost::ExpectedExpertsTouched(c, double(tokens)), c.n_experts_used);
+  if (per_layer) {
+    s += "  per layer:";
+    for (int n : touched) absl::StrAppendFormat(&s, " %d", n);
+    s += "\n";
   }
   return s;
 }
@@ -123,12 +148,17 @@ int RunTrace(const std::vector<std::string>& args) {
     return Fail("trace", s);
   }
   const auto prefill_dispatches = pool.AllStats();
+  // A mixture: the experts each layer read for the prompt's last micro-batch
+  // (Prefill's batches are at most 256 tokens) and for the last decoded token.
+  const std::vector<int> prefill_experts = tr.experts_touched();
+  const int64_t last_batch = prompt - (prompt - 1) / 256 * 256;
   options.times = &decode_times;
   pool.ResetStats();
   for (int64_t i = 0; i < gen; ++i) {
     if (auto s = tr.Forward({tokens[prompt + i]}, &logits, options); !s.ok()) return Fail("trace", s);
   }
   const auto decode_dispatches = pool.AllStats();
+  const std::vector<int> decode_experts = tr.experts_touched();
   const report::TraceComparison prefill = report::CompareTrace(prefill_times, 1, *prefill_pred, c.n_layers);
   const report::TraceComparison decode = report::CompareTrace(decode_times, static_cast<int>(gen), *decode_pred, c.n_layers);
 
@@ -144,6 +174,14 @@ int RunTrace(const std::vector<std::string>& args) {
     j["decode_per_token"] = TraceJson(decode);
     for (const auto& [tag, st] : prefill_dispatches) j["prefill"]["dispatches"][tag] = st.dispatches;
     for (const auto& [tag, st] : decode_dispatches) j["decode_per_token"]["dispatches"][tag] = double(st.dispatches) / gen;
+    if (c.IsMoe()) {
+      j["prefill"]["experts_touched"] = {{"tokens", last_batch},
+                                         {"per_layer", prefill_experts},
+                                         {"predicted", cost::ExpectedExpertsTouched(c, double(last_batch))}};
+      j["decode_per_token"]["experts_touched"] = {{"tokens", 1},
+                                                  {"per_layer", decode_experts},
+                                                  {"predicted", cost::ExpectedExpertsTouched(c, 1)}};
+    }
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("%s on %s, %d thread(s)\n", c.name.c_str(), machine->cpu.c_str(), t);
@@ -162,6 +200,7 @@ int RunTrace(const std::vector<std::string>& args) {
     std::printf("  dispatches per decoded token:");
     for (const auto& [tag, st] : decode_dispatches) std::printf(" %s %.0f;", tag.c_str(), double(st.dispatches) / gen);
     std::printf("\n");
+    if (c.IsMoe()) std::printf("\n%s", ExpertsTouchedText(c, prefill_experts, last_batch, layers).c_str());
     if (layers) std::printf("\nDecode per layer:\n%s", LayerTable(decode).c_str());
   }
   if (!html.empty()) {
