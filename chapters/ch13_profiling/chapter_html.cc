@@ -209,6 +209,19 @@ std::string MeasuredSections(const ChapterRun& run) {
               {"token by token", (report::Duration(run.prefill_serial.median_seconds))}});
   absl::StrAppendFormat(&s, "<p>Speedup, pair by pair: <b>%.1fx</b> (the book measured %.1fx).</p>\n",
                         run.prefill_speedup, kBookPrefillSpeedup);
+  const MoePrefill& moe = run.moe;
+  absl::StrAppendFormat(&s, "<p>A mixture of experts (%s: %u experts a layer, %u routed a token), the same prompt:</p>\n",
+                        report::XmlEscape(moe.config.name), moe.config.n_experts, moe.config.n_experts_used);
+  s += Table({"", "dense (default model)", "mixture of experts"},
+             {{"batched", report::Duration(run.pp.median_seconds), report::Duration(moe.batched_seconds)},
+              {"token by token", report::Duration(run.prefill_serial.median_seconds),
+               report::Duration(moe.serial_seconds)},
+              {"speedup, pair by pair", F("%.1fx", run.prefill_speedup), F("%.1fx", moe.speedup)},
+              {"FFN weights the batch reads a layer", "all, once",
+               absl::StrFormat("%.1f experts (uniform routing predicts %.1f; a token reads %u)", moe.MeanTouched(),
+                               moe.predicted_touched, moe.config.n_experts_used)},
+              {"tokens each FFN matrix multiplies at once", F("%.0f", double(moe.tokens)),
+               F("%.1f", moe.TokensPerExpert())}});
   s += "<h2>13.7 Memory bandwidth</h2>\n";
   const double roof = std::max(run.dram_now_gbps, run.DramGbps());
   s += Table({"", "value"},

@@ -52,6 +52,15 @@ void RegisterChapterMetrics(contracts::MetricRegistry& registry,
       [](const ChapterRun& r) { return r.fused_over_unfused; });
   add("prefill.speedup_91", "serial over batched prefill time of a 91-token prompt (median over alternating pairs)",
       [](const ChapterRun& r) { return r.prefill_speedup; });
+  add("prefill.moe_speedup_91", "serial over batched prefill time of 91 tokens, qwen3-moe-mini (median of pairs)",
+      [](const ChapterRun& r) { return r.moe.speedup; });
+  add("prefill.moe_over_dense_speedup_91", "the mixture's batched-prefill speedup over the dense default model's",
+      [](const ChapterRun& r) { return r.prefill_speedup > 0 ? r.moe.speedup / r.prefill_speedup : 0; });
+  add("prefill.moe_experts_touched_over_uniform", "distinct experts a layer the 91-token batch was routed to (mean), "
+      "over the count uniform routing predicts",
+      [](const ChapterRun& r) { return r.moe.predicted_touched > 0 ? r.moe.MeanTouched() / r.moe.predicted_touched : 0; });
+  add("prefill.moe_experts_touched_over_one_token", "distinct experts a layer the batch read (mean) over one token's",
+      [](const ChapterRun& r) { return r.moe.MeanTouched() / r.moe.config.n_experts_used; });
   // The roof is the best DRAM read this machine has shown: the cached
   // roofline's, the one measured at the start or the one right after the
   // decode, whichever is highest (its bandwidth drifts with its neighbours).

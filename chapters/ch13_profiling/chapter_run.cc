@@ -144,6 +144,9 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   run.pp = Summarize(kPromptTokens, prefill->first);
   run.prefill_serial = Summarize(kPromptTokens, prefill->second);
   run.prefill_speedup = model::MedianRatio(prefill->second, prefill->first);
+  auto moe = MeasureMoePrefill(pool, kPromptTokens, reps, progress);
+  if (!moe.ok()) return moe.status();
+  run.moe = *std::move(moe);
 
   progress("13.5 FFN fusion: decode fused and unfused, interleaved token by token");
   // This machine's memory bandwidth can change by half between one second

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "chapters/ch13_profiling/long_context.h"
+#include "chapters/ch13_profiling/moe_prefill.h"
 #include "common/cost/op_cost.h"
 #include "common/cost/prediction.h"
 #include "common/report/trace_report.h"
@@ -52,6 +53,7 @@ struct ChapterRun {
   double ffn_dispatches_unfused = 0;
   Throughput prefill_serial;              // the 91 tokens one at a time
   double prefill_speedup = 0;             // serial / batched, median over alternating pairs
+  MoePrefill moe;                         // 13.6's mixture of experts, the same prompt
 
   double decode_bytes_per_token = 0;      // weights read per decode token
   double decode_achieved_gbps = 0;        // bytes per token x tg tok/s

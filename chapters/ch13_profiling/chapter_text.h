@@ -17,6 +17,8 @@ std::string PrefillSection(const ChapterRun& run);     // 13.6
 std::string BandwidthSection(const ChapterRun& run);   // 13.7
 // 13.7's long-context table, each row's GB/s as a fraction of `dram_gbps`.
 std::string LongContextText(const LongContext& lc, double dram_gbps);
+// 13.6's mixture of experts beside the dense model's speedup.
+std::string MoePrefillText(const MoePrefill& moe, double dense_speedup);
 
 }  // namespace ch13
 

@@ -1,0 +1,60 @@
+#include "chapters/ch13_profiling/moe_prefill.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "common/cost/op_cost.h"
+#include "common/model/forward.h"
+#include "common/model/synth.h"
+#include "common/model/throughput.h"
+#include "common/roofline/measure.h"
+
+namespace ch13 {
+
+double MoePrefill::MeanTouched() const {
+  if (experts_touched.empty()) return 0;
+  double sum = 0;
+  for (int n : experts_touched) sum += n;
+  return sum / experts_touched.size();
+}
+
+std::string MoeModelPath() {
+  return absl::StrCat(roofline::AprCacheDir(), "/models/", kMoePreset, "-q4_k_m-seed1.gguf");
+}
+
+absl::StatusOr<MoePrefill> MeasureMoePrefill(parallel::ThreadPool& pool, int tokens, int reps,
+                                             const std::function<void(const std::string&)>& progress) {
+  MoePrefill out;
+  out.tokens = tokens;
+  out.model_path = MoeModelPath();
+  auto config = model::FindPreset(kMoePreset);
+  if (!config.ok()) return config.status();
+  out.config = *config;
+  if (!std::filesystem::exists(out.model_path)) {
+    progress(absl::StrCat("13.6 mixture of experts: generating ", kMoePreset, " (once)"));
+    std::error_code error;
+    std::filesystem::create_directories(std::filesystem::path(out.model_path).parent_path(), error);
+    const auto start = std::chrono::steady_clock::now();
+    if (auto s = model::WriteSynthModel({out.config, "q4_k_m", 1}, out.model_path, pool); !s.ok()) return s;
+    out.model_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  progress(absl::StrCat("13.6 mixture of experts: prefill of ", tokens, " tokens, batched and token by token"));
+  auto weights = model::ModelWeights::Load(out.model_path);
+  if (!weights.ok()) return weights.status();
+  model::Transformer t(**weights, pool, tokens + 1, model::KvCacheType::kF16);
+  auto timed = model::TimeBatchedAndSerial(t, tokens, reps, {});
+  if (!timed.ok()) return timed.status();
+  out.batched_seconds = model::Median(timed->first);
+  out.serial_seconds = model::Median(timed->second);
+  out.speedup = model::MedianRatio(timed->second, timed->first);
+  // The routing of one batched pass (TimeBatchedAndSerial's last was serial).
+  t.Reset();
+  std::vector<float> logits;
+  if (auto s = t.Prefill(model::SyntheticTokens(tokens, out.config.vocab, 1), &logits); !s.ok()) return s;
+  out.experts_touched = t.experts_touched();
+  out.predicted_touched = cost::ExpectedExpertsTouched(out.config, tokens);
+  return out;
+}
+
+}  // namespace ch13
