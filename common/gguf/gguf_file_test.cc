@@ -4,6 +4,8 @@
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "common/gguf/gguf_writer.h"
 #include "gtest/gtest.h"
@@ -247,6 +249,46 @@ TEST(GgufWriter, RejectsWrongSizes) {
   EXPECT_FALSE(w.AddTensor("x", {32}, GgmlType::kF32, Bytes(100, 0)).ok());
   EXPECT_FALSE(w.AddTensor("x", {100}, GgmlType::kQ4_K, Bytes(144, 0)).ok());
   EXPECT_FALSE(w.AddTensor("x", {}, GgmlType::kF32, {}).ok());
+}
+
+// A deferred tensor's bytes are made when the file is written, in order, and
+// give the same file as the bytes given up front; a producer's error or a
+// wrong size fails the write.
+TEST(GgufWriter, DeferredTensorsAreMadeWhenWritten) {
+  GgufWriter given, deferred;
+  int made = 0;
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = "t" + std::to_string(i);
+    ASSERT_TRUE(given.AddTensor(name, {8, 2}, GgmlType::kF32, Bytes(64, uint8_t(i))).ok());
+    ASSERT_TRUE(deferred
+                    .AddDeferredTensor(name, {8, 2}, GgmlType::kF32,
+                                       [&made, i]() -> absl::StatusOr<std::vector<uint8_t>> {
+                                         EXPECT_EQ(made++, i);
+                                         return Bytes(64, uint8_t(i));
+                                       })
+                    .ok());
+  }
+  EXPECT_EQ(made, 0);
+  const std::string path = testing::TempDir() + "/deferred.gguf";
+  ASSERT_TRUE(deferred.WriteFile(path).ok());
+  EXPECT_EQ(made, 3);
+  std::ifstream in(path, std::ios::binary);
+  const std::string written((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(written, given.Serialize());
+
+  GgufWriter short_one, failing;
+  ASSERT_TRUE(short_one
+                  .AddDeferredTensor("x", {8}, GgmlType::kF32,
+                                     []() -> absl::StatusOr<std::vector<uint8_t>> { return Bytes(4, 0); })
+                  .ok());
+  EXPECT_FALSE(short_one.WriteFile(path).ok());
+  ASSERT_TRUE(failing
+                  .AddDeferredTensor("x", {8}, GgmlType::kF32,
+                                     []() -> absl::StatusOr<std::vector<uint8_t>> {
+                                       return absl::InternalError("no bytes");
+                                     })
+                  .ok());
+  EXPECT_EQ(failing.WriteFile(path).message(), "no bytes");
 }
 
 }  // namespace

@@ -76,8 +76,8 @@ void GgufWriter::SetFloat32Array(const std::string& key, const std::vector<float
   Set(key, GgufValue::Array(ValueType::kFloat32, std::move(values)));
 }
 
-absl::Status GgufWriter::AddTensor(const std::string& name, const std::vector<uint64_t>& dims,
-                                   GgmlType type, std::vector<uint8_t> data) {
+absl::StatusOr<uint64_t> GgufWriter::CheckedBytes(const std::string& name, const std::vector<uint64_t>& dims,
+                                                   GgmlType type) const {
   if (dims.empty() || dims.size() > kMaxDims) {
     return absl::InvalidArgumentError(absl::StrCat(name, ": 1 to 4 dimensions"));
   }
@@ -85,12 +85,37 @@ absl::Status GgufWriter::AddTensor(const std::string& name, const std::vector<ui
   for (size_t d = 1; d < dims.size(); ++d) rows *= dims[d];
   auto row_bytes = RowBytes(type, dims[0]);
   if (!row_bytes.ok()) return absl::InvalidArgumentError(absl::StrCat(name, ": ", row_bytes.status().message()));
-  if (data.size() != *row_bytes * rows) {
-    return absl::InvalidArgumentError(absl::StrCat(name, ": ", data.size(), " bytes given, ",
-                                                   *row_bytes * rows, " expected"));
+  return *row_bytes * rows;
+}
+
+absl::Status GgufWriter::AddTensor(const std::string& name, const std::vector<uint64_t>& dims,
+                                   GgmlType type, std::vector<uint8_t> data) {
+  auto bytes = CheckedBytes(name, dims, type);
+  if (!bytes.ok()) return bytes.status();
+  if (data.size() != *bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": ", data.size(), " bytes given, ", *bytes, " expected"));
   }
-  tensors_.push_back({name, dims, type, std::move(data)});
+  tensors_.push_back({name, dims, type, *bytes, std::move(data), nullptr});
   return absl::OkStatus();
+}
+
+absl::Status GgufWriter::AddDeferredTensor(const std::string& name, const std::vector<uint64_t>& dims,
+                                           GgmlType type, TensorProducer produce) {
+  auto bytes = CheckedBytes(name, dims, type);
+  if (!bytes.ok()) return bytes.status();
+  tensors_.push_back({name, dims, type, *bytes, {}, std::move(produce)});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const std::vector<uint8_t>*> GgufWriter::Bytes(const Tensor& t, std::vector<uint8_t>* made) const {
+  if (!t.produce) return &t.data;
+  auto data = t.produce();
+  if (!data.ok()) return data.status();
+  if (data->size() != t.bytes) {
+    return absl::InternalError(absl::StrCat(t.name, ": ", data->size(), " bytes made, ", t.bytes, " expected"));
+  }
+  *made = *std::move(data);
+  return made;
 }
 
 std::string GgufWriter::SerializeHeader() const {
@@ -117,7 +142,7 @@ std::string GgufWriter::SerializeHeader() const {
     for (uint64_t d : t.dims) Put<uint64_t>(&out, d);
     Put<uint32_t>(&out, static_cast<uint32_t>(t.type));
     Put<uint64_t>(&out, offset);
-    offset = AlignUp(offset + t.data.size(), alignment_);
+    offset = AlignUp(offset + t.bytes, alignment_);
   }
   out.resize(AlignUp(out.size(), alignment_), '\0');
   return out;
@@ -126,7 +151,10 @@ std::string GgufWriter::SerializeHeader() const {
 std::string GgufWriter::Serialize() const {
   std::string out = SerializeHeader();
   for (const Tensor& t : tensors_) {
-    out.append(reinterpret_cast<const char*>(t.data.data()), t.data.size());
+    std::vector<uint8_t> made;
+    auto data = Bytes(t, &made);
+    if (!data.ok()) return "";
+    out.append(reinterpret_cast<const char*>((*data)->data()), (*data)->size());
     out.resize(AlignUp(out.size(), alignment_), '\0');
   }
   return out;
@@ -138,8 +166,11 @@ absl::Status GgufWriter::WriteFile(const std::string& path) const {
   out.write(header.data(), header.size());
   const std::string padding(alignment_, '\0');
   for (const Tensor& t : tensors_) {
-    out.write(reinterpret_cast<const char*>(t.data.data()), t.data.size());
-    out.write(padding.data(), AlignUp(t.data.size(), alignment_) - t.data.size());
+    std::vector<uint8_t> made;
+    auto data = Bytes(t, &made);
+    if (!data.ok()) return data.status();
+    out.write(reinterpret_cast<const char*>((*data)->data()), (*data)->size());
+    out.write(padding.data(), AlignUp(t.bytes, alignment_) - t.bytes);
   }
   out.flush();
   if (!out) return absl::UnavailableError(absl::StrCat(path, ": cannot write"));

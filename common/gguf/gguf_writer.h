@@ -11,10 +11,12 @@
 #define APR_COMMON_GGUF_GGUF_WRITER_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/gguf/gguf_value.h"
 #include "common/gguf/tensor_type.h"
 
@@ -38,17 +40,32 @@ class GgufWriter {
   absl::Status AddTensor(const std::string& name, const std::vector<uint64_t>& dims, GgmlType type,
                          std::vector<uint8_t> data);
 
+  // A tensor whose bytes `produce` makes when WriteFile reaches it, so a
+  // file larger than memory is written one tensor at a time (apr synth of a
+  // 30B model). Serialize calls it too.
+  using TensorProducer = std::function<absl::StatusOr<std::vector<uint8_t>>()>;
+  absl::Status AddDeferredTensor(const std::string& name, const std::vector<uint64_t>& dims, GgmlType type,
+                                 TensorProducer produce);
+
   // The whole file, in memory; WriteFile streams the tensor data instead.
   std::string Serialize() const;
   absl::Status WriteFile(const std::string& path) const;
+  // Tensors whose producer fails make Serialize return an empty string.
 
  private:
   struct Tensor {
     std::string name;
     std::vector<uint64_t> dims;
     GgmlType type;
-    std::vector<uint8_t> data;
+    uint64_t bytes;
+    std::vector<uint8_t> data;  // or, when empty, what `produce` makes
+    TensorProducer produce;
   };
+  // The tensor's bytes: its data, or what its producer made into *made
+  // (checked for their size).
+  absl::StatusOr<const std::vector<uint8_t>*> Bytes(const Tensor& t, std::vector<uint8_t>* made) const;
+  absl::StatusOr<uint64_t> CheckedBytes(const std::string& name, const std::vector<uint64_t>& dims,
+                                        GgmlType type) const;
   std::string SerializeHeader() const;  // up to the data section
 
   uint32_t alignment_;

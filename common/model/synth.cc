@@ -85,27 +85,34 @@ absl::Status WriteSynthModel(const SynthOptions& options, const std::string& pat
   writer.SetUint32("general.file_type", SchemeFileType(options.scheme));
   uint64_t total = 0, done = 0;
   for (const TensorSpec& t : *layout) total += t.n_bytes;
+  // Each tensor is made when the writer reaches it, so the model is never
+  // whole in memory (qwen3-30b-a3b's Q4_K_M is 17 GiB).
   for (const TensorSpec& t : *layout) {
-    const uint64_t rows = t.Rows();
-    const size_t row_bytes = t.n_bytes / rows;
-    std::vector<uint8_t> data(t.n_bytes);
-    std::vector<absl::Status> failures(pool.num_threads());
-    const int64_t per_task = 64;
-    pool.ParallelFor("synth", (rows + per_task - 1) / per_task, [&](size_t task, size_t thread) {
-      std::vector<float> row(t.dims[0]);
-      const uint64_t r1 = std::min<uint64_t>(rows, (task + 1) * per_task);
-      for (uint64_t r = task * per_task; r < r1; ++r) {
-        FillRow(t, c, options.seed, r, row.data());
-        auto s = quant::QuantizeRow(t.type, row.data(), data.data() + r * row_bytes, t.dims[0]);
-        if (!s.ok()) failures[thread] = s;
+    auto produce = [&options, &c, &pool, &progress, &done, total, t]() -> absl::StatusOr<std::vector<uint8_t>> {
+      const uint64_t rows = t.Rows();
+      const size_t row_bytes = t.n_bytes / rows;
+      std::vector<uint8_t> data(t.n_bytes);
+      std::vector<absl::Status> failures(pool.num_threads());
+      const int64_t per_task = 64;
+      pool.ParallelFor("synth", (rows + per_task - 1) / per_task, [&](size_t task, size_t thread) {
+        std::vector<float> row(t.dims[0]);
+        const uint64_t r1 = std::min<uint64_t>(rows, (task + 1) * per_task);
+        for (uint64_t r = task * per_task; r < r1; ++r) {
+          FillRow(t, c, options.seed, r, row.data());
+          auto s = quant::QuantizeRow(t.type, row.data(), data.data() + r * row_bytes, t.dims[0]);
+          if (!s.ok()) failures[thread] = s;
+        }
+      });
+      for (const absl::Status& s : failures) {
+        if (!s.ok()) return absl::InternalError(absl::StrCat(t.name, ": ", s.message()));
       }
-    });
-    for (const absl::Status& s : failures) {
-      if (!s.ok()) return absl::InternalError(absl::StrCat(t.name, ": ", s.message()));
+      done += t.n_bytes;
+      if (progress) progress(done, total);
+      return data;
+    };
+    if (auto s = writer.AddDeferredTensor(t.name, t.dims, t.type, produce); !s.ok()) {
+      return s;
     }
-    if (auto s = writer.AddTensor(t.name, t.dims, t.type, std::move(data)); !s.ok()) return s;
-    done += t.n_bytes;
-    if (progress) progress(done, total);
   }
   if (c.llama3_rope.factor > 0) {  // as llama.cpp's converter writes Llama 3.x's rope scaling
     const std::vector<float> factors = Llama3RopeFactors(c);
