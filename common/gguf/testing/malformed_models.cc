@@ -52,7 +52,7 @@ std::string Model(const model::ModelConfig& c, const std::string& skip = "", con
     if (t.name == skip) continue;
     if (t.name == widen) t.dims[1] += 1;
     if (t.name == retype) t.type = type;
-    const uint64_t rows = t.dims.size() > 1 ? t.dims[1] : 1;
+    const uint64_t rows = t.Rows();
     std::vector<uint8_t> data(*gguf::RowBytes(t.type, t.dims[0]) * rows, 1);
     if (!w.AddTensor(t.name, t.dims, t.type, std::move(data)).ok()) std::abort();
   }
@@ -194,6 +194,28 @@ int main(int argc, char** argv) {
         w->SetUint32("llama.feed_forward_length", 4000000);
       }),
       "larger than any model");
+
+  // A mixture of experts: metadata that contradicts itself or its tensors.
+  {
+    model::ModelConfig moe = c;
+    moe.arch = "qwen3moe";
+    moe.n_experts = 8;
+    moe.n_experts_used = 2;
+    moe.expert_ffn = 256;
+    add("moe-more-used-than-experts.gguf", Model(moe, "", "", [](gguf::GgufWriter* w) {
+          w->SetUint32("qwen3moe.expert_used_count", 9);
+        }),
+        "experts: 9 used of 8");
+    add("moe-no-expert-count.gguf", [&] {
+          std::string d = Model(moe);
+          const size_t at = d.find("qwen3moe.expert_count");
+          d.replace(at, 21, "qwen3moe.expert_xxxxx");
+          return d;
+        }(),
+        "'qwen3moe.expert_count' is missing");
+    add("moe-expert-stack-shape.gguf", Model(moe, "", "blk.0.ffn_up_exps.weight"),
+        "'blk.0.ffn_up_exps.weight' has shape [256, 257, 8]");
+  }
 
   std::ofstream manifest(dir + "/MANIFEST");
   for (const Case& k : cases) {
