@@ -104,8 +104,12 @@ class Transformer {
   // fn(t) for each of n tokens: in the pool for a prompt, inline for one.
   void ForTokens(const char* tag, int64_t n, const std::function<void(int64_t)>& fn);
   void Ffn(const LayerWeights& l, int64_t n, const ForwardOptions& options);
-  // The routed experts' FFN of norm_'s n rows into attn_.
+  // The routed experts' FFN of norm_'s n rows into attn_ (moe_ffn.cc).
   void MoeFfn(const LayerWeights& l, int64_t n, const ForwardOptions& options);
+  // Routes each of norm_'s n rows to its experts, then groups the batch's
+  // (token, slot) pairs by expert in token order: expert e's pairs are
+  // slot_of_[expert_start_[e] .. expert_start_[e + 1]).
+  void RouteBatch(const LayerWeights& l, int64_t n);
 
   const ModelWeights& w_;
   const ModelConfig& c_;
