@@ -223,6 +223,15 @@ TEST(TensorLayout, EveryFileTypeHoldsWhatLlamaQuantizeWrites) {
   for (const auto& [scheme, counts] : want) EXPECT_EQ(matrix_types("qwen2.5-0.5b", scheme), counts) << scheme;
   for (const auto& [scheme, counts] : want_1_5b) EXPECT_EQ(matrix_types("qwen2.5-1.5b", scheme), counts) << scheme;
   for (const auto& [preset, counts] : want_families) EXPECT_EQ(matrix_types(preset, "q4_k_m"), counts) << preset;
+  // The mixture in the other file types llama-quantize wrote for it.
+  const std::map<std::string, std::map<GgmlType, int>> want_moe = {
+      {"q2_k", {{GgmlType::kF32, 8}, {GgmlType::kQ2_K, 32}, {GgmlType::kQ3_K, 24}, {GgmlType::kQ6_K, 1}}},
+      {"q3_k_m",
+       {{GgmlType::kF32, 8}, {GgmlType::kQ3_K, 32}, {GgmlType::kQ4_K, 22}, {GgmlType::kQ5_K, 2}, {GgmlType::kQ6_K, 1}}},
+      {"iq4_xs", {{GgmlType::kF32, 8}, {GgmlType::kIQ4_XS, 55}, {GgmlType::kQ5_K, 1}, {GgmlType::kQ6_K, 1}}},
+      {"q5_k_m", {{GgmlType::kF32, 8}, {GgmlType::kQ5_K, 48}, {GgmlType::kQ6_K, 9}}},
+  };
+  for (const auto& [scheme, counts] : want_moe) EXPECT_EQ(matrix_types("qwen3-moe-mini", scheme), counts) << scheme;
 }
 
 }  // namespace
