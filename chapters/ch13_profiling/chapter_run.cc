@@ -1,8 +1,5 @@
 #include "chapters/ch13_profiling/chapter_run.h"
 
-#include <chrono>
-#include <filesystem>
-
 #include "absl/strings/str_cat.h"
 #include "chapters/ch13_profiling/book_reference.h"
 #include "common/cost/model_spec.h"
@@ -14,8 +11,6 @@
 
 namespace ch13 {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 // The cache type llama.cpp and `apr run` default to.
 constexpr model::KvCacheType kCacheType = model::KvCacheType::kF16;
@@ -47,14 +42,10 @@ std::string DefaultModelPath() {
 
 absl::StatusOr<std::string> EnsureDefaultModel(int threads, double* seconds) {
   const std::string path = DefaultModelPath();
-  *seconds = 0;
-  if (std::filesystem::exists(path)) return path;
-  std::error_code error;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
   parallel::ThreadPool pool(threads);
-  const Clock::time_point start = Clock::now();
-  if (auto s = model::WriteSynthModel({model::ChapterDefaultConfig(), "q4_k", 1}, path, pool); !s.ok()) return s;
-  *seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  auto took = model::EnsureSynthModel({model::ChapterDefaultConfig(), "q4_k", 1}, path, pool);
+  if (!took.ok()) return took.status();
+  *seconds = *took;
   return path;
 }
 

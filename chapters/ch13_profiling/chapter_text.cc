@@ -118,11 +118,7 @@ std::string PrefillSection(const ChapterRun& run) {
 
 std::string MoePrefillText(const MoePrefill& moe, double dense_speedup) {
   const model::ModelConfig& c = moe.config;
-  int lo = c.n_experts, hi = 0;
-  for (int n : moe.experts_touched) {
-    lo = std::min(lo, n);
-    hi = std::max(hi, n);
-  }
+  const model::ExpertsTouchedSummary touched = model::SummarizeExpertsTouched(moe.experts_touched);
   std::string s = absl::StrFormat(
       "\n  A mixture of experts (%s: %u experts a layer, %u routed a token): the same prompt\n"
       "  batched %s, token by token %s: speedup %.1fx, pair by pair, against the dense model's %.1fx.\n",
@@ -134,8 +130,8 @@ std::string MoePrefillText(const MoePrefill& moe, double dense_speedup) {
                         "  matrices, the batch reads %.1f of them once: batching saves a factor of %.1f of the\n"
                         "  experts' bytes where a dense FFN saves %d, and each expert multiplies %.1f tokens\n"
                         "  at a time, not %d.\n",
-                        lo, hi, moe.MeanTouched(), moe.predicted_touched, c.n_experts_used, moe.tokens,
-                        c.n_experts_used, moe.MeanTouched(), moe.TokensPerExpert(), moe.tokens,
+                        touched.least, touched.most, touched.mean, moe.predicted_touched, c.n_experts_used, moe.tokens,
+                        c.n_experts_used, touched.mean, moe.TokensPerExpert(), moe.tokens,
                         moe.TokensPerExpert(), moe.tokens);
   return s;
 }

@@ -1,6 +1,5 @@
 #include "chapters/ch13_profiling/moe_prefill.h"
 
-#include <chrono>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -11,13 +10,6 @@
 #include "common/roofline/measure.h"
 
 namespace ch13 {
-
-double MoePrefill::MeanTouched() const {
-  if (experts_touched.empty()) return 0;
-  double sum = 0;
-  for (int n : experts_touched) sum += n;
-  return sum / experts_touched.size();
-}
 
 std::string MoeModelPath() {
   return absl::StrCat(roofline::AprCacheDir(), "/models/", kMoePreset, "-q4_k_m-seed1.gguf");
@@ -33,12 +25,10 @@ absl::StatusOr<MoePrefill> MeasureMoePrefill(parallel::ThreadPool& pool, int tok
   out.config = *config;
   if (!std::filesystem::exists(out.model_path)) {
     progress(absl::StrCat("13.6 mixture of experts: generating ", kMoePreset, " (once)"));
-    std::error_code error;
-    std::filesystem::create_directories(std::filesystem::path(out.model_path).parent_path(), error);
-    const auto start = std::chrono::steady_clock::now();
-    if (auto s = model::WriteSynthModel({out.config, "q4_k_m", 1}, out.model_path, pool); !s.ok()) return s;
-    out.model_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
+  auto took = model::EnsureSynthModel({out.config, "q4_k_m", 1}, out.model_path, pool);
+  if (!took.ok()) return took.status();
+  out.model_seconds = *took;
   progress(absl::StrCat("13.6 mixture of experts: prefill of ", tokens, " tokens, batched and token by token"));
   auto weights = model::ModelWeights::Load(out.model_path);
   if (!weights.ok()) return weights.status();

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/model/forward.h"
 #include "common/model/model_config.h"
 #include "common/parallel/thread_pool.h"
 
@@ -30,7 +31,7 @@ struct MoePrefill {
   double speedup = 0;  // serial over batched, median over alternating pairs
   std::vector<int> experts_touched;  // per layer, by the batched prompt
   double predicted_touched = 0;      // per layer, under uniform routing
-  double MeanTouched() const;
+  double MeanTouched() const { return model::SummarizeExpertsTouched(experts_touched).mean; }
   // Tokens each expert the batch touches multiplies at once, on average:
   // tokens x routed over the experts touched. It is also the factor by which
   // batching cuts the experts' bytes (token by token reads tokens x routed

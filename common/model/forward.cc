@@ -31,6 +31,16 @@ const char* OpName(Op op) {
   return kNames[static_cast<int>(op)];
 }
 
+ExpertsTouchedSummary SummarizeExpertsTouched(const std::vector<int>& per_layer) {
+  ExpertsTouchedSummary s;
+  if (per_layer.empty()) return s;
+  s.least = *std::min_element(per_layer.begin(), per_layer.end());
+  s.most = *std::max_element(per_layer.begin(), per_layer.end());
+  for (int n : per_layer) s.mean += n;
+  s.mean /= double(per_layer.size());
+  return s;
+}
+
 double OpTimes::Total() const {
   double total = 0;
   for (const auto& layer : seconds) {

@@ -53,6 +53,18 @@ struct OpTimes {
   double Total() const;
 };
 
+// Prefill's default micro-batch: a longer prompt is evaluated this many
+// tokens at a time.
+inline constexpr int kPrefillMicroBatch = 256;
+
+// The distinct experts per layer a batch was routed to (experts_touched()),
+// summarized.
+struct ExpertsTouchedSummary {
+  int least = 0, most = 0;
+  double mean = 0;
+};
+ExpertsTouchedSummary SummarizeExpertsTouched(const std::vector<int>& per_layer);
+
 struct ForwardOptions {
   bool fused_ffn = true;
   bool all_logits = false;     // logits of every token, not only the last
@@ -74,7 +86,7 @@ class Transformer {
   // Forward in micro-batches of at most `micro_batch` tokens; the last
   // token's logits.
   absl::Status Prefill(absl::Span<const int32_t> tokens, std::vector<float>* logits,
-                       const ForwardOptions& options = {}, int micro_batch = 256);
+                       const ForwardOptions& options = {}, int micro_batch = kPrefillMicroBatch);
   // Token by token (micro-batches of one): the serial baseline.
   absl::Status PrefillSerial(absl::Span<const int32_t> tokens, std::vector<float>* logits,
                              const ForwardOptions& options = {});

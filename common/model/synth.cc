@@ -1,7 +1,9 @@
 #include "common/model/synth.h"
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -129,6 +131,16 @@ absl::Status WriteSynthModel(const SynthOptions& options, const std::string& pat
     return absl::UnavailableError(absl::StrCat("cannot rename ", tmp, " to ", path));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<double> EnsureSynthModel(const SynthOptions& options, const std::string& path,
+                                        parallel::ThreadPool& pool) {
+  if (std::filesystem::exists(path)) return 0.0;
+  std::error_code error;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), error);
+  const auto start = std::chrono::steady_clock::now();
+  if (auto s = WriteSynthModel(options, path, pool); !s.ok()) return s;
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace model

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "common/model/model_config.h"
 #include "common/parallel/thread_pool.h"
 
@@ -28,6 +29,11 @@ using SynthProgress = std::function<void(uint64_t done, uint64_t total)>;
 
 absl::Status WriteSynthModel(const SynthOptions& options, const std::string& path,
                              parallel::ThreadPool& pool, const SynthProgress& progress = nullptr);
+
+// Writes the model to `path` unless a file is already there (creating its
+// directory); the seconds writing took, 0 when the file was there.
+absl::StatusOr<double> EnsureSynthModel(const SynthOptions& options, const std::string& path,
+                                        parallel::ThreadPool& pool);
 
 // The chapter's built-in default: qwen2-shaped, ~0.5 B parameters, Q4_K
 // about 300 MB, several times this kind of machine's last-level cache.

@@ -1,6 +1,5 @@
 // apr trace: the real forward pass timed op by op and layer by layer, beside
 // the roofline prediction.
-#include <algorithm>
 #include <cstdio>
 
 #include "absl/strings/str_format.h"
@@ -51,25 +50,20 @@ std::string LayerTable(const report::TraceComparison& c) {
   return s;
 }
 
-// The experts a batch's tokens were routed to, per layer, beside the count
-// uniform routing predicts.
-std::string ExpertsTouchedText(const model::ModelConfig& c, const std::vector<int>& touched, int64_t tokens,
-                               bool per_layer) {
-  int lo = c.n_experts, hi = 0;
-  double sum = 0;
-  for (int n : touched) {
-    lo = std::min(lo, n);
-    hi = std::max(hi, n);
-    sum += n;
-  }
+// The experts the prompt's and a decoded token's tokens were routed to, per
+// layer, beside the counts uniform routing predicts.
+std::string ExpertsTouchedText(const model::ModelConfig& c, const std::vector<int>& prefill, int64_t tokens,
+                               const std::vector<int>& decode, bool per_layer) {
+  const model::ExpertsTouchedSummary p = model::SummarizeExpertsTouched(prefill);
+  const model::ExpertsTouchedSummary d = model::SummarizeExpertsTouched(decode);
   std::string s = absl::StrFormat(
       "Experts read per layer (of %d, %d routed a token): prefill of %d tokens %d-%d, mean %.1f; uniform routing "
-      "predicts %.1f. Decode reads %d.\n",
-      c.n_experts, c.n_experts_used, tokens, lo, hi, touched.empty() ? 0.0 : sum / touched.size(),
-      cost::ExpectedExpertsTouched(c, double(tokens)), c.n_experts_used);
+      "predicts %.1f. A decoded token %d-%d (predicted %.0f).\n",
+      c.n_experts, c.n_experts_used, tokens, p.least, p.most, p.mean, cost::ExpectedExpertsTouched(c, double(tokens)),
+      d.least, d.most, cost::ExpectedExpertsTouched(c, 1));
   if (per_layer) {
     s += "  per layer:";
-    for (int n : touched) absl::StrAppendFormat(&s, " %d", n);
+    for (int n : prefill) absl::StrAppendFormat(&s, " %d", n);
     s += "\n";
   }
   return s;
@@ -149,9 +143,9 @@ int RunTrace(const std::vector<std::string>& args) {
   }
   const auto prefill_dispatches = pool.AllStats();
   // A mixture: the experts each layer read for the prompt's last micro-batch
-  // (Prefill's batches are at most 256 tokens) and for the last decoded token.
+  // and for the last decoded token.
   const std::vector<int> prefill_experts = tr.experts_touched();
-  const int64_t last_batch = prompt - (prompt - 1) / 256 * 256;
+  const int64_t last_batch = prompt - (prompt - 1) / model::kPrefillMicroBatch * model::kPrefillMicroBatch;
   options.times = &decode_times;
   pool.ResetStats();
   for (int64_t i = 0; i < gen; ++i) {
@@ -200,7 +194,7 @@ int RunTrace(const std::vector<std::string>& args) {
     std::printf("  dispatches per decoded token:");
     for (const auto& [tag, st] : decode_dispatches) std::printf(" %s %.0f;", tag.c_str(), double(st.dispatches) / gen);
     std::printf("\n");
-    if (c.IsMoe()) std::printf("\n%s", ExpertsTouchedText(c, prefill_experts, last_batch, layers).c_str());
+    if (c.IsMoe()) std::printf("\n%s", ExpertsTouchedText(c, prefill_experts, last_batch, decode_experts, layers).c_str());
     if (layers) std::printf("\nDecode per layer:\n%s", LayerTable(decode).c_str());
   }
   if (!html.empty()) {
