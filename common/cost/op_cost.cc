@@ -15,8 +15,8 @@ bool IsQuantized(gguf::GgmlType type) { return gguf::TypeInfo(type).quantized; }
 // Builds the ops of a pass over `tokens` new tokens after `depth` cached ones.
 class OpBuilder {
  public:
-  OpBuilder(const ModelSpec& spec, double tokens, double depth)
-      : spec_(spec), c_(spec.config), arch_(spec.config.traits()), n_(tokens), depth_(depth) {}
+  OpBuilder(const ModelSpec& spec, double tokens, double depth, bool logits = true)
+      : spec_(spec), c_(spec.config), arch_(spec.config.traits()), n_(tokens), depth_(depth), logits_(logits) {}
 
   std::vector<OpCost> Build() {
     const double h = c_.hidden;
@@ -59,6 +59,7 @@ class OpBuilder {
       if (arch_.post_norms) Norm("ffn_post_norm", i, TensorName::Block(i, "post_ffw_norm.weight"), n_);
       Elementwise("residual", i, h, 3 * h);
     }
+    if (!logits_) return ops_;
     // Only the last token's logits are needed.
     Norm("output_norm", -1, "output_norm.weight", 1);
     Matmul("output", -1, c_.tied_embeddings ? "token_embd.weight" : "output.weight", 1);
@@ -177,6 +178,7 @@ class OpBuilder {
   const model::ModelConfig& c_;
   const model::ArchTraits& arch_;
   double n_, depth_;
+  bool logits_;
   std::vector<OpCost> ops_;
 };
 
@@ -205,8 +207,19 @@ std::vector<OpCost> DecodeOps(const ModelSpec& spec, uint64_t ctx_depth) {
   return OpBuilder(spec, 1, static_cast<double>(ctx_depth)).Build();
 }
 
-std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch, uint64_t ctx_depth) {
-  return OpBuilder(spec, static_cast<double>(batch), static_cast<double>(ctx_depth)).Build();
+std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch, uint64_t ctx_depth, bool logits) {
+  return OpBuilder(spec, static_cast<double>(batch), static_cast<double>(ctx_depth), logits).Build();
+}
+
+std::vector<OpCost> PromptOps(const ModelSpec& spec, uint64_t prompt, uint64_t ctx_depth, uint64_t micro_batch) {
+  std::vector<OpCost> ops;
+  const uint64_t step = micro_batch > 0 ? micro_batch : prompt;
+  for (uint64_t start = 0; start < prompt; start += step) {
+    const uint64_t n = std::min(step, prompt - start);
+    const std::vector<OpCost> pass = PrefillOps(spec, n, ctx_depth + start, start + n == prompt);
+    ops.insert(ops.end(), pass.begin(), pass.end());
+  }
+  return ops;
 }
 
 double DecodeKvBytes(const ModelSpec& spec, uint64_t ctx_depth) {

@@ -82,8 +82,14 @@ double DecodeKvBytes(const ModelSpec& spec, uint64_t ctx_depth);
 // bytes: where attention's reads overtake the weights'. 0 when they never
 // do (every layer a sliding window too short).
 uint64_t KvOvertakesWeightsDepth(const ModelSpec& spec);
-// A prompt of `batch` tokens after `ctx_depth` already in the cache.
-std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch, uint64_t ctx_depth = 0);
+// A prompt of `batch` tokens after `ctx_depth` already in the cache, in one
+// pass; without the output head when `logits` is false (a micro-batch
+// before the prompt's last).
+std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch, uint64_t ctx_depth = 0, bool logits = true);
+// The same prompt as the engine evaluates it, in passes of at most
+// `micro_batch` tokens (each reads every weight again), the last one's
+// logits only: the passes' ops, one after the other.
+std::vector<OpCost> PromptOps(const ModelSpec& spec, uint64_t prompt, uint64_t ctx_depth, uint64_t micro_batch);
 
 }  // namespace cost
 

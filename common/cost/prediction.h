@@ -30,6 +30,9 @@ struct OpPrediction {
   std::string roof;    // "int8_dot" or "fp32_fma"
   double memory_seconds = 0, compute_seconds = 0, dispatch_seconds = 0;
   double seconds = 0;
+  // What this machine's kernels take, from a calibration (calibration/
+  // expected_time.h); 0 until one is applied.
+  double expected_seconds = 0;
   bool MemoryBound() const { return memory_seconds >= compute_seconds; }
 };
 
@@ -39,8 +42,10 @@ struct PhasePrediction {
   int threads = 1;
   double flops = 0, bytes = 0, seconds = 0;
   double weight_bytes = 0;  // weights read in the pass
+  double expected_seconds = 0;  // 0: no calibration applied
   double Intensity() const { return bytes > 0 ? flops / bytes : 0; }
   double TokensPerSecond() const { return seconds > 0 ? tokens / seconds : 0; }
+  double ExpectedTokensPerSecond() const { return expected_seconds > 0 ? tokens / expected_seconds : 0; }
   // The level and roof that dominate the predicted time.
   std::string DominantLevel() const;
   bool MemoryBound() const;

@@ -1,5 +1,6 @@
 #include "common/report/profile_report.h"
 
+#include <algorithm>
 #include <map>
 
 #include "absl/strings/str_cat.h"
@@ -11,7 +12,7 @@ namespace report {
 namespace {
 
 struct LayerTotal {
-  double flops = 0, bytes = 0, seconds = 0;
+  double flops = 0, bytes = 0, seconds = 0, expected = 0;
 };
 
 std::map<int, LayerTotal> ByLayer(const cost::PhasePrediction& phase) {
@@ -21,6 +22,7 @@ std::map<int, LayerTotal> ByLayer(const cost::PhasePrediction& phase) {
     t.flops += p.op.flops;
     t.bytes += p.op.Bytes();
     t.seconds += p.seconds;
+    t.expected += p.expected_seconds;
   }
   return layers;
 }
@@ -35,6 +37,11 @@ std::string PhaseTotals(const char* label, const cost::PhasePrediction& phase, d
                         phase.MemoryBound() ? "memory-bound, mostly on " + phase.DominantLevel()
                                             : std::string("compute-bound"));
   absl::StrAppendFormat(&s, " (DRAM int8 ridge %.1f FLOP/byte)\n", ridge);
+  if (phase.expected_seconds > 0) {
+    absl::StrAppendFormat(&s, "    expected %s: %.1f tok/s, %.0f%% of the bound's speed (this machine's kernels, calibrated)\n",
+                          Duration(phase.expected_seconds), phase.ExpectedTokensPerSecond(),
+                          100 * phase.seconds / phase.expected_seconds);
+  }
   return s;
 }
 
@@ -79,15 +86,36 @@ std::string MoeBytesText(const ProfileReport& r) {
 }
 
 std::string OpTableText(const cost::PhasePrediction& phase, int layer) {
-  std::string s = absl::StrFormat("  %-13s %-6s %9s %9s %8s %-5s %-9s %-7s %10s\n", "op", "type", "FLOP",
-                                  "bytes", "FLOP/B", "level", "roof", "bound", "predicted");
+  const bool expected = phase.expected_seconds > 0;
+  std::string s = absl::StrFormat("  %-13s %-6s %9s %9s %8s %-5s %-9s %-7s %10s%s\n", "op", "type", "FLOP",
+                                  "bytes", "FLOP/B", "level", "roof", "bound", "predicted",
+                                  expected ? absl::StrFormat(" %10s", "expected") : "");
+  // An op met more than once in the layer (the two residual adds; each
+  // micro-batch of a long prompt) is one row, its costs summed.
+  std::vector<cost::OpPrediction> rows;
   for (const cost::OpPrediction& p : phase.ops) {
     if (p.op.layer != layer) continue;
-    absl::StrAppendFormat(&s, "  %-13s %-6s %9s %9s %8.2f %-5s %-9s %-7s %10s\n", p.op.name,
+    auto same = std::find_if(rows.begin(), rows.end(), [&](const cost::OpPrediction& r) { return r.op.name == p.op.name; });
+    if (same == rows.end()) {
+      rows.push_back(p);
+      continue;
+    }
+    same->op.flops += p.op.flops;
+    same->op.weight_bytes += p.op.weight_bytes;
+    same->op.act_bytes += p.op.act_bytes;
+    same->op.kv_bytes += p.op.kv_bytes;
+    same->memory_seconds += p.memory_seconds;
+    same->compute_seconds += p.compute_seconds;
+    same->seconds += p.seconds;
+    same->expected_seconds += p.expected_seconds;
+  }
+  for (const cost::OpPrediction& p : rows) {
+    absl::StrAppendFormat(&s, "  %-13s %-6s %9s %9s %8.2f %-5s %-9s %-7s %10s%s\n", p.op.name,
                           p.op.tensor.empty() ? "-" : gguf::TypeInfo(p.op.type).name, Si(p.op.flops),
                           Si(p.op.Bytes()), p.op.Intensity(), p.level,
                           p.roof == "int8_dot" ? "int8" : "fp32", p.MemoryBound() ? "memory" : "compute",
-                          Duration(p.seconds));
+                          Duration(p.seconds),
+                          expected ? absl::StrFormat(" %10s", Duration(p.expected_seconds)) : "");
   }
   return s;
 }
@@ -103,13 +131,20 @@ std::string ProfileText(const ProfileReport& r) {
   s += OpTableText(r.decode, 0);
   absl::StrAppendFormat(&s, "\nPrefill, %d tokens: layer 0\n", r.batch);
   s += OpTableText(r.prefill, 0);
-  s += "\nPer layer (predicted time: decode one token | prefill the batch)\n";
+  const bool expected = r.decode.expected_seconds > 0 && r.prefill.expected_seconds > 0;
+  s += expected ? "\nPer layer (predicted | expected time: decode one token; prefill the batch)\n"
+                : "\nPer layer (predicted time: decode one token | prefill the batch)\n";
   auto decode_layers = ByLayer(r.decode), prefill_layers = ByLayer(r.prefill);
   for (const auto& [layer, d] : decode_layers) {
     const LayerTotal& p = prefill_layers[layer];
-    absl::StrAppendFormat(&s, "  %-10s %10s | %10s   %9sB per token\n",
-                          layer < 0 ? "embd+head" : absl::StrCat("layer ", layer), Duration(d.seconds),
-                          Duration(p.seconds), Si(d.bytes));
+    const std::string name = layer < 0 ? "embd+head" : absl::StrCat("layer ", layer);
+    if (expected) {
+      absl::StrAppendFormat(&s, "  %-10s %10s | %10s; %10s | %10s   %9sB per token\n", name, Duration(d.seconds),
+                            Duration(d.expected), Duration(p.seconds), Duration(p.expected), Si(d.bytes));
+    } else {
+      absl::StrAppendFormat(&s, "  %-10s %10s | %10s   %9sB per token\n", name, Duration(d.seconds),
+                            Duration(p.seconds), Si(d.bytes));
+    }
   }
   s += "\nWhole model\n";
   s += PhaseTotals("decode ", r.decode, ridge);
@@ -123,11 +158,21 @@ std::string ProfileText(const ProfileReport& r) {
   s += overtakes > 0 ? absl::StrFormat("its reads overtake the weights' at depth %d\n", overtakes)
                      : std::string("its reads never overtake the weights' (every layer's window is short)\n");
   if (r.spec->config.IsMoe()) s += MoeBytesText(r);
-  absl::StrAppendFormat(&s, "\nVerdict: decode is %s-bound (%s); prefill of %d is %s-bound; batching buys %.1fx tok/s\n",
+  absl::StrAppendFormat(&s, "\nVerdict: decode is %s-bound (%s); prefill of %d is %s-bound; batching buys %.1fx tok/s",
                         r.decode.MemoryBound() ? "memory" : "compute",
                         r.decode.MemoryBound() ? r.decode.DominantLevel() : "its roof", r.batch,
                         r.prefill.MemoryBound() ? "memory" : "compute",
                         r.prefill.TokensPerSecond() / r.decode.TokensPerSecond());
+  if (expected) {
+    absl::StrAppendFormat(&s, " at the roofs, %.1fx as this machine's kernels run", 
+                          r.prefill.ExpectedTokensPerSecond() / r.decode.ExpectedTokensPerSecond());
+  }
+  s += "\n";
+  if (expected) {
+    absl::StrAppendFormat(&s, "Expected: decode %.1f tok/s, prefill of %d %.1f tok/s (%s)\n",
+                          r.decode.ExpectedTokensPerSecond(), r.batch, r.prefill.ExpectedTokensPerSecond(),
+                          r.calibration);
+  }
   return s;
 }
 
@@ -145,6 +190,10 @@ std::string ProfileJson(const ProfileReport& r) {
     j["predicted_tps"] = p.TokensPerSecond();
     j["memory_bound"] = p.MemoryBound();
     j["dominant_level"] = p.DominantLevel();
+    if (p.expected_seconds > 0) {
+      j["expected_seconds"] = p.expected_seconds;
+      j["expected_tps"] = p.ExpectedTokensPerSecond();
+    }
     for (const cost::OpPrediction& o : p.ops) {
       j["ops"].push_back({{"name", o.op.name},
                           {"layer", o.op.layer},
@@ -158,7 +207,8 @@ std::string ProfileJson(const ProfileReport& r) {
                           {"level", o.level},
                           {"roof", o.roof},
                           {"memory_bound", o.MemoryBound()},
-                          {"predicted_seconds", o.seconds}});
+                          {"predicted_seconds", o.seconds},
+                          {"expected_seconds", o.expected_seconds}});
     }
     return j;
   };

@@ -21,6 +21,9 @@ struct ProfileReport {
   uint64_t batch = 0;  // prefill tokens
   std::string kv_cache_type = "f16";  // the spec's kv_bytes_per_element is its
   cost::PhasePrediction decode, prefill;
+  // Where the phases' expected times come from ("calibrated 2026-12-05T11:48Z"),
+  // when they have them.
+  std::string calibration;
 };
 
 // The model: shape, weight bytes, tensors per type.

@@ -51,6 +51,7 @@ TraceComparison CompareTrace(const model::OpTimes& times, int runs, const cost::
     const int group = static_cast<int>(EngineOpFor(p.op.name));
     for (TraceRow* row : {&by_op[group], &by_layer[p.op.layer + 1]}) {
       row->predicted_seconds += p.seconds;
+      row->expected_seconds += p.expected_seconds;
       row->flops += p.op.flops;
       row->bytes += p.op.Bytes();
     }
@@ -62,6 +63,7 @@ TraceComparison CompareTrace(const model::OpTimes& times, int runs, const cost::
     c.ops.push_back(row);
     c.total.measured_seconds += row.measured_seconds;
     c.total.predicted_seconds += row.predicted_seconds;
+    c.total.expected_seconds += row.expected_seconds;
     c.total.flops += row.flops;
     c.total.bytes += row.bytes;
   }
@@ -71,11 +73,15 @@ TraceComparison CompareTrace(const model::OpTimes& times, int runs, const cost::
 
 std::string TraceText(const TraceComparison& c, const std::string& title) {
   std::string s = absl::StrCat(title, "\n");
-  absl::StrAppendFormat(&s, "  %-13s %11s %11s %8s %9s %9s\n", "op", "measured", "predicted", "%roof", "GB/s",
-                        "GOPS");
+  const bool expected = c.total.expected_seconds > 0;
+  absl::StrAppendFormat(&s, "  %-13s %11s %11s %8s %9s %9s%s\n", "op", "measured", "predicted", "%roof", "GB/s",
+                        "GOPS", expected ? absl::StrFormat(" %11s %8s", "expected", "meas/exp") : "");
   auto row = [&](const TraceRow& r) {
-    absl::StrAppendFormat(&s, "  %-13s %11s %11s %7.0f%% %9.1f %9.1f%s\n", r.name, Duration(r.measured_seconds),
+    absl::StrAppendFormat(&s, "  %-13s %11s %11s %7.0f%% %9.1f %9.1f%s%s\n", r.name, Duration(r.measured_seconds),
                           Duration(r.predicted_seconds), r.PercentOfRoofline(), r.AchievedGbps(), r.AchievedGops(),
+                          expected ? absl::StrFormat(" %11s %8.2f", Duration(r.expected_seconds),
+                                                     r.MeasuredOverExpected())
+                                   : "",
                           r.AboveRoof() ? "  << above its roof: accounting error" : "");
   };
   for (const TraceRow& r : c.ops) row(r);

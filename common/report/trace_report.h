@@ -19,6 +19,7 @@ namespace report {
 struct TraceRow {
   std::string name;
   double measured_seconds = 0, predicted_seconds = 0;
+  double expected_seconds = 0;  // calibrated; 0 when the prediction has none
   double flops = 0, bytes = 0;
   double PercentOfRoofline() const {
     return measured_seconds > 0 ? 100 * predicted_seconds / measured_seconds : 0;
@@ -28,6 +29,8 @@ struct TraceRow {
   // Faster than its own roof (with 10% for timer noise): the byte or FLOP
   // count, or the roof, is wrong. Reported as an accounting error.
   bool AboveRoof() const { return measured_seconds > 0 && measured_seconds < 0.9 * predicted_seconds; }
+  // Measured over expected: 1 when the op ran as its calibration says.
+  double MeasuredOverExpected() const { return expected_seconds > 0 ? measured_seconds / expected_seconds : 0; }
 };
 
 struct TraceComparison {

@@ -7,11 +7,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/calibration/expected_time.h"
+#include "common/cost/model_spec.h"
 #include "common/cpu/cpu_features.h"
+#include "common/roofline/measure.h"
 #include "common/model/throughput.h"
 #include "common/report/units.h"
 #include "nlohmann/json.hpp"
 #include "tools/apr/cache_flags.h"
+#include "tools/apr/calibration_flags.h"
 #include "tools/apr/command_util.h"
 #include "tools/apr/commands.h"
 
@@ -23,6 +27,8 @@ struct Row {
   bool serial = false;
   std::vector<double> seconds;
   int depth = 0;
+  double expected_tps = 0;  // --expected: from the calibration
+  double MeanTps() const { return model::MeanTps(Tokens(), seconds); }
   // llama-bench's names: "pp512", "tg128", "pp512 @ d4096".
   std::string Test() const {
     const std::string test =
@@ -39,7 +45,7 @@ int RunBench(const std::vector<std::string>& args) {
   std::string model_path, output = "md";
   std::vector<int64_t> prompts = {512}, gens = {128}, depths = {0}, threads_list = {cpu::AvailableCpus()};
   int64_t reps = 5;
-  bool serial = false, no_fuse = false;
+  bool serial = false, no_fuse = false, expected = false;
   parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true, /*existing_file=*/true);
   parser.AddIntList("n-prompt", &prompts, 0, 16384, "prompt sizes for pp tests (default 512; 0: none)");
   parser.AddIntList("n-gen", &gens, 0, 16384, "tokens for tg tests (default 128; 0: none)");
@@ -50,6 +56,9 @@ int RunBench(const std::vector<std::string>& args) {
   parser.AddString("output", &output, "md|json|csv", "output format (default md)");
   parser.AddFlag("serial", &serial, "also run each prompt token by token (pp-serial rows)");
   parser.AddFlag("no-fuse", &no_fuse, "run the FFN's gate and up as two dispatches");
+  parser.AddFlag("expected", &expected,
+                 "print beside each test the tokens/s this machine's calibrated kernels lead to expect (decode "
+                 "rescaled to the DRAM read measured just before it)");
   parser.AddAlias("-p", "n-prompt");
   parser.AddAlias("-n", "n-gen");
   parser.AddAlias("-d", "n-depth");
@@ -58,6 +67,8 @@ int RunBench(const std::vector<std::string>& args) {
   parser.AddAlias("-o", "output");
   CacheFlags cache;
   cache.AddTo(parser);
+  CalibrationFlags calibration_flags;
+  calibration_flags.AddTo(parser);
   int exit_code = 0;
   if (!ParseOrExit(parser, "bench", args, &exit_code)) return exit_code;
   auto cache_type = cache.Resolve();
@@ -81,8 +92,38 @@ int RunBench(const std::vector<std::string>& args) {
 
   model::ForwardOptions options;
   options.fused_ffn = !no_fuse;
+  cost::ModelSpec spec;
+  std::vector<calibration::Calibration> calibrations;  // one per thread count, with --expected
+  if (expected) {
+    auto s = cost::SpecFromGgufFile(model_path);
+    if (!s.ok()) return Fail("bench", s.status());
+    spec = *std::move(s);
+    spec.kv_bytes_per_element = model::KvCacheBytesPerElement(*cache_type);
+    for (int64_t threads : threads_list) {
+      auto cal = calibration_flags.Load(spec, static_cast<int>(threads));
+      if (!cal.ok()) return Fail("bench", cal.status());
+      calibrations.push_back(*std::move(cal));
+    }
+  }
+  // The expected tokens/s of a test, when --expected.
+  auto expect = [&](size_t thread_index, int threads, int prompt, int gen, int depth) -> absl::StatusOr<double> {
+    if (!expected) return 0.0;
+    const calibration::Calibration& cal = calibrations[thread_index];
+    if (prompt > 0) {
+      auto s = calibration::ExpectedSeconds(cal, spec, cost::PromptOps(spec, prompt, depth, model::kPrefillMicroBatch),
+                                            prompt, threads, cache.k, 0);
+      if (!s.ok()) return s.status();
+      return *s > 0 ? prompt / *s : 0;
+    }
+    auto dram = roofline::MeasureDramReadGbps(threads);
+    if (!dram.ok()) return dram.status();
+    auto s = calibration::ExpectedSeconds(cal, spec, cost::DecodeOps(spec, depth + gen / 2), 1, threads, cache.k, *dram);
+    if (!s.ok()) return s.status();
+    return *s > 0 ? 1 / *s : 0;
+  };
   std::vector<Row> rows;
-  for (int64_t threads : threads_list) {
+  for (size_t ti = 0; ti < threads_list.size(); ++ti) {
+    const int64_t threads = threads_list[ti];
     parallel::ThreadPool pool(threads);
     parallel::ScopedAffinity restore;
     parallel::PinCurrentThreadToCpu(0);
@@ -92,16 +133,20 @@ int RunBench(const std::vector<std::string>& args) {
       for (int64_t p : prompts) {
         if (p == 0) continue;
         for (bool ser : serial ? std::vector<bool>{false, true} : std::vector<bool>{false}) {
+          auto e = ser ? absl::StatusOr<double>(0.0) : expect(ti, static_cast<int>(threads), static_cast<int>(p), 0, d);
+          if (!e.ok()) return Fail("bench", e.status());
           auto s = model::TimePrompt(t, static_cast<int>(p), static_cast<int>(reps), options, ser, d);
           if (!s.ok()) return Fail("bench", s.status());
-          rows.push_back(Row{static_cast<int>(p), 0, static_cast<int>(threads), ser, *s, d});
+          rows.push_back(Row{static_cast<int>(p), 0, static_cast<int>(threads), ser, *s, d, *e});
         }
       }
       for (int64_t n : gens) {
         if (n == 0) continue;
+        auto e = expect(ti, static_cast<int>(threads), 0, static_cast<int>(n), d);
+        if (!e.ok()) return Fail("bench", e.status());
         auto s = model::TimeGenerate(t, static_cast<int>(n), static_cast<int>(reps), options, d);
         if (!s.ok()) return Fail("bench", s.status());
-        rows.push_back(Row{0, static_cast<int>(n), static_cast<int>(threads), false, *s, d});
+        rows.push_back(Row{0, static_cast<int>(n), static_cast<int>(threads), false, *s, d, *e});
       }
     }
   }
@@ -125,23 +170,32 @@ int RunBench(const std::vector<std::string>& args) {
                    {"avg_ns", model::Mean(ns)}, {"avg_ts", model::MeanTps(r.Tokens(), r.seconds)},
                    {"stddev_ts", model::StddevTps(r.Tokens(), r.seconds)}, {"samples_ns", ns},
                    {"samples_ts", ts}});
+      if (expected) j.back()["expected_ts"] = r.expected_tps;
     }
     std::printf("%s\n", j.dump(2).c_str());
   } else if (output == "csv") {
-    std::printf("model,size,params,threads,test,n_prompt,n_gen,n_depth,avg_ts,stddev_ts\n");
+    std::printf("model,size,params,threads,test,n_prompt,n_gen,n_depth,avg_ts,stddev_ts%s\n",
+                expected ? ",expected_ts" : "");
     for (const Row& r : rows) {
-      std::printf("%s,%llu,%llu,%d,%s,%d,%d,%d,%.3f,%.3f\n", name.c_str(), (unsigned long long)size,
+      std::printf("%s,%llu,%llu,%d,%s,%d,%d,%d,%.3f,%.3f", name.c_str(), (unsigned long long)size,
                   (unsigned long long)params, r.threads, r.Test().c_str(), r.n_prompt, r.n_gen, r.depth,
                   model::MeanTps(r.Tokens(), r.seconds), model::StddevTps(r.Tokens(), r.seconds));
+      std::printf(expected ? ",%.3f\n" : "\n", r.expected_tps);
     }
   } else {
-    std::printf("| model | size | params | threads | fused | test | t/s |\n");
-    std::printf("| --- | ---: | ---: | ---: | --- | ---: | ---: |\n");
+    std::printf("| model | size | params | threads | fused | test | t/s |%s\n",
+                expected ? " expected t/s | measured / expected |" : "");
+    std::printf("| --- | ---: | ---: | ---: | --- | ---: | ---: |%s\n", expected ? " ---: | ---: |" : "");
     for (const Row& r : rows) {
-      std::printf("| %s %s | %s | %s | %d | %s | %s | %.2f ± %.2f |\n", c.arch.c_str(), name.c_str(),
+      std::printf("| %s %s | %s | %s | %d | %s | %s | %.2f ± %.2f |", c.arch.c_str(), name.c_str(),
                   report::Bytes(size).c_str(), report::Si(params).c_str(), r.threads, no_fuse ? "no" : "yes",
-                  r.Test().c_str(), model::MeanTps(r.Tokens(), r.seconds),
-                  model::StddevTps(r.Tokens(), r.seconds));
+                  r.Test().c_str(), r.MeanTps(), model::StddevTps(r.Tokens(), r.seconds));
+      if (expected && r.expected_tps > 0) {
+        std::printf(" %.2f | %.2f |", r.expected_tps, r.MeanTps() / r.expected_tps);
+      } else if (expected) {
+        std::printf(" - | - |");
+      }
+      std::printf("\n");
     }
     std::printf("\n%lld repetitions each after one warm-up; mean ± sample standard deviation\n",
                 static_cast<long long>(reps));

@@ -16,6 +16,9 @@ int RunBench(const std::vector<std::string>& args);
 int RunTrace(const std::vector<std::string>& args);
 int RunVersion(const std::vector<std::string>& args);
 
+// The commit this binary was built from ("unknown" outside tools/bazel).
+const char* BuildCommit();
+
 }  // namespace apr
 
 #endif  // APR_TOOLS_APR_COMMANDS_H_

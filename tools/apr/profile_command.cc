@@ -6,10 +6,13 @@
 #include "absl/strings/str_join.h"
 #include "common/cost/model_spec.h"
 #include "common/cost/prediction.h"
+#include "common/calibration/expected_time.h"
+#include "common/model/forward.h"
 #include "common/model/tensor_layout.h"
 #include "common/report/profile_report.h"
 #include "common/report/profile_roofline.h"
 #include "tools/apr/cache_flags.h"
+#include "tools/apr/calibration_flags.h"
 #include "tools/apr/command_util.h"
 #include "tools/apr/commands.h"
 
@@ -19,7 +22,7 @@ int RunProfile(const std::vector<std::string>& args) {
   ArgParser parser("profile", "predict per-op cost of decode and prefill on this machine's roofline");
   std::string model_path, machine_file, preset, scheme = "q4_k_m", svg;
   int64_t ctx = 0, batch = 512, threads = 0;
-  bool json = false;
+  bool json = false, bound_only = false;
   parser.AddPositional("MODEL.gguf", &model_path, /*required=*/false, /*existing_file=*/true);
   parser.AddInt("ctx", &ctx, 0, 1 << 20, "decode at this context depth (default 0)");
   parser.AddInt("batch", &batch, 1, 1 << 16, "prefill this many tokens (default 512)");
@@ -29,8 +32,11 @@ int RunProfile(const std::vector<std::string>& args) {
   parser.AddString("type", &scheme, "SCHEME", "with --preset: " + absl::StrJoin(model::SchemeNames(), " ") + " (default q4_k_m; llama-quantize's file types follow its per-tensor rules)");
   parser.AddFlag("json", &json, "print one JSON object (SI units, raw numbers)");
   parser.AddString("svg", &svg, "FILE", "place layer 0's ops on the roofline, as SVG");
+  parser.AddFlag("bound-only", &bound_only, "the roofline bound alone, without the calibrated expected time");
   CacheFlags cache;
   cache.AddTo(parser);
+  CalibrationFlags calibration;
+  calibration.AddTo(parser);
   int exit_code = 0;
   if (!ParseOrExit(parser, "profile", args, &exit_code)) return exit_code;
   auto cache_type = cache.Resolve();
@@ -56,10 +62,21 @@ int RunProfile(const std::vector<std::string>& args) {
   r.kv_cache_type = model::KvCacheTypeName(*cache_type);
   auto decode = cost::PredictPhase(cost::DecodeOps(*spec, r.ctx), *machine, t, 1);
   if (!decode.ok()) return Fail("profile", decode.status());
-  auto prefill = cost::PredictPhase(cost::PrefillOps(*spec, r.batch), *machine, t, double(r.batch));
+  // As the engine evaluates a prompt: in micro-batches.
+  auto prefill = cost::PredictPhase(cost::PromptOps(*spec, r.batch, 0, model::kPrefillMicroBatch), *machine, t,
+                                    double(r.batch));
   if (!prefill.ok()) return Fail("profile", prefill.status());
   r.decode = *decode;
   r.prefill = *prefill;
+  if (!bound_only) {
+    auto c = calibration.Load(*spec, t);
+    if (!c.ok()) return Fail("profile", c.status());
+    for (cost::PhasePrediction* phase : {&r.decode, &r.prefill}) {
+      if (auto s = calibration::AddExpected(*c, *spec, r.kv_cache_type, 0, phase); !s.ok()) return Fail("profile", s);
+    }
+    r.calibration = absl::StrFormat("kernels calibrated %s on %s%s", c->measured_at, c->cpu,
+                                    calibration.file().empty() ? "" : ", from " + calibration.file());
+  }
 
   std::printf("%s\n", (json ? report::ProfileJson(r) : report::ProfileText(r)).c_str());
   if (!svg.empty()) {

@@ -1,9 +1,12 @@
 // apr roofline: measure (or reuse) this machine's ceilings and show them.
 #include <cstdio>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_format.h"
+#include "common/calibration/calibration.h"
+#include "common/calibration/measure_calibration.h"
 #include "common/report/profile_roofline.h"
 #include "common/report/progress_line.h"
 #include "common/roofline/measure.h"
@@ -77,11 +80,55 @@ void PrintTable(const roofline::MachineProfile& p, bool from_cache) {
   std::printf("\n");
 }
 
+// What each calibrated kernel achieves at the tall held-out shape.
+void PrintCalibration(const calibration::Calibration& c, const roofline::MachineProfile& p, bool from_cache) {
+  const int t = c.threads;
+  std::printf("\nCalibration: what this build's kernels achieve here, %d thread(s), measured %s%s\n", t,
+              c.measured_at.c_str(), from_cache ? " (cached)" : "");
+  const calibration::Shape s = calibration::kCalibrationShapes[0];
+  std::printf("Matrix products of %lld x %lld weights (held out: no preset has the shape); decode beside the DRAM\n"
+              "read measured paired with it, prefill beside the int8 (or FP32) peak:\n",
+              static_cast<long long>(s.rows), static_cast<long long>(s.cols));
+  std::printf("  %-7s %-22s %9s %8s %11s %11s %8s\n", "format", "kernel", "decode GB/s", "of read", "GOPS x64",
+              "GOPS x256", "of peak");
+  for (const calibration::FormatCalibration& f : c.formats) {
+    const gguf::TensorTypeInfo& info = gguf::TypeInfo(f.type);
+    const double bytes = double(s.rows) * s.cols * info.BytesPerWeight();
+    auto at = [&](int64_t tokens) {
+      for (const auto& pt : f.points) {
+        if (pt.rows == s.rows && pt.cols == s.cols && pt.tokens == tokens) return pt.seconds;
+      }
+      return 0.0;
+    };
+    auto gops = [&](int64_t tokens) { return at(tokens) > 0 ? 2.0 * s.rows * s.cols * tokens / at(tokens) / 1e9 : 0; };
+    const double decode = at(1) > 0 ? bytes / at(1) / 1e9 : 0;
+    const double peak = p.PeakGops(info.quantized ? "int8_dot" : "fp32_fma", t);
+    std::printf("  %-7s %-22s %11.1f %7.0f%% %11.1f %11.1f %7.0f%%\n", info.name, f.kernel.c_str(), decode,
+                f.read_gbps > 0 ? 100 * decode / f.read_gbps : 0, gops(64), gops(256),
+                peak > 0 ? 100 * gops(256) / peak : 0);
+  }
+  std::printf("Attention a layer: decode at a fixed cost plus each cache byte at a rate plus each FLOP at a rate;\n"
+              "prefill over its FLOPs:\n");
+  std::printf("  %-6s %10s %12s %14s %16s\n", "cache", "decode us", "cache GB/s", "decode GFLOP/s", "prefill GFLOP/s");
+  for (const calibration::AttentionCalibration& a : c.attention) {
+    std::printf("  %-6s %10.2f %12.1f %14.1f %16.1f\n", a.cache_type.c_str(), a.decode_fixed * 1e6,
+                a.decode_per_kv_byte > 0 ? 1e-9 / a.decode_per_kv_byte : 0,
+                a.decode_per_flop > 0 ? 1e-9 / a.decode_per_flop : 0,
+                a.prefill.per_unit > 0 ? 1e-9 / a.prefill.per_unit : 0);
+  }
+  std::printf("Other ops, a layer: fixed us + bytes moved at GB/s\n ");
+  for (const auto& [name, line] : c.ops) {
+    std::printf(" %s %.2f us + %.1f GB/s;", name.c_str(), line.fixed * 1e6,
+                line.per_unit > 0 ? 1e-9 / line.per_unit : 0);
+  }
+  std::printf("\n");
+}
+
 }  // namespace
 
 int RunRoofline(const std::vector<std::string>& args) {
   ArgParser parser("roofline", "measure this machine's ceilings and draw its roofline");
-  bool json = false, remeasure = false, quick = false;
+  bool json = false, remeasure = false, quick = false, calibrate = false;
   std::string svg;
   int64_t threads = 0;
   parser.AddFlag("json", &json, "print one JSON object instead of tables");
@@ -89,6 +136,9 @@ int RunRoofline(const std::vector<std::string>& args) {
   parser.AddFlag("remeasure", &remeasure, "ignore the cached profile and measure again");
   parser.AddFlag("quick", &quick, "small working sets and few repetitions (not cached)");
   parser.AddInt("threads", &threads, 1, 1024, "threads for the all-threads figures (default: all CPUs)");
+  parser.AddFlag("calibrate", &calibrate,
+                 "also measure what the engine's kernels achieve here (every weight format, attention, the other "
+                 "ops; about a minute, cached); with --json prints the calibration, the file --calibration reads");
   int exit_code = 0;
   if (!ParseOrExit(parser, "roofline", args, &exit_code)) return exit_code;
 
@@ -102,10 +152,28 @@ int RunRoofline(const std::vector<std::string>& args) {
   progress.Done();
   if (!profile.ok()) return Fail("roofline", profile.status());
 
-  if (json) {
+  std::optional<calibration::Calibration> calibrated;
+  std::string measured;
+  if (calibrate) {
+    calibration::CalibrateOptions c;
+    c.threads = profile->threads;
+    c.quick = quick;
+    c.commit = BuildCommit();
+    report::ProgressLine calibrating("apr roofline: calibrating");
+    c.progress = [&](const std::string& what) { calibrating.Update(what); };
+    auto cal = calibration::LoadOrCalibrate(c, remeasure, &measured);
+    calibrating.Done();
+    if (!cal.ok()) return Fail("roofline", cal.status());
+    calibrated = *std::move(cal);
+  }
+
+  if (json && calibrated) {
+    std::printf("%s\n", calibration::CalibrationToJson(*calibrated).c_str());
+  } else if (json) {
     std::printf("%s\n", roofline::ProfileToJson(*profile).c_str());
   } else {
     PrintTable(*profile, from_cache);
+    if (calibrated) PrintCalibration(*calibrated, *profile, measured.empty());
   }
   if (!svg.empty()) {
     const std::string title =

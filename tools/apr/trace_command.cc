@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "common/cost/model_spec.h"
 #include "common/cost/prediction.h"
+#include "common/calibration/expected_time.h"
 #include "common/cpu/cpu_features.h"
 #include "common/model/forward.h"
 #include "common/model/throughput.h"
@@ -15,6 +16,7 @@
 #include "common/roofline/measure.h"
 #include "nlohmann/json.hpp"
 #include "tools/apr/cache_flags.h"
+#include "tools/apr/calibration_flags.h"
 #include "tools/apr/command_util.h"
 #include "tools/apr/commands.h"
 
@@ -25,6 +27,7 @@ nlohmann::json RowJson(const report::TraceRow& r) {
   return {{"name", r.name},
           {"measured_seconds", r.measured_seconds},
           {"predicted_seconds", r.predicted_seconds},
+          {"expected_seconds", r.expected_seconds},
           {"percent_of_roofline", r.PercentOfRoofline()},
           {"achieved_gbps", r.AchievedGbps()},
           {"achieved_gops", r.AchievedGops()},
@@ -42,10 +45,12 @@ nlohmann::json TraceJson(const report::TraceComparison& c) {
 }
 
 std::string LayerTable(const report::TraceComparison& c) {
-  std::string s = absl::StrFormat("  %-10s %11s %11s %8s\n", "layer", "measured", "predicted", "%roof");
+  std::string s = absl::StrFormat("  %-10s %11s %11s %8s %11s\n", "layer", "measured", "predicted", "%roof",
+                                  "expected");
   for (const report::TraceRow& r : c.layers) {
-    absl::StrAppendFormat(&s, "  %-10s %11s %11s %7.0f%%\n", r.name, report::Duration(r.measured_seconds),
-                          report::Duration(r.predicted_seconds), r.PercentOfRoofline());
+    absl::StrAppendFormat(&s, "  %-10s %11s %11s %7.0f%% %11s\n", r.name, report::Duration(r.measured_seconds),
+                          report::Duration(r.predicted_seconds), r.PercentOfRoofline(),
+                          r.expected_seconds > 0 ? report::Duration(r.expected_seconds) : "-");
   }
   return s;
 }
@@ -91,8 +96,12 @@ int RunTrace(const std::vector<std::string>& args) {
   parser.AddAlias("-n", "n-gen");
   parser.AddAlias("-d", "n-depth");
   parser.AddAlias("-t", "threads");
+  bool bound_only = false;
+  parser.AddFlag("bound-only", &bound_only, "the roofline bound alone, without the calibrated expected time");
   CacheFlags cache;
   cache.AddTo(parser);
+  CalibrationFlags calibration_flags;
+  calibration_flags.AddTo(parser);
   int exit_code = 0;
   if (!ParseOrExit(parser, "trace", args, &exit_code)) return exit_code;
   auto cache_type = cache.Resolve();
@@ -116,8 +125,16 @@ int RunTrace(const std::vector<std::string>& args) {
   }
   auto decode_pred = cost::PredictPhase(cost::DecodeOps(*spec, depth + prompt + gen / 2), *machine, t, 1);
   if (!decode_pred.ok()) return Fail("trace", decode_pred.status());
-  auto prefill_pred = cost::PredictPhase(cost::PrefillOps(*spec, prompt, depth), *machine, t, double(prompt));
+  auto prefill_pred = cost::PredictPhase(cost::PromptOps(*spec, prompt, depth, model::kPrefillMicroBatch), *machine,
+                                         t, double(prompt));
   if (!prefill_pred.ok()) return Fail("trace", prefill_pred.status());
+  if (!bound_only) {
+    auto cal = calibration_flags.Load(*spec, t);
+    if (!cal.ok()) return Fail("trace", cal.status());
+    const std::string type = model::KvCacheTypeName(*cache_type);
+    if (auto s = calibration::AddExpected(*cal, *spec, type, dram_now, &*decode_pred); !s.ok()) return Fail("trace", s);
+    if (auto s = calibration::AddExpected(*cal, *spec, type, dram_now, &*prefill_pred); !s.ok()) return Fail("trace", s);
+  }
 
   auto weights = model::ModelWeights::Load(model_path);
   if (!weights.ok()) return Fail("trace", weights.status());

@@ -21,6 +21,9 @@
 #endif
 
 namespace apr {
+
+const char* BuildCommit() { return APR_COMMIT; }
+
 namespace {
 
 const char* YesNo(bool b) { return b ? "yes" : "no"; }

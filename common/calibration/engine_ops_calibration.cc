@@ -1,0 +1,249 @@
+#include "common/calibration/engine_ops_calibration.h"
+
+#include <chrono>
+#include <cmath>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/cost/model_spec.h"
+#include "common/cost/op_cost.h"
+#include "common/model/forward.h"
+#include "common/model/kv_cache.h"
+#include "common/model/ops.h"
+#include "common/model/synth.h"
+#include "common/model/throughput.h"
+#include "common/report/trace_report.h"
+#include "common/roofline/machine_profile.h"
+#include "common/roofline/measure.h"
+
+namespace calibration {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using model::KvCacheType;
+using model::Op;
+
+constexpr KvCacheType kCacheTypes[] = {KvCacheType::kF32, KvCacheType::kF16, KvCacheType::kBF16, KvCacheType::kQ8_0};
+// The groups fitted as a + b x bytes; outside the blocks (layer -1) for
+// embed and output_norm.
+constexpr Op kLineOps[] = {Op::kEmbed, Op::kAttnNorm, Op::kRope,       Op::kQkNorm,
+                           Op::kResidual, Op::kFfnNorm, Op::kOutputNorm};
+bool Outside(Op op) { return op == Op::kEmbed || op == Op::kOutputNorm; }
+
+absl::StatusOr<model::ModelConfig> CalibrationConfig(uint32_t heads, uint32_t kv_heads) {
+  auto c = model::FindPreset("qwen3-0.6b");
+  if (!c.ok()) return c.status();
+  c->name = absl::StrCat("apr-calibration-", heads, "q-", kv_heads, "kv");
+  c->n_layers = 4;
+  c->hidden = 1280;
+  c->n_heads = heads;
+  c->n_kv_heads = kv_heads;
+  c->head_dim = 128;
+  c->ffn = 1280;
+  c->vocab = 2048;
+  return c;
+}
+
+// One forward phase: the cost model's ops and the measured per-op times.
+struct Phase {
+  std::vector<cost::OpCost> ops;
+  model::OpTimes times{0};
+  int runs = 1;
+  int n_layers = 1;
+
+  double Measured(Op op) const {
+    double s = 0;
+    if (Outside(op)) {
+      s = times.seconds[0][static_cast<int>(op)];
+    } else {
+      for (int l = 0; l < n_layers; ++l) s += times.seconds[l + 1][static_cast<int>(op)];
+      s /= n_layers;
+    }
+    return s / runs;
+  }
+  // Bytes (or FLOPs) of the cost ops in `group` at layer 0 (or -1).
+  double Sum(const std::string& group, bool outside, bool flops, bool kv_only = false) const {
+    double total = 0;
+    for (const cost::OpCost& o : ops) {
+      if (o.layer != (outside ? -1 : 0) || CalibratedGroup(o.name) != group) continue;
+      total += flops ? o.flops : kv_only ? o.kv_bytes : o.Bytes();
+    }
+    return total;
+  }
+};
+
+struct Sizes {
+  int prompt, decode, depth;
+};
+
+// Prefill of `prompt` tokens; decode after it from depth 1; decode at `depth`.
+absl::StatusOr<std::vector<Phase>> RunPhases(const model::ModelWeights& weights, cost::ModelSpec spec,
+                                             parallel::ThreadPool& pool, KvCacheType type, Sizes n) {
+  spec.kv_bytes_per_element = model::KvCacheBytesPerElement(type);
+  const int layers = static_cast<int>(spec.config.n_layers);
+  model::Transformer t(weights, pool, n.depth + n.prompt + n.decode + 2, type);
+  const std::vector<int32_t> tokens = model::SyntheticTokens(n.prompt + n.decode + 1, spec.config.vocab, 5);
+  const absl::Span<const int32_t> prompt = absl::MakeConstSpan(tokens).subspan(0, n.prompt);
+  std::vector<float> logits;
+  std::vector<Phase> phases(3);
+  for (Phase& p : phases) {
+    p.times = model::OpTimes(layers);
+    p.n_layers = layers;
+  }
+  // Prefill, after one untimed pass.
+  if (auto s = t.Prefill(prompt, &logits); !s.ok()) return s;
+  t.Reset();
+  model::ForwardOptions timed;
+  timed.times = &phases[0].times;
+  if (auto s = t.Prefill(prompt, &logits, timed); !s.ok()) return s;
+  phases[0].ops = cost::PrefillOps(spec, n.prompt, 0);
+  // Decode from an almost empty cache, after one untimed token.
+  t.Reset();
+  if (auto s = t.Forward({tokens[0]}, &logits); !s.ok()) return s;
+  timed.times = &phases[1].times;
+  for (int i = 0; i < n.decode; ++i) {
+    if (auto s = t.Forward({tokens[1 + i]}, &logits, timed); !s.ok()) return s;
+  }
+  phases[1].runs = n.decode;
+  phases[1].ops = cost::DecodeOps(spec, 1 + n.decode / 2);
+  // Decode at depth: the prompt's cache repeated to `depth` positions.
+  t.Reset();
+  model::ForwardOptions fill;
+  fill.no_logits = true;
+  if (auto s = t.Prefill(prompt, &logits, fill); !s.ok()) return s;
+  if (auto s = t.RepeatCache(n.depth); !s.ok()) return s;
+  if (auto s = t.Forward({tokens[0]}, &logits); !s.ok()) return s;
+  timed.times = &phases[2].times;
+  for (int i = 0; i < n.decode; ++i) {
+    if (auto s = t.Forward({tokens[1 + i]}, &logits, timed); !s.ok()) return s;
+  }
+  phases[2].runs = n.decode;
+  phases[2].ops = cost::DecodeOps(spec, n.depth + 1 + n.decode / 2);
+  return phases;
+}
+
+// Decode attention a layer: fixed + bytes x b + flops x f, from the two
+// models' growth between the shallow and the deep decode.
+AttentionCalibration FitDecodeAttention(const std::vector<std::vector<Phase>>& by_model) {
+  std::vector<double> db, df, dt;
+  for (const std::vector<Phase>& p : by_model) {
+    db.push_back(p[2].Sum("attention", false, false, true) - p[1].Sum("attention", false, false, true));
+    df.push_back(p[2].Sum("attention", false, true) - p[1].Sum("attention", false, true));
+    dt.push_back(std::max(0.0, p[2].Measured(Op::kAttention) - p[1].Measured(Op::kAttention)));
+  }
+  double b = 0, f = 0;
+  const double det = db[0] * df[1] - df[0] * db[1];
+  if (std::abs(det) > 0) {
+    b = (dt[0] * df[1] - df[0] * dt[1]) / det;
+    f = (db[0] * dt[1] - dt[0] * db[1]) / det;
+  }
+  // A negative cost is noise: the other term alone, by least squares.
+  auto alone = [&](const std::vector<double>& x) {
+    double xx = 0, xy = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      xx += x[i] * x[i];
+      xy += x[i] * dt[i];
+    }
+    return xx > 0 ? xy / xx : 0;
+  };
+  if (b < 0 || std::abs(det) == 0) {
+    b = 0;
+    f = alone(df);
+  } else if (f < 0) {
+    f = 0;
+    b = alone(db);
+  }
+  AttentionCalibration a;
+  a.decode_per_kv_byte = b;
+  a.decode_per_flop = f;
+  double fixed = 0;
+  for (const std::vector<Phase>& p : by_model) {
+    fixed += std::max(0.0, p[1].Measured(Op::kAttention) - b * p[1].Sum("attention", false, false, true) -
+                               f * p[1].Sum("attention", false, true));
+  }
+  a.decode_fixed = fixed / by_model.size();
+  std::vector<double> x, y;
+  for (const std::vector<Phase>& p : by_model) {
+    for (int i : {0, 1}) {
+      x.push_back(p[i].Sum("attention", false, true));
+      y.push_back(p[i].Measured(Op::kAttention));
+    }
+  }
+  a.prefill = FitLine(x, y);
+  return a;
+}
+
+// Seconds a byte moved of the activation over `elements` values, on one
+// thread, shared by the pool's threads as the fused FFN shares it.
+Line TimeActivation(void (*act)(const float*, const float*, int64_t, float*), size_t threads, bool quick) {
+  const int64_t n = quick ? 1 << 14 : 1 << 20;
+  std::vector<float> gate(n, 0.3f), up(n, 0.7f), out(n);
+  std::vector<double> seconds;
+  for (int r = 0; r < (quick ? 2 : 7); ++r) {
+    const Clock::time_point start = Clock::now();
+    act(gate.data(), up.data(), n, out.data());
+    seconds.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+  }
+  std::sort(seconds.begin(), seconds.end());
+  return {0, seconds[seconds.size() / 2] / (3.0 * 4 * n) / double(threads)};
+}
+
+}  // namespace
+
+std::string CalibratedGroup(const std::string& cost_op) {
+  if (cost_op == "silu_mul" || cost_op == "gelu_mul") return cost_op;
+  if (cost_op == "attn_score" || cost_op == "softmax" || cost_op == "attn_value") return "attention";
+  return model::OpName(report::EngineOpFor(cost_op));
+}
+
+absl::StatusOr<EngineOpsCalibration> MeasureEngineOps(parallel::ThreadPool& pool, bool quick,
+                                                      const std::function<void(const std::string&)>& progress) {
+  const Sizes sizes = quick ? Sizes{32, 2, 512} : Sizes{256, 16, 8192};
+  auto read = roofline::MeasureDramReadGbps(static_cast<int>(pool.num_threads()));
+  if (!read.ok()) return read.status();
+  struct Loaded {
+    std::unique_ptr<model::ModelWeights> weights;
+    cost::ModelSpec spec;
+  };
+  std::vector<Loaded> models;
+  for (auto [heads, kv_heads] : {std::pair<uint32_t, uint32_t>{8, 8}, {16, 2}}) {
+    auto config = CalibrationConfig(heads, kv_heads);
+    if (!config.ok()) return config.status();
+    const std::string path = absl::StrCat(roofline::AprCacheDir(), "/models/", config->name, "-q8_0.gguf");
+    if (progress) progress(absl::StrCat("calibration model ", config->name));
+    auto written = model::EnsureSynthModel({*config, "q8_0", 1}, path, pool);
+    if (!written.ok()) return written.status();
+    auto weights = model::ModelWeights::Load(path);
+    if (!weights.ok()) return weights.status();
+    auto spec = cost::SpecFromGgufFile(path);
+    if (!spec.ok()) return spec.status();
+    models.push_back({*std::move(weights), *std::move(spec)});
+  }
+  EngineOpsCalibration out;
+  std::map<Op, std::pair<std::vector<double>, std::vector<double>>> points;
+  for (KvCacheType type : kCacheTypes) {
+    if (progress) progress(absl::StrCat("attention and element-wise ops, ", model::KvCacheTypeName(type), " cache"));
+    std::vector<std::vector<Phase>> by_model;
+    for (const Loaded& m : models) {
+      auto phases = RunPhases(*m.weights, m.spec, pool, type, sizes);
+      if (!phases.ok()) return phases.status();
+      for (const Phase& p : *phases) {
+        for (Op op : kLineOps) {
+          points[op].first.push_back(p.Sum(model::OpName(op), Outside(op), false));
+          points[op].second.push_back(p.Measured(op));
+        }
+      }
+      by_model.push_back(*std::move(phases));
+    }
+    AttentionCalibration a = FitDecodeAttention(by_model);
+    a.cache_type = model::KvCacheTypeName(type);
+    a.read_gbps = *read;
+    out.attention.push_back(a);
+  }
+  for (Op op : kLineOps) out.ops.push_back({model::OpName(op), FitLine(points[op].first, points[op].second)});
+  out.ops.push_back({"silu_mul", TimeActivation(model::SiluMul, pool.num_threads(), quick)});
+  out.ops.push_back({"gelu_mul", TimeActivation(model::GeluMul, pool.num_threads(), quick)});
+  return out;
+}
+
+}  // namespace calibration

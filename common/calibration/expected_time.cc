@@ -1,0 +1,119 @@
+#include "common/calibration/expected_time.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/calibration/engine_ops_calibration.h"
+
+namespace calibration {
+namespace {
+
+// Seconds of a matrix op: a dense matrix at the tokens its FLOPs imply; an
+// expert stack as the experts the batch touched, each over its share of the
+// batch's (token, expert) pairs.
+absl::StatusOr<double> MatrixSeconds(const Calibration& c, const cost::ModelSpec& spec, const cost::OpCost& op,
+                                     double dram_gbps) {
+  const model::TensorSpec* t = spec.Find(op.tensor);
+  if (t == nullptr || !t->IsMatrix()) return 0.0;
+  const double cols = double(t->dims[0]), rows = double(t->dims[1]);
+  if (t->dims.size() == 3) {
+    const double experts = double(t->dims[2]), per_expert = double(t->n_bytes) / experts;
+    const double touched = per_expert > 0 ? op.weight_bytes / per_expert : 0;
+    if (touched <= 0) return 0.0;
+    const double pairs = op.flops / (2 * rows * cols);
+    auto one = c.MatmulSeconds(op.type, rows, cols, pairs / touched, dram_gbps);
+    if (!one.ok()) return one.status();
+    return touched * *one;
+  }
+  const double tokens = op.flops / (2 * rows * cols);
+  return c.MatmulSeconds(op.type, rows, cols, tokens, dram_gbps);
+}
+
+bool IsMatrix(const cost::OpCost& op) { return op.traffic == cost::Traffic::kWeights && !op.tensor.empty(); }
+
+}  // namespace
+
+absl::Status AddExpected(const Calibration& c, const cost::ModelSpec& spec, const std::string& cache_type,
+                         double dram_gbps, cost::PhasePrediction* phase) {
+  if (c.threads != phase->threads) {
+    return absl::InvalidArgumentError(absl::StrCat("the calibration was measured with ", c.threads,
+                                                   " thread(s), the prediction is for ", phase->threads));
+  }
+  const AttentionCalibration* attention = c.Attention(cache_type);
+  if (attention == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no calibration of attention over a ", cache_type, " cache"));
+  }
+  const bool decode = phase->tokens <= 1;
+  // The non-matrix ops by (layer, group): a group's line prices the sum of
+  // its ops' work in a layer, then each op gets its share.
+  struct Group {
+    double units = 0, seconds = 0;
+  };
+  std::map<std::pair<int, std::string>, Group> groups;
+  auto units_of = [&](const cost::OpCost& op, const std::string& group) {
+    return group == "attention" ? op.flops + op.kv_bytes : op.Bytes();
+  };
+  for (const cost::OpPrediction& p : phase->ops) {
+    if (IsMatrix(p.op)) continue;
+    const std::string group = CalibratedGroup(p.op.name);
+    groups[{p.op.layer, group}].units += units_of(p.op, group);
+  }
+  for (auto& [key, g] : groups) {
+    const std::string& group = key.second;
+    double kv_bytes = 0, flops = 0;
+    if (group == "attention") {
+      for (const cost::OpPrediction& p : phase->ops) {
+        if (p.op.layer == key.first && CalibratedGroup(p.op.name) == group) {
+          kv_bytes += p.op.kv_bytes;
+          flops += p.op.flops;
+        }
+      }
+      if (decode) {
+        g.seconds = attention->decode_fixed + kv_bytes * attention->decode_per_kv_byte + flops * attention->decode_per_flop;
+        if (dram_gbps > 0) g.seconds = std::max(g.seconds, kv_bytes / (dram_gbps * 1e9));
+      } else {
+        g.seconds = attention->prefill.At(flops);
+      }
+      continue;
+    }
+    // Groups the calibration models lack time like their nearest kin: a
+    // post-norm as a norm, anything else as the residual add.
+    const Line* line = c.Op(group);
+    if (line == nullptr) line = c.Op(group == "post_norm" ? "attn_norm" : "residual");
+    if (line == nullptr) return absl::NotFoundError(absl::StrCat("no calibration of the ", group, " op"));
+    g.seconds = line->At(g.units);
+  }
+  phase->expected_seconds = 0;
+  for (cost::OpPrediction& p : phase->ops) {
+    if (IsMatrix(p.op)) {
+      auto s = MatrixSeconds(c, spec, p.op, decode ? dram_gbps : 0);
+      if (!s.ok()) return s.status();
+      p.expected_seconds = *s;
+    } else {
+      const std::string group = CalibratedGroup(p.op.name);
+      const Group& g = groups[{p.op.layer, group}];
+      const double units = units_of(p.op, group);
+      p.expected_seconds = g.units > 0 ? g.seconds * units / g.units : 0;
+    }
+    phase->expected_seconds += p.expected_seconds;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<double> ExpectedSeconds(const Calibration& c, const cost::ModelSpec& spec,
+                                       const std::vector<cost::OpCost>& ops, double tokens, int threads,
+                                       const std::string& cache_type, double dram_gbps) {
+  cost::PhasePrediction phase;
+  phase.tokens = tokens;
+  phase.threads = threads;
+  for (const cost::OpCost& op : ops) {
+    cost::OpPrediction p;
+    p.op = op;
+    phase.ops.push_back(p);
+  }
+  if (auto s = AddExpected(c, spec, cache_type, dram_gbps, &phase); !s.ok()) return s;
+  return phase.expected_seconds;
+}
+
+}  // namespace calibration

@@ -1,0 +1,254 @@
+#include "common/calibration/measure_calibration.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/calibration/engine_ops_calibration.h"
+#include "common/cpu/cpu_features.h"
+#include "common/parallel/thread_pool.h"
+#include "common/quant/cache_line_allocator.h"
+#include "common/quant/dot_kernels.h"
+#include "common/quant/matmul.h"
+#include "common/quant/quantize.h"
+#include "common/roofline/measure.h"
+
+namespace calibration {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using gguf::GgmlType;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double Median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Copies of one matrix as the engine loads it (repacked where its type has
+// a layout), enough of them to exceed the last-level cache several times.
+struct MatrixCopies {
+  std::vector<quant::RepackedRows> repacked;
+  std::vector<quant::WeightBuffer> plain;
+  std::vector<quant::WeightMatrix> matrices;
+};
+
+MatrixCopies MakeCopies(GgmlType type, Shape shape, size_t total_bytes) {
+  quant::WeightMatrix w{type, nullptr, shape.rows, shape.cols};
+  const size_t row_bytes = w.RowBytes(), bytes = row_bytes * shape.rows;
+  // Values matter to no kernel's speed: 64 quantized rows, repeated.
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0, 0.05f);
+  std::vector<float> row(shape.cols);
+  std::vector<uint8_t> data(bytes);
+  constexpr int64_t kDistinctRows = 64;
+  for (int64_t r = 0; r < std::min(kDistinctRows, shape.rows); ++r) {
+    for (float& v : row) v = normal(rng);
+    (void)quant::QuantizeRow(type, row.data(), data.data() + r * row_bytes, shape.cols);
+  }
+  for (int64_t r = kDistinctRows; r < shape.rows; ++r) {
+    std::memcpy(data.data() + r * row_bytes, data.data() + (r % kDistinctRows) * row_bytes, row_bytes);
+  }
+  w.data = data.data();
+  MatrixCopies copies;
+  const size_t n = std::max<size_t>(2, total_bytes / bytes + 1);
+  for (size_t c = 0; c < n; ++c) {
+    copies.repacked.push_back(quant::RepackRows(w));
+    const quant::RepackedRows& r = copies.repacked.back();
+    if (r.storage.empty()) {
+      copies.plain.emplace_back(bytes);
+      std::memcpy(copies.plain.back().data(), data.data(), bytes);
+      quant::WeightMatrix m = w;
+      m.data = copies.plain.back().data();
+      copies.matrices.push_back(m);
+    } else {
+      copies.matrices.push_back(r.matrix);
+    }
+  }
+  return copies;
+}
+
+std::string KernelName(GgmlType type) {
+  quant::WeightMatrix w{type, nullptr, 8, 256};
+  std::vector<uint8_t> zeros(w.RowBytes() * w.rows);
+  w.data = zeros.data();
+  const quant::RepackedRows r = quant::RepackRows(w);
+  const bool repacked = !r.storage.empty();
+  return absl::StrCat(quant::BestDotKernel(type, repacked).isa, repacked ? " repacked" : "");
+}
+
+// Median seconds of calls over the copies in turn: one warm-up, then calls
+// until `target` seconds (at least 3).
+double TimeCalls(parallel::ThreadPool& pool, const MatrixCopies& copies, int64_t tokens, double target) {
+  const quant::WeightMatrix& shape = copies.matrices.front();
+  std::vector<float> x(size_t(tokens) * shape.cols, 0.25f);
+  quant::LineAlignedFloats y(size_t(tokens) * shape.rows);
+  std::vector<double> calls;
+  size_t next = 0;
+  double spent = 0;
+  for (int i = -1; (i < 3 || spent < target) && calls.size() < 20000; ++i) {
+    const quant::WeightMatrix& m = copies.matrices[next++ % copies.matrices.size()];
+    const Clock::time_point start = Clock::now();
+    quant::MatMul(pool, "calibrate", m, x.data(), tokens, y.data());
+    const double s = SecondsSince(start);
+    if (i >= 0) {
+      calls.push_back(s);
+      spent += s;
+    }
+  }
+  return Median(calls);
+}
+
+absl::StatusOr<FormatCalibration> MeasureFormat(GgmlType type, parallel::ThreadPool& pool, bool quick,
+                                                size_t cycle_bytes) {
+  FormatCalibration f;
+  f.type = type;
+  f.kernel = KernelName(type);
+  const double target = quick ? 0.002 : 0.04;  // seconds of calls per point
+  std::vector<MatrixCopies> copies;
+  for (const Shape& shape : kCalibrationShapes) {
+    if (auto s = quant::CheckMatrix({type, nullptr, shape.rows, shape.cols}); !s.ok()) return s;
+    copies.push_back(MakeCopies(type, shape, quick ? 0 : cycle_bytes));
+  }
+  // Decode streams from DRAM, whose read rate on these VMs drifts by half
+  // within minutes: its calls sit between two measurements of that rate,
+  // the same measurement a prediction rescales them by later.
+  const int threads = static_cast<int>(pool.num_threads());
+  auto read_before = roofline::MeasureDramReadGbps(threads);
+  if (!read_before.ok()) return read_before.status();
+  std::vector<double> decode(copies.size());
+  for (size_t i = 0; i < copies.size(); ++i) decode[i] = TimeCalls(pool, copies[i], 1, target);
+  auto read_after = roofline::MeasureDramReadGbps(threads);
+  if (!read_after.ok()) return read_after.status();
+  f.read_gbps = 0.5 * (*read_before + *read_after);
+  for (size_t i = 0; i < copies.size(); ++i) {
+    const Shape shape = kCalibrationShapes[i];
+    for (const int64_t tokens : kCalibrationTokens) {
+      const double s = tokens == 1 ? decode[i] : TimeCalls(pool, copies[i], tokens, target);
+      f.points.push_back({shape.rows, shape.cols, tokens, s});
+    }
+  }
+  return f;
+}
+
+// Weights cycled through four times the last-level cache, and at least 128 MiB.
+size_t CycleBytes() {
+  uint64_t llc = 0;
+  if (auto caches = roofline::ReadCacheLevels(roofline::kSysfsCacheDir); caches.ok() && !caches->empty()) {
+    llc = caches->back().size_bytes;
+  }
+  return std::max<uint64_t>(4 * llc, uint64_t(128) << 20);
+}
+
+std::string NowUtc() { return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::Now(), absl::UTCTimeZone()); }
+
+// Whether `c` was measured here, with this build's kernel for each format.
+bool FitsThisMachine(const Calibration& c, int threads) {
+  const cpu::CpuFeatures& cpu = cpu::GetCpuFeatures();
+  if (c.cpu != cpu.model_name || c.family != cpu.family || c.model != cpu.model || c.threads != threads) return false;
+  for (const FormatCalibration& f : c.formats) {
+    if (f.kernel != KernelName(f.type)) return false;
+  }
+  return !c.attention.empty() && !c.ops.empty();
+}
+
+}  // namespace
+
+std::vector<GgmlType> EngineMatrixTypes() {
+  std::vector<GgmlType> types;
+  for (const gguf::TensorTypeInfo& t : gguf::AllTensorTypes()) {
+    if (quant::ScalarDotKernel(t.type) != nullptr) types.push_back(t.type);
+  }
+  return types;
+}
+
+absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options) {
+  auto progress = [&](const std::string& what) {
+    if (options.progress) options.progress(what);
+  };
+  const int threads = options.threads > 0 ? options.threads : cpu::AvailableCpus();
+  const cpu::CpuFeatures& cpu = cpu::GetCpuFeatures();
+  Calibration c;
+  c.cpu = cpu.model_name;
+  c.family = cpu.family;
+  c.model = cpu.model;
+  c.threads = threads;
+  c.commit = options.commit;
+  c.measured_at = NowUtc();
+  parallel::ThreadPool pool(threads);
+  parallel::ScopedAffinity restore;
+  parallel::PinCurrentThreadToCpu(0);
+  const size_t cycle = CycleBytes();
+  const std::vector<GgmlType> formats = options.formats.empty() ? EngineMatrixTypes() : options.formats;
+  for (size_t i = 0; i < formats.size(); ++i) {
+    progress(absl::StrCat("matrix products, ", gguf::TypeInfo(formats[i]).name, " (", i + 1, " of ", formats.size(),
+                          ")"));
+    auto f = MeasureFormat(formats[i], pool, options.quick, cycle);
+    if (!f.ok()) return f.status();
+    c.formats.push_back(*std::move(f));
+  }
+  auto engine = MeasureEngineOps(pool, options.quick, progress);
+  if (!engine.ok()) return engine.status();
+  c.attention = engine->attention;
+  c.ops = engine->ops;
+  return c;
+}
+
+absl::StatusOr<Calibration> LoadOrCalibrate(const CalibrateOptions& options, bool remeasure, std::string* measured) {
+  const int threads = options.threads > 0 ? options.threads : cpu::AvailableCpus();
+  const std::string path = CachedCalibrationPath(threads);
+  if (measured) measured->clear();
+  const std::vector<GgmlType> wanted = options.formats.empty() ? EngineMatrixTypes() : options.formats;
+  Calibration cached;
+  bool have = false;
+  if (!remeasure && !options.quick) {
+    auto loaded = LoadCalibrationFile(path);
+    if (loaded.ok() && FitsThisMachine(*loaded, threads)) {
+      cached = *std::move(loaded);
+      have = true;
+    }
+  }
+  CalibrateOptions missing = options;
+  missing.threads = threads;
+  missing.formats.clear();
+  for (GgmlType t : wanted) {
+    if (!have || cached.Format(t) == nullptr) missing.formats.push_back(t);
+  }
+  if (have && missing.formats.empty()) return cached;
+  if (have) {
+    // Only the formats not yet measured; attention and the ops stand.
+    const auto progress = options.progress;
+    Calibration added = cached;
+    added.commit = options.commit;
+    parallel::ThreadPool pool(threads);
+    parallel::ScopedAffinity restore;
+    parallel::PinCurrentThreadToCpu(0);
+    const size_t cycle = CycleBytes();
+    for (GgmlType t : missing.formats) {
+      if (progress) progress(absl::StrCat("matrix products, ", gguf::TypeInfo(t).name));
+      auto f = MeasureFormat(t, pool, false, cycle);
+      if (!f.ok()) return f.status();
+      added.formats.push_back(*std::move(f));
+      if (measured) absl::StrAppend(measured, measured->empty() ? "" : ", ", gguf::TypeInfo(t).name);
+    }
+    (void)SaveCalibrationFile(added, path);  // a cache that cannot be written only costs a re-measurement
+    return added;
+  }
+  auto fresh = MeasureCalibration(missing);
+  if (!fresh.ok()) return fresh.status();
+  if (measured) *measured = "every part";
+  if (!options.quick) (void)SaveCalibrationFile(*fresh, path);
+  return fresh;
+}
+
+}  // namespace calibration

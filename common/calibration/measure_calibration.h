@@ -1,0 +1,47 @@
+// Measures a Calibration: each weight format's matrix products at the
+// held-out shapes and token counts (weights cycled through more than the
+// last-level cache, as a model streams them), and attention and the other
+// engine ops in the real forward pass of two small calibration models (one
+// query head per KV head, and eight), every KV cache type.
+//
+//   CalibrateOptions o;
+//   o.formats = {GgmlType::kQ4_K, GgmlType::kQ6_K};   // empty: all
+//   absl::StatusOr<Calibration> c = LoadOrCalibrate(o, /*remeasure=*/false);
+#ifndef APR_COMMON_CALIBRATION_MEASURE_CALIBRATION_H_
+#define APR_COMMON_CALIBRATION_MEASURE_CALIBRATION_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/calibration/calibration.h"
+#include "common/gguf/tensor_type.h"
+
+namespace calibration {
+
+struct CalibrateOptions {
+  int threads = 0;                       // 0: every CPU this process may use
+  std::vector<gguf::GgmlType> formats;   // empty: every format with matrix kernels
+  bool quick = false;                    // few, short timings (tests): never cached
+  std::string commit = "unknown";        // of the binary measuring, recorded
+  std::function<void(const std::string&)> progress;
+};
+
+// Every tensor type the engine multiplies (has matrix kernels for).
+std::vector<gguf::GgmlType> EngineMatrixTypes();
+
+// The formats in `options` (or all), attention and the engine ops.
+absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options);
+
+// The cached calibration when it was measured on this CPU, for this thread
+// count, with the kernels this build picks, and holds every format asked
+// for; otherwise measures what is missing (everything, when the cache does
+// not fit this machine) and caches the result. `*measured` lists what was
+// measured now ("" when nothing).
+absl::StatusOr<Calibration> LoadOrCalibrate(const CalibrateOptions& options, bool remeasure,
+                                            std::string* measured = nullptr);
+
+}  // namespace calibration
+
+#endif  // APR_COMMON_CALIBRATION_MEASURE_CALIBRATION_H_

@@ -1,0 +1,78 @@
+// A quick calibration measured for real: what it holds, and that a model's
+// ops can be priced from it. (No timing is asserted beyond "took time".)
+#include "common/calibration/measure_calibration.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "common/calibration/expected_time.h"
+#include "common/cost/model_spec.h"
+#include "common/cost/op_cost.h"
+
+namespace calibration {
+namespace {
+
+using gguf::GgmlType;
+
+class MeasureCalibrationTest : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    // The calibration models are written into the cache folder: the test's own.
+    const char* tmp = std::getenv("TEST_TMPDIR");
+    setenv("XDG_CACHE_HOME", tmp ? tmp : "/tmp", 1);
+    CalibrateOptions o;
+    o.threads = 2;
+    o.quick = true;
+    o.formats = {GgmlType::kQ8_0, GgmlType::kQ5_0, GgmlType::kF32};
+    auto c = MeasureCalibration(o);
+    ASSERT_TRUE(c.ok()) << c.status();
+    calibration_ = new Calibration(*std::move(c));
+  }
+  static Calibration* calibration_;
+};
+Calibration* MeasureCalibrationTest::calibration_ = nullptr;
+
+TEST_F(MeasureCalibrationTest, HoldsEveryShapeTokenCountCacheTypeAndOp) {
+  ASSERT_NE(calibration_, nullptr);
+  const Calibration& c = *calibration_;
+  EXPECT_EQ(c.threads, 2);
+  ASSERT_EQ(c.formats.size(), 3u);
+  for (const FormatCalibration& f : c.formats) {
+    EXPECT_FALSE(f.kernel.empty());
+    EXPECT_GT(f.read_gbps, 0);
+    EXPECT_EQ(f.points.size(), std::size(kCalibrationShapes) * std::size(kCalibrationTokens));
+    for (const MatmulPoint& p : f.points) EXPECT_GT(p.seconds, 0) << gguf::TypeInfo(f.type).name;
+  }
+  for (const char* type : {"f32", "f16", "bf16", "q8_0"}) {
+    const AttentionCalibration* a = c.Attention(type);
+    ASSERT_NE(a, nullptr) << type;
+    EXPECT_GT(a->decode_per_kv_byte + a->decode_per_flop, 0) << type;
+    EXPECT_GT(a->prefill.At(1e9), 0) << type;
+  }
+  for (const char* op : {"embed", "attn_norm", "rope", "qk_norm", "residual", "ffn_norm", "output_norm", "silu_mul",
+                         "gelu_mul"}) {
+    ASSERT_NE(c.Op(op), nullptr) << op;
+    EXPECT_GT(c.Op(op)->At(1e6), 0) << op;
+  }
+  // What it wrote reads back.
+  auto back = CalibrationFromJson(CalibrationToJson(c));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->formats.size(), c.formats.size());
+}
+
+TEST_F(MeasureCalibrationTest, PricesAModelOfItsFormats) {
+  ASSERT_NE(calibration_, nullptr);
+  auto spec = cost::SpecFromPreset("qwen2.5-0.5b", "q8_0");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  auto decode = ExpectedSeconds(*calibration_, *spec, cost::DecodeOps(*spec, 64), 1, 2, "f16", 0);
+  ASSERT_TRUE(decode.ok()) << decode.status();
+  auto prefill = ExpectedSeconds(*calibration_, *spec, cost::PromptOps(*spec, 512, 0, 256), 512, 2, "f16", 0);
+  ASSERT_TRUE(prefill.ok()) << prefill.status();
+  EXPECT_GT(*decode, 0);
+  // Batching: a token of a prompt costs less than a decoded one.
+  EXPECT_LT(*prefill / 512, *decode);
+}
+
+}  // namespace
+}  // namespace calibration

@@ -1,0 +1,42 @@
+#include "tools/apr/calibration_flags.h"
+
+#include <algorithm>
+
+#include "common/calibration/measure_calibration.h"
+#include "common/report/progress_line.h"
+#include "tools/apr/commands.h"
+
+namespace apr {
+
+void CalibrationFlags::AddTo(ArgParser& parser) {
+  parser.AddString("calibration", &file_, "FILE",
+                   "calibration JSON (apr roofline --calibrate --json), used as it is (default: the cached one, "
+                   "measuring the formats it lacks)");
+}
+
+std::vector<gguf::GgmlType> MatrixFormats(const cost::ModelSpec& spec) {
+  const std::vector<gguf::GgmlType> engine = calibration::EngineMatrixTypes();
+  std::vector<gguf::GgmlType> types;
+  for (const model::TensorSpec& t : spec.tensors) {
+    const bool multiplied = std::find(engine.begin(), engine.end(), t.type) != engine.end();
+    if (t.IsMatrix() && multiplied && std::find(types.begin(), types.end(), t.type) == types.end()) {
+      types.push_back(t.type);
+    }
+  }
+  return types;
+}
+
+absl::StatusOr<calibration::Calibration> CalibrationFlags::Load(const cost::ModelSpec& spec, int threads) const {
+  if (!file_.empty()) return calibration::LoadCalibrationFile(file_);
+  calibration::CalibrateOptions options;
+  options.threads = threads;
+  options.formats = MatrixFormats(spec);
+  options.commit = BuildCommit();
+  report::ProgressLine progress("apr: calibrating this machine's kernels (cached after)");
+  options.progress = [&](const std::string& what) { progress.Update(what); };
+  auto c = calibration::LoadOrCalibrate(options, /*remeasure=*/false);
+  progress.Done();
+  return c;
+}
+
+}  // namespace apr
