@@ -1,6 +1,7 @@
 #include "chapters/ch13_profiling/chapter_metrics.h"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 
 #include "chapters/ch13_profiling/book_reference.h"
@@ -77,6 +78,14 @@ void RegisterChapterMetrics(contracts::MetricRegistry& registry,
         return row ? row->Gbps() / std::max(r.dram_now_gbps, r.DramGbps()) : 0;
       });
   add("prefill.tps", "pp91 tokens per second", [](const ChapterRun& r) { return r.pp.mean_tps; });
+  // How far what ran is from what the calibrated kernels lead to expect.
+  auto deviation = [](double measured, double expected) { return expected > 0 ? std::abs(measured / expected - 1) : 1e9; };
+  add("fidelity.decode_deviation", "|tg32 tok/s measured / expected - 1|, the expectation calibrated in the same run",
+      [deviation](const ChapterRun& r) { return deviation(r.tg.mean_tps, r.fidelity.decode_expected_tps); });
+  add("fidelity.prefill_deviation", "|pp91 tok/s measured / expected - 1|, the expectation calibrated in the same run",
+      [deviation](const ChapterRun& r) { return deviation(r.pp.mean_tps, r.fidelity.prefill_expected_tps); });
+  add("fidelity.speedup_deviation", "|batched-over-serial speedup measured / expected - 1| (91 tokens)",
+      [deviation](const ChapterRun& r) { return deviation(r.prefill_speedup, r.fidelity.SpeedupExpected()); });
 }
 
 }  // namespace ch13

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "chapters/ch13_profiling/fidelity.h"
 #include "chapters/ch13_profiling/long_context.h"
 #include "chapters/ch13_profiling/moe_prefill.h"
 #include "common/cost/op_cost.h"
@@ -25,6 +26,7 @@ inline constexpr int kGenTokens = 32;
 struct ChapterOptions {
   std::string model_path;  // empty: the built-in default, generated once and cached
   int repetitions = 3;
+  bool quick_calibration = false;  // instrumented builds: short calibration timings
   std::function<void(const std::string&)> progress;
 };
 
@@ -54,6 +56,7 @@ struct ChapterRun {
   Throughput prefill_serial;              // the 91 tokens one at a time
   double prefill_speedup = 0;             // serial / batched, median over alternating pairs
   MoePrefill moe;                         // 13.6's mixture of experts, the same prompt
+  Fidelity fidelity;                      // 13.6: the calibrated expectation of pp, tg and the speedup
 
   double decode_bytes_per_token = 0;      // weights read per decode token
   double decode_achieved_gbps = 0;        // bytes per token x tg tok/s

@@ -87,11 +87,14 @@ std::string TraceSection(const ChapterRun& run) {
 
 std::string ThroughputSection(const ChapterRun& run) {
   std::string s = Header("13.4", "apr bench: throughput");
-  absl::StrAppendFormat(&s, "  pp%d: %8.2f ± %.2f tok/s   (predicted ceiling %.1f)\n", kPromptTokens, run.pp.mean_tps,
-                        run.pp.stddev_tps, run.prefill_pred.TokensPerSecond());
-  absl::StrAppendFormat(&s, "  tg%d: %8.2f ± %.2f tok/s   (predicted ceiling %.1f)\n", kGenTokens, run.tg.mean_tps,
-                        run.tg.stddev_tps, run.decode_pred.TokensPerSecond());
-  absl::StrAppendFormat(&s, "  %d threads, mean ± sd of the repetitions after a warm-up\n", run.threads);
+  absl::StrAppendFormat(&s, "  pp%d: %8.2f ± %.2f tok/s   (predicted ceiling %.1f, expected %.1f)\n", kPromptTokens,
+                        run.pp.mean_tps, run.pp.stddev_tps, run.prefill_pred.TokensPerSecond(),
+                        run.fidelity.prefill_expected_tps);
+  absl::StrAppendFormat(&s, "  tg%d: %8.2f ± %.2f tok/s   (predicted ceiling %.1f, expected %.1f)\n", kGenTokens,
+                        run.tg.mean_tps, run.tg.stddev_tps, run.decode_pred.TokensPerSecond(),
+                        run.fidelity.decode_expected_tps);
+  absl::StrAppendFormat(&s, "  %d threads, mean ± sd of the repetitions after a warm-up; the ceiling is the roofline's,\n"
+                        "  the expectation this machine's kernels' (calibrated in this run, 13.6)\n", run.threads);
   return s;
 }
 
@@ -112,6 +115,7 @@ std::string PrefillSection(const ChapterRun& run) {
                         report::Duration(run.pp.median_seconds), report::Duration(run.prefill_serial.median_seconds));
   absl::StrAppendFormat(&s, "  speedup, pair by pair: %.1fx (the book measured %.1fx)\n", run.prefill_speedup,
                         kBookPrefillSpeedup);
+  s += FidelityText(run.fidelity, run.prefill_speedup, kBookPrefillSpeedup);
   s += MoePrefillText(run.moe, run.prefill_speedup);
   return s;
 }

@@ -20,6 +20,7 @@ namespace {
 
 constexpr char kContract[] = "contracts/apr-book-ch13-v1.yaml";
 constexpr char kTargets[] = "contracts/apr-book-ch13-targets-v1.yaml";
+constexpr char kFidelity[] = "contracts/fidelity-v1.yaml";
 
 std::string ReportPath() {
   const char* dir = std::getenv("BUILD_WORKING_DIRECTORY");
@@ -35,7 +36,10 @@ int main(int argc, char** argv) {
   // code in half the time (CI runs the example under two).
   const char* sanitizer = std::getenv("APR_SANITIZER");
   const bool instrumented = sanitizer != nullptr && *sanitizer != '\0';
-  if (instrumented) options.repetitions = 1;
+  if (instrumented) {
+    options.repetitions = 1;
+    options.quick_calibration = true;
+  }
   report::ProgressLine progress("ch13");
   options.progress = [&](const std::string& what) { progress.Update(what); };
   absl::StatusOr<ch13::ChapterRun> run = ch13::RunChapter(options);
@@ -61,7 +65,7 @@ int main(int argc, char** argv) {
   ch13::RegisterChapterMetrics(registry, [&]() -> absl::StatusOr<const ch13::ChapterRun*> { return &*run; });
   int failed = 0;
   std::vector<ch13::ClaimVerdict> verdicts;
-  for (const char* path : {kContract, kTargets}) {
+  for (const char* path : {kContract, kFidelity, kTargets}) {
     auto contract = contracts::LoadContractFile(path);
     if (!contract.ok()) {
       std::fprintf(stderr, "ch13: %s\n", std::string(contract.status().message()).c_str());

@@ -1,5 +1,6 @@
 #include "common/calibration/engine_ops_calibration.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -44,22 +45,28 @@ absl::StatusOr<model::ModelConfig> CalibrationConfig(uint32_t heads, uint32_t kv
   return c;
 }
 
-// One forward phase: the cost model's ops and the measured per-op times.
+// One forward phase: the cost model's ops and the per-op times of each run.
 struct Phase {
   std::vector<cost::OpCost> ops;
-  model::OpTimes times{0};
-  int runs = 1;
+  std::vector<model::OpTimes> runs;
   int n_layers = 1;
 
+  // Seconds a layer (or outside the blocks), the median over the runs: one
+  // run a neighbour on this VM's host preempted does not move it.
   double Measured(Op op) const {
-    double s = 0;
-    if (Outside(op)) {
-      s = times.seconds[0][static_cast<int>(op)];
-    } else {
-      for (int l = 0; l < n_layers; ++l) s += times.seconds[l + 1][static_cast<int>(op)];
-      s /= n_layers;
+    std::vector<double> per_run;
+    for (const model::OpTimes& t : runs) {
+      double s = 0;
+      if (Outside(op)) {
+        s = t.seconds[0][static_cast<int>(op)];
+      } else {
+        for (int l = 0; l < n_layers; ++l) s += t.seconds[l + 1][static_cast<int>(op)];
+        s /= n_layers;
+      }
+      per_run.push_back(s);
     }
-    return s / runs;
+    std::sort(per_run.begin(), per_run.end());
+    return per_run.empty() ? 0 : per_run[per_run.size() / 2];
   }
   // Bytes (or FLOPs) of the cost ops in `group` at layer 0 (or -1).
   double Sum(const std::string& group, bool outside, bool flops, bool kv_only = false) const {
@@ -76,7 +83,8 @@ struct Sizes {
   int prompt, decode, depth;
 };
 
-// Prefill of `prompt` tokens; decode after it from depth 1; decode at `depth`.
+// Prefill of `prompt` tokens (three runs); decode after it from depth 1;
+// decode at `depth`: each decoded token a run.
 absl::StatusOr<std::vector<Phase>> RunPhases(const model::ModelWeights& weights, cost::ModelSpec spec,
                                              parallel::ThreadPool& pool, KvCacheType type, Sizes n) {
   spec.kv_bytes_per_element = model::KvCacheBytesPerElement(type);
@@ -86,38 +94,38 @@ absl::StatusOr<std::vector<Phase>> RunPhases(const model::ModelWeights& weights,
   const absl::Span<const int32_t> prompt = absl::MakeConstSpan(tokens).subspan(0, n.prompt);
   std::vector<float> logits;
   std::vector<Phase> phases(3);
-  for (Phase& p : phases) {
-    p.times = model::OpTimes(layers);
-    p.n_layers = layers;
-  }
+  for (Phase& p : phases) p.n_layers = layers;
+  model::ForwardOptions timed;
   // Prefill, after one untimed pass.
   if (auto s = t.Prefill(prompt, &logits); !s.ok()) return s;
-  t.Reset();
-  model::ForwardOptions timed;
-  timed.times = &phases[0].times;
-  if (auto s = t.Prefill(prompt, &logits, timed); !s.ok()) return s;
-  phases[0].ops = cost::PrefillOps(spec, n.prompt, 0);
-  // Decode from an almost empty cache, after one untimed token.
-  t.Reset();
-  if (auto s = t.Forward({tokens[0]}, &logits); !s.ok()) return s;
-  timed.times = &phases[1].times;
-  for (int i = 0; i < n.decode; ++i) {
-    if (auto s = t.Forward({tokens[1 + i]}, &logits, timed); !s.ok()) return s;
+  for (int r = 0; r < 3; ++r) {
+    t.Reset();
+    phases[0].runs.emplace_back(layers);
+    timed.times = &phases[0].runs.back();
+    if (auto s = t.Prefill(prompt, &logits, timed); !s.ok()) return s;
   }
-  phases[1].runs = n.decode;
+  phases[0].ops = cost::PrefillOps(spec, n.prompt, 0);
+  // Decode `n.decode` tokens after one untimed one.
+  auto decode = [&](Phase& phase) -> absl::Status {
+    if (auto s = t.Forward({tokens[0]}, &logits); !s.ok()) return s;
+    for (int i = 0; i < n.decode; ++i) {
+      phase.runs.emplace_back(layers);
+      timed.times = &phase.runs.back();
+      if (auto s = t.Forward({tokens[1 + i]}, &logits, timed); !s.ok()) return s;
+    }
+    return absl::OkStatus();
+  };
+  // From an almost empty cache.
+  t.Reset();
+  if (auto s = decode(phases[1]); !s.ok()) return s;
   phases[1].ops = cost::DecodeOps(spec, 1 + n.decode / 2);
-  // Decode at depth: the prompt's cache repeated to `depth` positions.
+  // At depth: the prompt's cache repeated to `depth` positions.
   t.Reset();
   model::ForwardOptions fill;
   fill.no_logits = true;
   if (auto s = t.Prefill(prompt, &logits, fill); !s.ok()) return s;
   if (auto s = t.RepeatCache(n.depth); !s.ok()) return s;
-  if (auto s = t.Forward({tokens[0]}, &logits); !s.ok()) return s;
-  timed.times = &phases[2].times;
-  for (int i = 0; i < n.decode; ++i) {
-    if (auto s = t.Forward({tokens[1 + i]}, &logits, timed); !s.ok()) return s;
-  }
-  phases[2].runs = n.decode;
+  if (auto s = decode(phases[2]); !s.ok()) return s;
   phases[2].ops = cost::DecodeOps(spec, n.depth + 1 + n.decode / 2);
   return phases;
 }

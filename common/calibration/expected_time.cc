@@ -87,7 +87,7 @@ absl::Status AddExpected(const Calibration& c, const cost::ModelSpec& spec, cons
   phase->expected_seconds = 0;
   for (cost::OpPrediction& p : phase->ops) {
     if (IsMatrix(p.op)) {
-      auto s = MatrixSeconds(c, spec, p.op, decode ? dram_gbps : 0);
+      auto s = MatrixSeconds(c, spec, p.op, dram_gbps);
       if (!s.ok()) return s.status();
       p.expected_seconds = *s;
     } else {

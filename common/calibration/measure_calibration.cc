@@ -36,10 +36,13 @@ double Median(std::vector<double> v) {
 }
 
 // Copies of one matrix as the engine loads it (repacked where its type has
-// a layout), enough of them to exceed the last-level cache several times.
+// a layout), enough of them to exceed the last-level cache several times,
+// side by side in one buffer (huge pages where the kernel grants them): a
+// buffer of its own per small copy left this measurement at the mercy of
+// where the allocator put each one (a 1.3 MB shape read 3-7x slower in some
+// runs than in others).
 struct MatrixCopies {
-  std::vector<quant::RepackedRows> repacked;
-  std::vector<quant::WeightBuffer> plain;
+  quant::WeightBuffer storage;
   std::vector<quant::WeightMatrix> matrices;
 };
 
@@ -60,20 +63,22 @@ MatrixCopies MakeCopies(GgmlType type, Shape shape, size_t total_bytes) {
     std::memcpy(data.data() + r * row_bytes, data.data() + (r % kDistinctRows) * row_bytes, row_bytes);
   }
   w.data = data.data();
+  const quant::RepackedRows repacked = quant::RepackRows(w);
+  const quant::WeightMatrix one = repacked.storage.empty() ? w : repacked.matrix;
+  const uint8_t* source = repacked.storage.empty() ? data.data() : repacked.storage.data();
+  const size_t used = repacked.storage.empty() ? bytes : repacked.storage.size();
+  // The matrix's data may start past its storage's: kept at that offset.
+  const size_t offset = static_cast<size_t>(one.data - source);
+  const size_t slot = (used + 4095) / 4096 * 4096;
+  const size_t n = std::max<size_t>(2, total_bytes / slot + 1);
   MatrixCopies copies;
-  const size_t n = std::max<size_t>(2, total_bytes / bytes + 1);
+  copies.storage = quant::WeightBuffer(n * slot);
   for (size_t c = 0; c < n; ++c) {
-    copies.repacked.push_back(quant::RepackRows(w));
-    const quant::RepackedRows& r = copies.repacked.back();
-    if (r.storage.empty()) {
-      copies.plain.emplace_back(bytes);
-      std::memcpy(copies.plain.back().data(), data.data(), bytes);
-      quant::WeightMatrix m = w;
-      m.data = copies.plain.back().data();
-      copies.matrices.push_back(m);
-    } else {
-      copies.matrices.push_back(r.matrix);
-    }
+    uint8_t* at = copies.storage.data() + c * slot;
+    std::memcpy(at, source, used);
+    quant::WeightMatrix m = one;
+    m.data = at + offset;
+    copies.matrices.push_back(m);
   }
   return copies;
 }
@@ -109,33 +114,65 @@ double TimeCalls(parallel::ThreadPool& pool, const MatrixCopies& copies, int64_t
   return Median(calls);
 }
 
-absl::StatusOr<FormatCalibration> MeasureFormat(GgmlType type, parallel::ThreadPool& pool, bool quick,
-                                                size_t cycle_bytes) {
-  FormatCalibration f;
-  f.type = type;
-  f.kernel = KernelName(type);
-  const double target = quick ? 0.002 : 0.04;  // seconds of calls per point
+// Decode streams from DRAM, whose read rate on these VMs drifts by half
+// within minutes: its calls sit between two measurements of that rate.
+// Sets the format's decode points (one token) and read_gbps.
+absl::Status TimeDecode(const std::vector<MatrixCopies>& copies, parallel::ThreadPool& pool, double target,
+                        FormatCalibration* f) {
+  const int threads = static_cast<int>(pool.num_threads());
+  auto read_before = roofline::MeasureDramReadGbps(threads);
+  if (!read_before.ok()) return read_before.status();
+  // Longer than a batched point: a second's burst of a neighbour's traffic
+  // moves a short median.
+  std::vector<double> decode(copies.size());
+  for (size_t i = 0; i < copies.size(); ++i) decode[i] = TimeCalls(pool, copies[i], 1, 3 * target);
+  auto read_after = roofline::MeasureDramReadGbps(threads);
+  if (!read_after.ok()) return read_after.status();
+  f->read_gbps = 0.5 * (*read_before + *read_after);
+  for (MatmulPoint& p : f->points) {
+    for (size_t i = 0; i < copies.size(); ++i) {
+      if (p.tokens == 1 && p.rows == kCalibrationShapes[i].rows && p.cols == kCalibrationShapes[i].cols) {
+        p.seconds = decode[i];
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<MatrixCopies>> CopiesOfEveryShape(GgmlType type, bool quick, size_t cycle_bytes) {
   std::vector<MatrixCopies> copies;
   for (const Shape& shape : kCalibrationShapes) {
     if (auto s = quant::CheckMatrix({type, nullptr, shape.rows, shape.cols}); !s.ok()) return s;
     copies.push_back(MakeCopies(type, shape, quick ? 0 : cycle_bytes));
   }
-  // Decode streams from DRAM, whose read rate on these VMs drifts by half
-  // within minutes: its calls sit between two measurements of that rate,
-  // the same measurement a prediction rescales them by later.
-  const int threads = static_cast<int>(pool.num_threads());
-  auto read_before = roofline::MeasureDramReadGbps(threads);
-  if (!read_before.ok()) return read_before.status();
-  std::vector<double> decode(copies.size());
-  for (size_t i = 0; i < copies.size(); ++i) decode[i] = TimeCalls(pool, copies[i], 1, target);
-  auto read_after = roofline::MeasureDramReadGbps(threads);
-  if (!read_after.ok()) return read_after.status();
-  f.read_gbps = 0.5 * (*read_before + *read_after);
-  for (size_t i = 0; i < copies.size(); ++i) {
-    const Shape shape = kCalibrationShapes[i];
-    for (const int64_t tokens : kCalibrationTokens) {
-      const double s = tokens == 1 ? decode[i] : TimeCalls(pool, copies[i], tokens, target);
-      f.points.push_back({shape.rows, shape.cols, tokens, s});
+  return copies;
+}
+
+double TargetSeconds(bool quick) { return quick ? 0.002 : 0.04; }  // of calls per point
+
+absl::StatusOr<FormatCalibration> MeasureFormat(GgmlType type, parallel::ThreadPool& pool, bool quick,
+                                                size_t cycle_bytes) {
+  FormatCalibration f;
+  f.type = type;
+  f.kernel = KernelName(type);
+  auto copies = CopiesOfEveryShape(type, quick, cycle_bytes);
+  if (!copies.ok()) return copies.status();
+  for (const Shape& shape : kCalibrationShapes) {
+    for (const int64_t tokens : kCalibrationTokens) f.points.push_back({shape.rows, shape.cols, tokens, 0});
+  }
+  if (auto s = TimeDecode(*copies, pool, TargetSeconds(quick), &f); !s.ok()) return s;
+  // The products of many tokens are bound by the cores, which a neighbour
+  // on this VM's host can slow for a second or two: each point is the
+  // faster of two sweeps, seconds apart.
+  for (int round = 0; round < 2; ++round) {
+    size_t p = 0;
+    for (size_t i = 0; i < copies->size(); ++i) {
+      for (const int64_t tokens : kCalibrationTokens) {
+        MatmulPoint& point = f.points[p++];
+        if (tokens == 1) continue;
+        const double s = TimeCalls(pool, (*copies)[i], tokens, TargetSeconds(quick));
+        point.seconds = round == 0 ? s : std::min(point.seconds, s);
+      }
     }
   }
   return f;
@@ -172,6 +209,18 @@ std::vector<GgmlType> EngineMatrixTypes() {
   return types;
 }
 
+std::vector<GgmlType> MatrixFormats(const cost::ModelSpec& spec) {
+  const std::vector<GgmlType> engine = EngineMatrixTypes();
+  std::vector<GgmlType> types;
+  for (const model::TensorSpec& t : spec.tensors) {
+    const bool multiplied = std::find(engine.begin(), engine.end(), t.type) != engine.end();
+    if (t.IsMatrix() && multiplied && std::find(types.begin(), types.end(), t.type) == types.end()) {
+      types.push_back(t.type);
+    }
+  }
+  return types;
+}
+
 absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options) {
   auto progress = [&](const std::string& what) {
     if (options.progress) options.progress(what);
@@ -202,6 +251,31 @@ absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options) 
   c.attention = engine->attention;
   c.ops = engine->ops;
   return c;
+}
+
+absl::Status RetimeDecode(Calibration* c, int threads, bool quick) {
+  parallel::ThreadPool pool(threads);
+  parallel::ScopedAffinity restore;
+  parallel::PinCurrentThreadToCpu(0);
+  for (FormatCalibration& f : c->formats) {
+    auto copies = CopiesOfEveryShape(f.type, quick, CycleBytes());
+    if (!copies.ok()) return copies.status();
+    if (auto s = TimeDecode(*copies, pool, TargetSeconds(quick), &f); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+Calibration MeanDecode(const Calibration& a, const Calibration& b) {
+  Calibration mean = a;
+  for (FormatCalibration& f : mean.formats) {
+    const FormatCalibration* other = b.Format(f.type);
+    if (other == nullptr || other->points.size() != f.points.size()) continue;
+    for (size_t i = 0; i < f.points.size(); ++i) {
+      if (f.points[i].tokens == 1) f.points[i].seconds = 0.5 * (f.points[i].seconds + other->points[i].seconds);
+    }
+    f.read_gbps = 0.5 * (f.read_gbps + other->read_gbps);
+  }
+  return mean;
 }
 
 absl::StatusOr<Calibration> LoadOrCalibrate(const CalibrateOptions& options, bool remeasure, std::string* measured) {

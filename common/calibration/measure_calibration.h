@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/calibration/calibration.h"
+#include "common/cost/op_cost.h"
 #include "common/gguf/tensor_type.h"
 
 namespace calibration {
@@ -30,9 +31,19 @@ struct CalibrateOptions {
 
 // Every tensor type the engine multiplies (has matrix kernels for).
 std::vector<gguf::GgmlType> EngineMatrixTypes();
+// The types of `spec`'s matrices the engine multiplies, each once.
+std::vector<gguf::GgmlType> MatrixFormats(const cost::ModelSpec& spec);
 
 // The formats in `options` (or all), attention and the engine ops.
 absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options);
+
+// Times `c`'s formats' decode (one token) points again, and the DRAM read
+// around them: the calibration's most drift-prone part, for a measurement
+// about to be set against it.
+absl::Status RetimeDecode(Calibration* c, int threads, bool quick = false);
+// `a` with its decode points the mean of `a`'s and `b`'s: decode timed
+// before and after a measurement.
+Calibration MeanDecode(const Calibration& a, const Calibration& b);
 
 // The cached calibration when it was measured on this CPU, for this thread
 // count, with the kernels this build picks, and holds every format asked

@@ -1,7 +1,5 @@
 #include "tools/apr/calibration_flags.h"
 
-#include <algorithm>
-
 #include "common/calibration/measure_calibration.h"
 #include "common/report/progress_line.h"
 #include "tools/apr/commands.h"
@@ -14,23 +12,11 @@ void CalibrationFlags::AddTo(ArgParser& parser) {
                    "measuring the formats it lacks)");
 }
 
-std::vector<gguf::GgmlType> MatrixFormats(const cost::ModelSpec& spec) {
-  const std::vector<gguf::GgmlType> engine = calibration::EngineMatrixTypes();
-  std::vector<gguf::GgmlType> types;
-  for (const model::TensorSpec& t : spec.tensors) {
-    const bool multiplied = std::find(engine.begin(), engine.end(), t.type) != engine.end();
-    if (t.IsMatrix() && multiplied && std::find(types.begin(), types.end(), t.type) == types.end()) {
-      types.push_back(t.type);
-    }
-  }
-  return types;
-}
-
 absl::StatusOr<calibration::Calibration> CalibrationFlags::Load(const cost::ModelSpec& spec, int threads) const {
   if (!file_.empty()) return calibration::LoadCalibrationFile(file_);
   calibration::CalibrateOptions options;
   options.threads = threads;
-  options.formats = MatrixFormats(spec);
+  options.formats = calibration::MatrixFormats(spec);
   options.commit = BuildCommit();
   report::ProgressLine progress("apr: calibrating this machine's kernels (cached after)");
   options.progress = [&](const std::string& what) { progress.Update(what); };

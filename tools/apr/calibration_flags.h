@@ -27,9 +27,6 @@ class CalibrationFlags {
   std::string file_;
 };
 
-// The weight formats of `spec`'s matrices, each once.
-std::vector<gguf::GgmlType> MatrixFormats(const cost::ModelSpec& spec);
-
 }  // namespace apr
 
 #endif  // APR_TOOLS_APR_CALIBRATION_FLAGS_H_
