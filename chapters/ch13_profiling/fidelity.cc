@@ -65,6 +65,8 @@ std::string FidelityText(const Fidelity& f, double measured_speedup, double book
                         "  ceilings this machine would allow %.1fx, against the book's %.1fx\n",
                         f.SpeedupExpected(), f.SpeedupByBalance(), measured_speedup, f.SpeedupAtRoofs(),
                         book_speedup);
+  absl::StrAppendFormat(&s, "  (measured over expected, round by round with decode's calibration timed again before\n"
+                        "  each pair of runs: %.2f, the median)\n", f.speedup_ratio);
   return s;
 }
 

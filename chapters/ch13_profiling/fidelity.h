@@ -29,6 +29,14 @@ struct Fidelity {
   // pass is expected to reach, a serial token's bytes at decode's rate.
   double ops_per_token = 0, gemm_gops = 0;
   double bytes_per_token = 0, decode_gbps = 0;
+  // Decode measured over expected in rounds alternating decode's
+  // calibration with a run of decoded tokens: the median, least and most.
+  double decode_ratio = 0, decode_ratio_least = 0, decode_ratio_most = 0;
+  int decode_rounds = 0;
+  // The batched-over-serial speedup measured over expected, the median of
+  // rounds each pricing the serial run by decode's calibration timed just
+  // before it.
+  double speedup_ratio = 0;
 
   double SpeedupExpected() const {
     return batched_expected_seconds > 0 ? serial_expected_seconds / batched_expected_seconds : 0;

@@ -253,29 +253,40 @@ absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options) 
   return c;
 }
 
-absl::Status RetimeDecode(Calibration* c, int threads, bool quick) {
-  parallel::ThreadPool pool(threads);
-  parallel::ScopedAffinity restore;
-  parallel::PinCurrentThreadToCpu(0);
-  for (FormatCalibration& f : c->formats) {
+struct DecodeRetimer::State {
+  int threads = 1;
+  bool quick = false;
+  std::vector<std::pair<GgmlType, std::vector<MatrixCopies>>> copies;
+};
+
+DecodeRetimer::DecodeRetimer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+DecodeRetimer::DecodeRetimer(DecodeRetimer&&) noexcept = default;
+DecodeRetimer& DecodeRetimer::operator=(DecodeRetimer&&) noexcept = default;
+DecodeRetimer::~DecodeRetimer() = default;
+
+absl::StatusOr<DecodeRetimer> DecodeRetimer::For(const Calibration& c, int threads, bool quick) {
+  auto state = std::make_unique<State>();
+  state->threads = threads;
+  state->quick = quick;
+  for (const FormatCalibration& f : c.formats) {
     auto copies = CopiesOfEveryShape(f.type, quick, CycleBytes());
     if (!copies.ok()) return copies.status();
-    if (auto s = TimeDecode(*copies, pool, TargetSeconds(quick), &f); !s.ok()) return s;
+    state->copies.push_back({f.type, *std::move(copies)});
   }
-  return absl::OkStatus();
+  return DecodeRetimer(std::move(state));
 }
 
-Calibration MeanDecode(const Calibration& a, const Calibration& b) {
-  Calibration mean = a;
-  for (FormatCalibration& f : mean.formats) {
-    const FormatCalibration* other = b.Format(f.type);
-    if (other == nullptr || other->points.size() != f.points.size()) continue;
-    for (size_t i = 0; i < f.points.size(); ++i) {
-      if (f.points[i].tokens == 1) f.points[i].seconds = 0.5 * (f.points[i].seconds + other->points[i].seconds);
+absl::Status DecodeRetimer::Retime(Calibration* c) {
+  parallel::ThreadPool pool(state_->threads);
+  parallel::ScopedAffinity restore;
+  parallel::PinCurrentThreadToCpu(0);
+  for (auto& [type, copies] : state_->copies) {
+    for (FormatCalibration& f : c->formats) {
+      if (f.type != type) continue;
+      if (auto s = TimeDecode(copies, pool, TargetSeconds(state_->quick), &f); !s.ok()) return s;
     }
-    f.read_gbps = 0.5 * (f.read_gbps + other->read_gbps);
   }
-  return mean;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Calibration> LoadOrCalibrate(const CalibrateOptions& options, bool remeasure, std::string* measured) {

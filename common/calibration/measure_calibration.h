@@ -11,6 +11,7 @@
 #define APR_COMMON_CALIBRATION_MEASURE_CALIBRATION_H_
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,14 +38,23 @@ std::vector<gguf::GgmlType> MatrixFormats(const cost::ModelSpec& spec);
 // The formats in `options` (or all), attention and the engine ops.
 absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options);
 
-// Times `c`'s formats' decode (one token) points again, and the DRAM read
-// around them: the calibration's most drift-prone part, for a measurement
-// about to be set against it.
-absl::Status RetimeDecode(Calibration* c, int threads, bool quick = false);
-// `a` with its decode points the mean of `a`'s and `b`'s: decode timed
-// before and after a measurement.
-Calibration MeanDecode(const Calibration& a, const Calibration& b);
+// Times a calibration's decode (one token) points again, and the DRAM read
+// around them: its most drift-prone part, for rounds that alternate with a
+// measurement set against it. The matrices' copies are made once, so each
+// round reads the same memory.
+class DecodeRetimer {
+ public:
+  static absl::StatusOr<DecodeRetimer> For(const Calibration& c, int threads, bool quick = false);
+  DecodeRetimer(DecodeRetimer&&) noexcept;
+  DecodeRetimer& operator=(DecodeRetimer&&) noexcept;
+  ~DecodeRetimer();
+  absl::Status Retime(Calibration* c);
 
+ private:
+  struct State;
+  explicit DecodeRetimer(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
 // The cached calibration when it was measured on this CPU, for this thread
 // count, with the kernels this build picks, and holds every format asked
 // for; otherwise measures what is missing (everything, when the cache does

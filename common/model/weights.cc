@@ -197,9 +197,43 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
     // The output head; the embedding table stays as in the file (rows are
     // dequantized from it), so a tied head gets its own copy.
     copy_one(w->output_, 1);
+    w->GatherSmallCopies();
     if (f.Changed()) return absl::DataLossError(absl::StrCat(f.path(), ": the file shrank while it was loaded"));
   }
   return w;
+}
+
+void ModelWeights::GatherSmallCopies() {
+  constexpr size_t kHugePage = size_t{2} << 20, kPage = 4096;
+  size_t total = 0;
+  for (const quant::WeightBuffer& c : copies_) {
+    if (c.size() < kHugePage) total += (c.size() + kPage - 1) / kPage * kPage;
+  }
+  if (total < kHugePage) return;
+  quant::WeightBuffer arena(total);
+  std::vector<quant::WeightMatrix*> matrices = {&output_};
+  for (LayerWeights& l : layers_) {
+    for (quant::WeightMatrix* m : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down, &l.router, &l.gate_exps,
+                                   &l.up_exps, &l.down_exps}) {
+      matrices.push_back(m);
+    }
+  }
+  std::vector<quant::WeightBuffer> kept;
+  size_t offset = 0;
+  for (quant::WeightBuffer& c : copies_) {
+    if (c.size() >= kHugePage) {
+      kept.push_back(std::move(c));
+      continue;
+    }
+    uint8_t* to = arena.data() + offset;
+    std::memcpy(to, c.data(), c.size());
+    for (quant::WeightMatrix* m : matrices) {
+      if (m->data >= c.data() && m->data < c.data() + c.size()) m->data = to + (m->data - c.data());
+    }
+    offset += (c.size() + kPage - 1) / kPage * kPage;
+  }
+  kept.push_back(std::move(arena));
+  copies_ = std::move(kept);
 }
 
 const std::vector<float>& ModelWeights::RopeFactors(int context) const {
