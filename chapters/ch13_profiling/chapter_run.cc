@@ -140,23 +140,32 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   auto calibrated = CalibrateModel(run.model, run.threads, quick,
                                    [&](const std::string& what) { progress("13.6 calibration: " + what); });
   if (!calibrated.ok()) return calibrated.status();
-  auto retimer = calibration::DecodeRetimer::For(*calibrated, run.threads, quick);
+  auto retimer = calibration::Retimer::For(*calibrated, run.threads, quick);
   if (!retimer.ok()) return retimer.status();
-  auto retimed = [&](const calibration::Calibration& c) -> absl::StatusOr<calibration::Calibration> {
+  auto retimed = [&](const calibration::Calibration& c,
+                     const std::vector<int64_t>& batched_tokens = {}) -> absl::StatusOr<calibration::Calibration> {
     calibration::Calibration again = c;
-    if (auto s = retimer->Retime(&again); !s.ok()) return s;
+    if (auto s = retimer->Retime(&again, batched_tokens); !s.ok()) return s;
     return again;
   };
 
-  // Batched and token by token, alternating; each pair of runs after
-  // decode's calibration is timed again (token by token is decode), so the
-  // expected speedup of each round is set against that round's.
+  // Batched and token by token, alternating; before each pair of runs the
+  // calibration's decode points (token by token is decode) and the token
+  // counts the prompt's products fall between are timed again, so each
+  // round's measurement is set against that round's expectation.
   progress("13.4 and 13.6: prefill of 91 tokens, batched and token by token, alternating");
   const std::string cache_name = model::KvCacheTypeName(kCacheType);
-  std::vector<double> batched_seconds, serial_seconds, speedup_ratios;
+  std::vector<double> batched_seconds, serial_seconds, speedup_ratios, prefill_ratios;
   calibration::Calibration for_prompt = *calibrated;
+  // The calibrated token counts the prompt's products fall between.
+  int64_t below = 1, above = 0;
+  for (const int64_t n : calibration::kCalibrationTokens) {
+    if (n <= kPromptTokens) below = n;
+    if (n >= kPromptTokens && above == 0) above = n;
+  }
+  const std::vector<int64_t> around_prompt = {below, above};
   for (int round = 0; round < std::max(3, reps + 2); ++round) {
-    auto now = retimed(*calibrated);
+    auto now = retimed(*calibrated, around_prompt);
     if (!now.ok()) return now.status();
     auto priced = PriceFidelity(run.model, run.machine, run.threads, cache_name, run.DramGbps(), kPromptTokens,
                                 kGenTokens / 2, *now, *now);
@@ -166,12 +175,13 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
     batched_seconds.push_back(pair->first.front());
     serial_seconds.push_back(pair->second.front());
     speedup_ratios.push_back(pair->second.front() / pair->first.front() / priced->SpeedupExpected());
+    prefill_ratios.push_back(kPromptTokens / pair->first.front() / priced->prefill_expected_tps);
     if (round == 0) for_prompt = *now;
   }
   run.pp = Summarize(kPromptTokens, batched_seconds);
   run.prefill_serial = Summarize(kPromptTokens, serial_seconds);
   run.prefill_speedup = model::MedianRatio(serial_seconds, batched_seconds);
-  const double speedup_ratio = model::Median(speedup_ratios);
+  const double speedup_ratio = model::Median(speedup_ratios), prefill_ratio = model::Median(prefill_ratios);
   auto moe = MeasureMoePrefill(pool, kPromptTokens, reps, progress);
   if (!moe.ok()) return moe.status();
   run.moe = *std::move(moe);
@@ -192,6 +202,11 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   run.tg = Summarize(kGenTokens, fusion->first);
   run.tg_unfused = Summarize(kGenTokens, fusion->second);
   run.fused_over_unfused = model::MedianRatio(fusion->first, fusion->second);
+  // The warm-up run is counted too: kGenTokens steps of each, pairs + 1 times.
+  const double steps = static_cast<double>(kGenTokens) * (pairs + 1);
+  run.ffn_dispatches_fused = pool.Stats("ffn.gate_up").dispatches / steps;
+  run.ffn_dispatches_unfused =
+      (pool.Stats("ffn.gate").dispatches + pool.Stats("ffn.up").dispatches) / steps;
 
   // Decode against its expectation in alternating rounds, as this VM's
   // DRAM drifts by half within minutes: decode's calibration timed again,
@@ -216,11 +231,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   run.fidelity.decode_ratio_most = *std::max_element(ratios.begin(), ratios.end());
   run.fidelity.decode_rounds = static_cast<int>(ratios.size());
   run.fidelity.speedup_ratio = speedup_ratio;
-  // The warm-up run is counted too: kGenTokens steps of each, pairs + 1 times.
-  const double steps = static_cast<double>(kGenTokens) * (pairs + 1);
-  run.ffn_dispatches_fused = pool.Stats("ffn.gate_up").dispatches / steps;
-  run.ffn_dispatches_unfused =
-      (pool.Stats("ffn.gate").dispatches + pool.Stats("ffn.up").dispatches) / steps;
+  run.fidelity.prefill_ratio = prefill_ratio;
 
   // The decode fraction also compares with a measurement taken right after it.
   progress("13.7 DRAM bandwidth, now");

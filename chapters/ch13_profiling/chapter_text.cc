@@ -94,11 +94,11 @@ std::string ThroughputSection(const ChapterRun& run) {
                         run.tg.mean_tps, run.tg.stddev_tps, run.decode_pred.TokensPerSecond(),
                         run.fidelity.decode_expected_tps);
   absl::StrAppendFormat(&s, "  %d threads, mean ± sd of the repetitions after a warm-up; the ceiling is the roofline's,\n"
-                        "  the expectation this machine's kernels' (calibrated in this run, 13.6). Decode against\n"
-                        "  its expectation in %d rounds alternating decode's calibration with %d decoded tokens:\n"
-                        "  measured / expected %.2f (median; %.2f-%.2f)\n",
-                        run.threads, run.fidelity.decode_rounds, kGenTokens, run.fidelity.decode_ratio,
-                        run.fidelity.decode_ratio_least, run.fidelity.decode_ratio_most);
+                        "  the expectation this machine's kernels' (calibrated in this run, 13.6). Measured over\n"
+                        "  expected in rounds that time the calibration's points again before each run: decode\n"
+                        "  %.2f (median of %d rounds of %d tokens; %.2f-%.2f), prefill %.2f (median)\n",
+                        run.threads, run.fidelity.decode_ratio, run.fidelity.decode_rounds, kGenTokens,
+                        run.fidelity.decode_ratio_least, run.fidelity.decode_ratio_most, run.fidelity.prefill_ratio);
   return s;
 }
 

@@ -37,6 +37,8 @@ struct Fidelity {
   // rounds each pricing the serial run by decode's calibration timed just
   // before it.
   double speedup_ratio = 0;
+  // Batched prefill measured over expected, the median of the same rounds.
+  double prefill_ratio = 0;
 
   double SpeedupExpected() const {
     return batched_expected_seconds > 0 ? serial_expected_seconds / batched_expected_seconds : 0;

@@ -253,18 +253,18 @@ absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options) 
   return c;
 }
 
-struct DecodeRetimer::State {
+struct Retimer::State {
   int threads = 1;
   bool quick = false;
   std::vector<std::pair<GgmlType, std::vector<MatrixCopies>>> copies;
 };
 
-DecodeRetimer::DecodeRetimer(std::unique_ptr<State> state) : state_(std::move(state)) {}
-DecodeRetimer::DecodeRetimer(DecodeRetimer&&) noexcept = default;
-DecodeRetimer& DecodeRetimer::operator=(DecodeRetimer&&) noexcept = default;
-DecodeRetimer::~DecodeRetimer() = default;
+Retimer::Retimer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Retimer::Retimer(Retimer&&) noexcept = default;
+Retimer& Retimer::operator=(Retimer&&) noexcept = default;
+Retimer::~Retimer() = default;
 
-absl::StatusOr<DecodeRetimer> DecodeRetimer::For(const Calibration& c, int threads, bool quick) {
+absl::StatusOr<Retimer> Retimer::For(const Calibration& c, int threads, bool quick) {
   auto state = std::make_unique<State>();
   state->threads = threads;
   state->quick = quick;
@@ -273,17 +273,26 @@ absl::StatusOr<DecodeRetimer> DecodeRetimer::For(const Calibration& c, int threa
     if (!copies.ok()) return copies.status();
     state->copies.push_back({f.type, *std::move(copies)});
   }
-  return DecodeRetimer(std::move(state));
+  return Retimer(std::move(state));
 }
 
-absl::Status DecodeRetimer::Retime(Calibration* c) {
+absl::Status Retimer::Retime(Calibration* c, const std::vector<int64_t>& batched_tokens) {
   parallel::ThreadPool pool(state_->threads);
   parallel::ScopedAffinity restore;
   parallel::PinCurrentThreadToCpu(0);
+  const double target = TargetSeconds(state_->quick);
   for (auto& [type, copies] : state_->copies) {
     for (FormatCalibration& f : c->formats) {
       if (f.type != type) continue;
-      if (auto s = TimeDecode(copies, pool, TargetSeconds(state_->quick), &f); !s.ok()) return s;
+      if (auto s = TimeDecode(copies, pool, target, &f); !s.ok()) return s;
+      for (MatmulPoint& p : f.points) {
+        if (std::find(batched_tokens.begin(), batched_tokens.end(), p.tokens) == batched_tokens.end()) continue;
+        for (size_t i = 0; i < copies.size(); ++i) {
+          if (p.rows == kCalibrationShapes[i].rows && p.cols == kCalibrationShapes[i].cols) {
+            p.seconds = TimeCalls(pool, copies[i], p.tokens, target);
+          }
+        }
+      }
     }
   }
   return absl::OkStatus();

@@ -38,23 +38,25 @@ std::vector<gguf::GgmlType> MatrixFormats(const cost::ModelSpec& spec);
 // The formats in `options` (or all), attention and the engine ops.
 absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options);
 
-// Times a calibration's decode (one token) points again, and the DRAM read
-// around them: its most drift-prone part, for rounds that alternate with a
-// measurement set against it. The matrices' copies are made once, so each
-// round reads the same memory.
-class DecodeRetimer {
+// Times a calibration's points again: decode's (one token), with the DRAM
+// read around them, and those of the token counts given. For rounds that
+// alternate with a measurement set against them, as this VM's DRAM and its
+// share of the cores drift within minutes. The matrices' copies are made
+// once, so each round reads the same memory.
+class Retimer {
  public:
-  static absl::StatusOr<DecodeRetimer> For(const Calibration& c, int threads, bool quick = false);
-  DecodeRetimer(DecodeRetimer&&) noexcept;
-  DecodeRetimer& operator=(DecodeRetimer&&) noexcept;
-  ~DecodeRetimer();
-  absl::Status Retime(Calibration* c);
+  static absl::StatusOr<Retimer> For(const Calibration& c, int threads, bool quick = false);
+  Retimer(Retimer&&) noexcept;
+  Retimer& operator=(Retimer&&) noexcept;
+  ~Retimer();
+  absl::Status Retime(Calibration* c, const std::vector<int64_t>& batched_tokens = {});
 
  private:
   struct State;
-  explicit DecodeRetimer(std::unique_ptr<State> state);
+  explicit Retimer(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
+
 // The cached calibration when it was measured on this CPU, for this thread
 // count, with the kernels this build picks, and holds every format asked
 // for; otherwise measures what is missing (everything, when the cache does
