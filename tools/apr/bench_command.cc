@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/calibration/expected_time.h"
+#include "common/calibration/measure_calibration.h"
 #include "common/cost/model_spec.h"
 #include "common/cpu/cpu_features.h"
 #include "common/roofline/measure.h"
@@ -94,6 +95,7 @@ int RunBench(const std::vector<std::string>& args) {
   options.fused_ffn = !no_fuse;
   cost::ModelSpec spec;
   std::vector<calibration::Calibration> calibrations;  // one per thread count, with --expected
+  std::vector<calibration::Retimer> retimers;
   if (expected) {
     auto s = cost::SpecFromGgufFile(model_path);
     if (!s.ok()) return Fail("bench", s.status());
@@ -102,13 +104,26 @@ int RunBench(const std::vector<std::string>& args) {
     for (int64_t threads : threads_list) {
       auto cal = calibration_flags.Load(spec, static_cast<int>(threads));
       if (!cal.ok()) return Fail("bench", cal.status());
+      auto retimer = calibration::Retimer::For(*cal, static_cast<int>(threads));
+      if (!retimer.ok()) return Fail("bench", retimer.status());
       calibrations.push_back(*std::move(cal));
+      retimers.push_back(*std::move(retimer));
     }
   }
-  // The expected tokens/s of a test, when --expected.
+  // The expected tokens/s of a test, when --expected: the calibration's
+  // decode points, and the token counts a prompt's micro-batches fall
+  // between, timed again just before it (this VM's DRAM and its share of the
+  // cores drift within minutes, so a cached calibration can be off by 20%).
   auto expect = [&](size_t thread_index, int threads, int prompt, int gen, int depth) -> absl::StatusOr<double> {
     if (!expected) return 0.0;
-    const calibration::Calibration& cal = calibrations[thread_index];
+    calibration::Calibration cal = calibrations[thread_index];
+    const int64_t batch = std::min<int64_t>(prompt, model::kPrefillMicroBatch);
+    std::vector<int64_t> around;
+    for (const int64_t n : calibration::kCalibrationTokens) {
+      if (prompt > 0 && n > 1 && (around.empty() || around.back() < batch)) around.push_back(n);
+    }
+    if (around.size() > 2) around.erase(around.begin(), around.end() - 2);
+    if (auto s = retimers[thread_index].Retime(&cal, around); !s.ok()) return s;
     if (prompt > 0) {
       auto s = calibration::ExpectedSeconds(cal, spec, cost::PromptOps(spec, prompt, depth, model::kPrefillMicroBatch),
                                             prompt, threads, cache.k, 0);
