@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "common/calibration/engine_ops_calibration.h"
 #include "common/cpu/cpu_features.h"
+#include "common/model/throughput.h"
 #include "common/parallel/thread_pool.h"
 #include "common/quant/cache_line_allocator.h"
 #include "common/quant/dot_kernels.h"
@@ -26,13 +27,6 @@ using gguf::GgmlType;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 // Copies of one matrix as the engine loads it (repacked where its type has
@@ -111,7 +105,7 @@ double TimeCalls(parallel::ThreadPool& pool, const MatrixCopies& copies, int64_t
       spent += s;
     }
   }
-  return Median(calls);
+  return model::Median(calls);
 }
 
 // Decode streams from DRAM, whose read rate on these VMs drifts by half
