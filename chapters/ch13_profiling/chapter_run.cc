@@ -164,7 +164,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
     if (n >= kPromptTokens && above == 0) above = n;
   }
   const std::vector<int64_t> around_prompt = {below, above};
-  for (int round = 0; round < std::max(3, reps + 2); ++round) {
+  for (int round = 0; round < std::max(1, options.fidelity_rounds); ++round) {
     auto now = retimed(*calibrated, around_prompt);
     if (!now.ok()) return now.status();
     auto priced = PriceFidelity(run.model, run.machine, run.threads, cache_name, run.DramGbps(), kPromptTokens,
@@ -218,7 +218,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   // then kGenTokens tokens decoded; the median of the rounds' ratios.
   progress("13.4 fidelity: decode's calibration and decode, alternating");
   std::vector<double> expected_tps, ratios;
-  for (int round = 0; round < std::max(3, reps + 2); ++round) {
+  for (int round = 0; round < std::max(1, options.fidelity_rounds); ++round) {
     auto now = retimed(*calibrated);
     if (!now.ok()) return now.status();
     auto priced = PriceFidelity(run.model, run.machine, run.threads, cache_name, run.DramGbps(), kPromptTokens,
@@ -237,6 +237,10 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   run.fidelity.decode_rounds = static_cast<int>(ratios.size());
   run.fidelity.speedup_ratio = speedup_ratio;
   run.fidelity.prefill_ratio = prefill_ratio;
+  run.fidelity.prefill_ratio_least = *std::min_element(prefill_ratios.begin(), prefill_ratios.end());
+  run.fidelity.prefill_ratio_most = *std::max_element(prefill_ratios.begin(), prefill_ratios.end());
+  if (auto f = (*weights)->HugePageFraction(); f.ok()) run.fidelity.model_huge_pages = *f;
+  if (auto f = retimer->HugePageFraction(); f.ok()) run.fidelity.calibration_huge_pages = *f;
 
   // The decode fraction also compares with a measurement taken right after it.
   progress("13.7 DRAM bandwidth, now");

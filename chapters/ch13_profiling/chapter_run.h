@@ -27,6 +27,7 @@ struct ChapterOptions {
   std::string model_path;  // empty: the built-in default, generated once and cached
   int repetitions = 3;
   bool quick_calibration = false;  // instrumented builds: short calibration timings
+  int fidelity_rounds = 5;         // rounds of measured against expected (13.4, 13.6), each phase
   std::function<void(const std::string&)> progress;
 };
 

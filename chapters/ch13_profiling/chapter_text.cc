@@ -96,9 +96,14 @@ std::string ThroughputSection(const ChapterRun& run) {
   absl::StrAppendFormat(&s, "  %d threads, mean ± sd of the repetitions after a warm-up; the ceiling is the roofline's,\n"
                         "  the expectation this machine's kernels' (calibrated in this run, 13.6). Measured over\n"
                         "  expected in rounds that time the calibration's points again before each run: decode\n"
-                        "  %.2f (median of %d rounds of %d tokens; %.2f-%.2f), prefill %.2f (median)\n",
+                        "  %.2f (median of %d rounds of %d tokens; %.2f-%.2f), prefill %.2f (median; %.2f-%.2f)\n",
                         run.threads, run.fidelity.decode_ratio, run.fidelity.decode_rounds, kGenTokens,
-                        run.fidelity.decode_ratio_least, run.fidelity.decode_ratio_most, run.fidelity.prefill_ratio);
+                        run.fidelity.decode_ratio_least, run.fidelity.decode_ratio_most, run.fidelity.prefill_ratio,
+                        run.fidelity.prefill_ratio_least, run.fidelity.prefill_ratio_most);
+  if (run.fidelity.model_huge_pages >= 0 && run.fidelity.calibration_huge_pages >= 0) {
+    absl::StrAppendFormat(&s, "  on 2 MiB pages: %.0f%% of the model's weights, %.0f%% of the calibration's copies\n",
+                          100 * run.fidelity.model_huge_pages, 100 * run.fidelity.calibration_huge_pages);
+  }
   return s;
 }
 

@@ -37,8 +37,13 @@ struct Fidelity {
   // rounds each pricing the serial run by decode's calibration timed just
   // before it.
   double speedup_ratio = 0;
-  // Batched prefill measured over expected, the median of the same rounds.
-  double prefill_ratio = 0;
+  // Batched prefill measured over expected, the median of the same rounds,
+  // the least and most.
+  double prefill_ratio = 0, prefill_ratio_least = 0, prefill_ratio_most = 0;
+  // The share of the model's copied weights and of the calibration's copies
+  // on transparent huge pages after the rounds (negative: unknown). A share
+  // far below the other's makes their streams unlike.
+  double model_huge_pages = -1, calibration_huge_pages = -1;
 
   double SpeedupExpected() const {
     return batched_expected_seconds > 0 ? serial_expected_seconds / batched_expected_seconds : 0;

@@ -15,6 +15,7 @@
 #include "common/parallel/thread_pool.h"
 #include "common/quant/cache_line_allocator.h"
 #include "common/quant/dot_kernels.h"
+#include "common/quant/huge_pages.h"
 #include "common/quant/matmul.h"
 #include "common/quant/quantize.h"
 #include "common/roofline/measure.h"
@@ -268,6 +269,16 @@ absl::StatusOr<Retimer> Retimer::For(const Calibration& c, int threads, bool qui
     state->copies.push_back({f.type, *std::move(copies)});
   }
   return Retimer(std::move(state));
+}
+
+absl::StatusOr<double> Retimer::HugePageFraction() const {
+  std::vector<quant::MemorySpan> spans;
+  for (const auto& [type, copies] : state_->copies) {
+    for (const MatrixCopies& c : copies) {
+      spans.push_back({c.storage.data(), c.storage.size()});
+    }
+  }
+  return quant::HugePageShare(spans);
 }
 
 absl::Status Retimer::Retime(Calibration* c, const std::vector<int64_t>& batched_tokens) {

@@ -50,6 +50,8 @@ class Retimer {
   Retimer& operator=(Retimer&&) noexcept;
   ~Retimer();
   absl::Status Retime(Calibration* c, const std::vector<int64_t>& batched_tokens = {});
+  // The share of the copies' bytes on transparent huge pages now.
+  absl::StatusOr<double> HugePageFraction() const;
 
  private:
   struct State;

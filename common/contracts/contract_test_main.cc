@@ -1,9 +1,11 @@
 // The main of every contract_test: one gtest case per claim of the contract
-// file given as argv[1], evaluated against the linked library's metrics.
+// files given as arguments, evaluated against the linked library's metrics.
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "common/contracts/claim_evaluation.h"
 #include "common/contracts/contract.h"
@@ -67,26 +69,41 @@ class LoadFailure : public testing::Test {
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
-  const bool measured = argc == 3 && std::string(argv[2]) == "--measured";
-  if (argc != 2 && !measured) {
-    std::fprintf(stderr, "usage: %s CONTRACT.yaml [--measured]\n", argv[0]);
+  // CONTRACT.yaml... [--measured]: contracts over one metric source share
+  // one test binary, so a source that runs something long runs it once.
+  std::vector<std::string> paths;
+  bool measured = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--measured") {
+      measured = true;
+    } else {
+      paths.push_back(argv[i]);
+    }
+  }
+  if (paths.empty()) {
+    std::fprintf(stderr, "usage: %s CONTRACT.yaml... [--measured]\n", argv[0]);
     return 2;
   }
   static contracts::MetricRegistry registry;
   contracts::RegisterMetrics(registry);
-  static absl::StatusOr<contracts::Contract> contract = contracts::LoadContractFile(argv[1]);
-  if (!contract.ok()) {
-    std::string message(contract.status().message());
-    std::fprintf(stderr, "%s\n", message.c_str());
-    testing::RegisterTest("Contract", "Loads", nullptr, nullptr, __FILE__, __LINE__,
-                          [message]() -> testing::Test* { return new LoadFailure(message); });
-  } else {
+  // Registered tests keep pointers into these: never moved or freed.
+  static std::deque<absl::StatusOr<contracts::Contract>> contracts_loaded;
+  for (const std::string& path : paths) {
+    const absl::StatusOr<contracts::Contract>& contract = contracts_loaded.emplace_back(contracts::LoadContractFile(path));
+    if (!contract.ok()) {
+      std::string message(contract.status().message());
+      std::fprintf(stderr, "%s\n", message.c_str());
+      testing::RegisterTest("Contract", TestName("Loads_" + path).c_str(), nullptr, nullptr, __FILE__, __LINE__,
+                            [message]() -> testing::Test* { return new LoadFailure(message); });
+      continue;
+    }
     const std::string suite = TestName(contract->name);
     for (const contracts::Claim& claim : contract->claims) {
       const contracts::Claim* c = &claim;
-      testing::RegisterTest(suite.c_str(), TestName(claim.id).c_str(), nullptr, nullptr,
-                            argv[1], claim.line, [c, measured]() -> testing::Test* {
-                              return new ClaimTest(&*contract, c, &registry, measured);
+      const contracts::Contract* owner = &*contract;
+      testing::RegisterTest(suite.c_str(), TestName(claim.id).c_str(), nullptr, nullptr, path.c_str(), claim.line,
+                            [owner, c, measured]() -> testing::Test* {
+                              return new ClaimTest(owner, c, &registry, measured);
                             });
     }
   }

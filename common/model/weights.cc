@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/model/gguf_config.h"
 #include "common/quant/dequantize.h"
+#include "common/quant/huge_pages.h"
 #include "common/quant/repack.h"
 
 namespace model {
@@ -201,6 +202,12 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
     if (f.Changed()) return absl::DataLossError(absl::StrCat(f.path(), ": the file shrank while it was loaded"));
   }
   return w;
+}
+
+absl::StatusOr<double> ModelWeights::HugePageFraction() const {
+  std::vector<quant::MemorySpan> spans;
+  for (const quant::WeightBuffer& c : copies_) spans.push_back({c.data(), c.size()});
+  return quant::HugePageShare(spans);
 }
 
 void ModelWeights::GatherSmallCopies() {

@@ -64,6 +64,9 @@ class ModelWeights {
   // rope_factors_short / _long (phi3 LongRoPE; long past the original
   // context); empty when the file has none.
   const std::vector<float>& RopeFactors(int context) const;
+  // The share of the copied matrices' bytes on transparent huge pages now
+  // (0 when nothing was copied).
+  absl::StatusOr<double> HugePageFraction() const;
   // Row `token` of the embedding table as floats; InvalidArgument past vocab.
   absl::Status Embed(int32_t token, float* out) const;
 
