@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "absl/strings/str_cat.h"
 #include "common/calibration/expected_time.h"
 #include "common/cost/model_spec.h"
 #include "common/cost/op_cost.h"
@@ -63,7 +64,7 @@ TEST(Calibration, MatmulSecondsFollowsTheFitAndInterpolatesInPowers) {
   EXPECT_NEAR(*c.MatmulSeconds(GgmlType::kQ4_K, 1000, 2000, 1, 0.5), bytes / 0.5e9, 1e-9);
   // Below the smallest shape, in proportion; beyond the largest, along the
   // last segment.
-  EXPECT_NEAR(*c.MatmulSeconds(GgmlType::kQ4_K, 100, 100, 1), (10e-6 / (384 * 1280) + 1e-9) * 1e4, 1e-12);
+  EXPECT_NEAR(*c.MatmulSeconds(GgmlType::kQ4_K, 100, 100, 1), (10e-6 / (128 * 1280) + 1e-9) * 1e4, 1e-12);
   EXPECT_NEAR(*c.MatmulSeconds(GgmlType::kQ4_K, 150000, 1000, 1), 10e-6 + 1e-9 * 1.5e8, 1e-9);
   EXPECT_EQ(c.MatmulSeconds(GgmlType::kQ6_K, 1000, 2000, 1).status().code(), absl::StatusCode::kNotFound);
 }
@@ -109,7 +110,9 @@ TEST(Calibration, RefusesMalformedFiles) {
   EXPECT_FALSE(CalibrationFromJson("[1, 2]").ok());
   EXPECT_FALSE(CalibrationFromJson("{").ok());
   std::string other_version = json;
-  other_version.replace(other_version.find("\"version\": 1"), 12, "\"version\": 99");
+  const std::string version = absl::StrCat("\"version\": ", kCalibrationVersion);
+  ASSERT_NE(other_version.find(version), std::string::npos);
+  other_version.replace(other_version.find(version), version.size(), "\"version\": 99");
   EXPECT_FALSE(CalibrationFromJson(other_version).ok());
   std::string negative = json;
   const size_t at = negative.find("\"seconds\": ");
