@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <random>
 
@@ -145,6 +146,25 @@ absl::StatusOr<std::vector<MatrixCopies>> CopiesOfEveryShape(GgmlType type, bool
 
 double TargetSeconds(bool quick) { return quick ? 0.002 : 0.04; }  // of calls per point
 
+// The points of more than one token that `wanted` takes. Their products are
+// bound by the cores, which a neighbour on this VM's host can slow for a
+// second or two: each point is the faster of two sweeps (one sweep alone
+// once priced a Q8_0 pp512 at 0.68 of what ran).
+void TimeBatched(const std::vector<MatrixCopies>& copies, parallel::ThreadPool& pool, double target,
+                 const std::function<bool(int64_t)>& wanted, FormatCalibration* f) {
+  for (int sweep = 0; sweep < 2; ++sweep) {
+    for (MatmulPoint& p : f->points) {
+      if (p.tokens <= 1 || !wanted(p.tokens)) continue;
+      for (size_t i = 0; i < copies.size(); ++i) {
+        if (p.rows == kCalibrationShapes[i].rows && p.cols == kCalibrationShapes[i].cols) {
+          const double s = TimeCalls(pool, copies[i], p.tokens, target);
+          p.seconds = sweep == 0 ? s : std::min(p.seconds, s);
+        }
+      }
+    }
+  }
+}
+
 absl::StatusOr<FormatCalibration> MeasureFormat(GgmlType type, parallel::ThreadPool& pool, bool quick,
                                                 size_t cycle_bytes) {
   FormatCalibration f;
@@ -156,20 +176,7 @@ absl::StatusOr<FormatCalibration> MeasureFormat(GgmlType type, parallel::ThreadP
     for (const int64_t tokens : kCalibrationTokens) f.points.push_back({shape.rows, shape.cols, tokens, 0});
   }
   if (auto s = TimeDecode(*copies, pool, TargetSeconds(quick), &f); !s.ok()) return s;
-  // The products of many tokens are bound by the cores, which a neighbour
-  // on this VM's host can slow for a second or two: each point is the
-  // faster of two sweeps, seconds apart.
-  for (int round = 0; round < 2; ++round) {
-    size_t p = 0;
-    for (size_t i = 0; i < copies->size(); ++i) {
-      for (const int64_t tokens : kCalibrationTokens) {
-        MatmulPoint& point = f.points[p++];
-        if (tokens == 1) continue;
-        const double s = TimeCalls(pool, (*copies)[i], tokens, TargetSeconds(quick));
-        point.seconds = round == 0 ? s : std::min(point.seconds, s);
-      }
-    }
-  }
+  TimeBatched(*copies, pool, TargetSeconds(quick), [](int64_t) { return true; }, &f);
   return f;
 }
 
@@ -289,15 +296,12 @@ absl::Status Retimer::Retime(Calibration* c, const std::vector<int64_t>& batched
   for (auto& [type, copies] : state_->copies) {
     for (FormatCalibration& f : c->formats) {
       if (f.type != type) continue;
+      // Decode last: its rate drifts fastest, and the runs set against it
+      // follow.
+      TimeBatched(copies, pool, target, [&](int64_t n) {
+        return std::find(batched_tokens.begin(), batched_tokens.end(), n) != batched_tokens.end();
+      }, &f);
       if (auto s = TimeDecode(copies, pool, target, &f); !s.ok()) return s;
-      for (MatmulPoint& p : f.points) {
-        if (std::find(batched_tokens.begin(), batched_tokens.end(), p.tokens) == batched_tokens.end()) continue;
-        for (size_t i = 0; i < copies.size(); ++i) {
-          if (p.rows == kCalibrationShapes[i].rows && p.cols == kCalibrationShapes[i].cols) {
-            p.seconds = TimeCalls(pool, copies[i], p.tokens, target);
-          }
-        }
-      }
     }
   }
   return absl::OkStatus();
