@@ -157,13 +157,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   const std::string cache_name = model::KvCacheTypeName(kCacheType);
   std::vector<double> batched_seconds, serial_seconds, speedup_ratios, prefill_ratios;
   std::vector<calibration::Calibration> prompt_rounds;
-  // The calibrated token counts the prompt's products fall between.
-  int64_t below = 1, above = 0;
-  for (const int64_t n : calibration::kCalibrationTokens) {
-    if (n <= kPromptTokens) below = n;
-    if (n >= kPromptTokens && above == 0) above = n;
-  }
-  const std::vector<int64_t> around_prompt = {below, above};
+  const std::vector<int64_t> around_prompt = calibration::CalibratedTokensAround(kPromptTokens);
   for (int round = 0; round < std::max(1, options.fidelity_rounds); ++round) {
     auto now = retimed(*calibrated, around_prompt);
     if (!now.ok()) return now.status();

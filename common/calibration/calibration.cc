@@ -136,6 +136,14 @@ const Line* Calibration::Op(const std::string& name) const {
   return nullptr;
 }
 
+std::vector<int64_t> CalibratedTokensAround(int64_t tokens) {
+  const std::vector<int64_t> counts(std::begin(kCalibrationTokens), std::end(kCalibrationTokens));
+  if (tokens <= counts.front()) return {counts.front()};
+  size_t i = 1;
+  while (i + 1 < counts.size() && counts[i] < tokens) ++i;
+  return {counts[i - 1], counts[i]};
+}
+
 absl::StatusOr<double> Calibration::MatmulSeconds(gguf::GgmlType type, double rows, double cols, double tokens,
                                                   double dram_gbps) const {
   const FormatCalibration* f = Format(type);

@@ -46,6 +46,10 @@ inline constexpr Shape kCalibrationShapes[] = {{6656, 1280}, {1280, 6656}, {1792
 // Token counts of the matrix products: decode's 1 up to the engine's prefill
 // micro-batch.
 inline constexpr int64_t kCalibrationTokens[] = {1, 4, 16, 64, 256};
+// The calibrated token counts MatmulSeconds reads for a product of `tokens`
+// tokens: the two it interpolates between (one at or below the smallest),
+// which a re-timing before a measurement of that batch times again.
+std::vector<int64_t> CalibratedTokensAround(int64_t tokens);
 
 struct MatmulPoint {
   int64_t rows = 0, cols = 0, tokens = 0;

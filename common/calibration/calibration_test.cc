@@ -48,6 +48,16 @@ FormatCalibration Synthetic(GgmlType type, double read_gbps) {
   return f;
 }
 
+TEST(Calibration, TokensAroundAreTheCountsMatmulSecondsInterpolates) {
+  using V = std::vector<int64_t>;
+  EXPECT_EQ(CalibratedTokensAround(1), V({1}));
+  EXPECT_EQ(CalibratedTokensAround(2), V({1, 4}));
+  EXPECT_EQ(CalibratedTokensAround(64), V({16, 64}));
+  EXPECT_EQ(CalibratedTokensAround(91), V({64, 256}));
+  EXPECT_EQ(CalibratedTokensAround(256), V({64, 256}));
+  EXPECT_EQ(CalibratedTokensAround(1000), V({64, 256}));  // beyond: along the last segment
+}
+
 TEST(Calibration, MatmulSecondsFollowsTheFitAndInterpolatesInPowers) {
   Calibration c;
   c.formats.push_back(Synthetic(GgmlType::kQ4_K, 40));

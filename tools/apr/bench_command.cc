@@ -117,12 +117,9 @@ int RunBench(const std::vector<std::string>& args) {
   auto expect = [&](size_t thread_index, int threads, int prompt, int gen, int depth) -> absl::StatusOr<double> {
     if (!expected) return 0.0;
     calibration::Calibration cal = calibrations[thread_index];
-    const int64_t batch = std::min<int64_t>(prompt, model::kPrefillMicroBatch);
-    std::vector<int64_t> around;
-    for (const int64_t n : calibration::kCalibrationTokens) {
-      if (prompt > 0 && n > 1 && (around.empty() || around.back() < batch)) around.push_back(n);
-    }
-    if (around.size() > 2) around.erase(around.begin(), around.end() - 2);
+    const std::vector<int64_t> around =
+        prompt > 0 ? calibration::CalibratedTokensAround(std::min<int64_t>(prompt, model::kPrefillMicroBatch))
+                   : std::vector<int64_t>{};
     if (auto s = retimers[thread_index].Retime(&cal, around); !s.ok()) return s;
     if (prompt > 0) {
       auto s = calibration::ExpectedSeconds(cal, spec, cost::PromptOps(spec, prompt, depth, model::kPrefillMicroBatch),
