@@ -233,8 +233,8 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   run.fidelity.prefill_ratio = prefill_ratio;
   run.fidelity.prefill_ratio_least = *std::min_element(prefill_ratios.begin(), prefill_ratios.end());
   run.fidelity.prefill_ratio_most = *std::max_element(prefill_ratios.begin(), prefill_ratios.end());
-  if (auto f = (*weights)->HugePageFraction(); f.ok()) run.fidelity.model_huge_pages = *f;
-  if (auto f = retimer->HugePageFraction(); f.ok()) run.fidelity.calibration_huge_pages = *f;
+  if (auto f = (*weights)->HugePageShare(); f.ok()) run.fidelity.model_huge_pages = *f;
+  if (auto f = retimer->HugePageShare(); f.ok()) run.fidelity.calibration_huge_pages = *f;
 
   // The decode fraction also compares with a measurement taken right after it.
   progress("13.7 DRAM bandwidth, now");

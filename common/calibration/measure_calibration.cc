@@ -278,7 +278,7 @@ absl::StatusOr<Retimer> Retimer::For(const Calibration& c, int threads, bool qui
   return Retimer(std::move(state));
 }
 
-absl::StatusOr<double> Retimer::HugePageFraction() const {
+absl::StatusOr<double> Retimer::HugePageShare() const {
   std::vector<quant::MemorySpan> spans;
   for (const auto& [type, copies] : state_->copies) {
     for (const MatrixCopies& c : copies) {

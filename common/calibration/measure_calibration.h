@@ -51,7 +51,7 @@ class Retimer {
   ~Retimer();
   absl::Status Retime(Calibration* c, const std::vector<int64_t>& batched_tokens = {});
   // The share of the copies' bytes on transparent huge pages now.
-  absl::StatusOr<double> HugePageFraction() const;
+  absl::StatusOr<double> HugePageShare() const;
 
  private:
   struct State;

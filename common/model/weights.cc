@@ -204,7 +204,7 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
   return w;
 }
 
-absl::StatusOr<double> ModelWeights::HugePageFraction() const {
+absl::StatusOr<double> ModelWeights::HugePageShare() const {
   std::vector<quant::MemorySpan> spans;
   for (const quant::WeightBuffer& c : copies_) spans.push_back({c.data(), c.size()});
   return quant::HugePageShare(spans);

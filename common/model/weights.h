@@ -66,7 +66,7 @@ class ModelWeights {
   const std::vector<float>& RopeFactors(int context) const;
   // The share of the copied matrices' bytes on transparent huge pages now
   // (0 when nothing was copied).
-  absl::StatusOr<double> HugePageFraction() const;
+  absl::StatusOr<double> HugePageShare() const;
   // Row `token` of the embedding table as floats; InvalidArgument past vocab.
   absl::Status Embed(int32_t token, float* out) const;
 
