@@ -221,12 +221,14 @@ float DotIQ4_XS(const uint8_t* w, const uint8_t* a, int64_t n) {
 }
 
 // Repacked Q4_K (see repack.h): lane i of each vector is sub-block i.
-float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
+// Repacked Q4_K and Q5_K (see repack.h): lane i of each vector is sub-block i.
+template <int kQuantBytes>
+float DotQ4_5KR(const uint8_t* w, const uint8_t* a, int64_t n) {
   const int64_t nb = n / kQKK;
   const BlockQ8_KI* v = reinterpret_cast<const BlockQ8_KI*>(a);
   float sum = 0;
   for (int64_t b = 0; b < nb; ++b) {
-    const uint8_t* qs = w + Q4KMetaRegion(nb) + 128 * b;
+    const uint8_t* qs = w + Q4KMetaRegion(nb) + kQuantBytes * b;
     const uint8_t* meta = w + kQ4KMetaBytes * b;
     const bool paired = Q8_KI32Paired(nb, b);
     const int8_t* x = Q8_KI32Base(v, b, paired);
@@ -235,7 +237,8 @@ float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
       for (int i = 0; i < 8; ++i) {
         for (int e = 0; e < 4; ++e) {
           const uint8_t packed = qs[32 * (k % 4) + 4 * i + e];
-          const int q = k < 4 ? (packed & 0xF) : (packed >> 4);
+          int q = k < 4 ? (packed & 0xF) : (packed >> 4);
+          if (kQuantBytes > 128) q |= ((qs[128 + 4 * i + e] >> k) & 1) << 4;
           acc[i] += q * x[Q8_KI32Offset(paired, k) + 4 * i + e];
         }
       }
@@ -250,6 +253,8 @@ float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
   }
   return sum;
 }
+float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) { return DotQ4_5KR<kQ4KQuantBytes>(w, a, n); }
+float DotQ5_KR(const uint8_t* w, const uint8_t* a, int64_t n) { return DotQ4_5KR<kQ5KQuantBytes>(w, a, n); }
 
 // Repacked Q6_K (see repack.h): lane i of each half's vectors is group 8h+i.
 float DotQ6_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
@@ -340,6 +345,7 @@ APR_SCALAR_KERNEL(RowsQ2_K, DotQ2_K)
 APR_SCALAR_KERNEL(RowsQ3_K, DotQ3_K)
 APR_SCALAR_KERNEL(RowsIQ4_XS, DotIQ4_XS)
 APR_SCALAR_KERNEL(RowsQ4_KR, DotQ4_KR)
+APR_SCALAR_KERNEL(RowsQ5_KR, DotQ5_KR)
 APR_SCALAR_KERNEL(RowsQ6_KR, DotQ6_KR)
 #undef APR_SCALAR_KERNEL
 
@@ -349,6 +355,7 @@ DotRowsFn ScalarDotKernel(GgmlType type, bool repacked) {
   if (repacked) {
     switch (type) {
       case GgmlType::kQ4_K: return RowsQ4_KR;
+      case GgmlType::kQ5_K: return RowsQ5_KR;
       case GgmlType::kQ6_K: return RowsQ6_KR;
       case GgmlType::kQ8_0: return RowsR8<Q8_0R8Weight, kQ8_0R8QuantBytes, 128>;
       case GgmlType::kQ4_0: return RowsR8<Q4_0R8Weight, kQ4_0R8QuantBytes, 8>;

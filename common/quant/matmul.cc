@@ -69,18 +69,23 @@ RepackedRows RepackRows(const WeightMatrix& w) {
   out.matrix = w;
   if (w.repacked) return out;
   if (R8QuantBytes(w.type) > 0) return RepackGroups(w);
-  const bool q4 = w.type == gguf::GgmlType::kQ4_K, q6 = w.type == gguf::GgmlType::kQ6_K;
-  if (!q4 && !q6) return out;
   const int64_t nb = w.cols / kQKK;
-  const size_t stride = q4 ? RepackedQ4_KRowBytes(nb) : RepackedQ6_KRowBytes(nb);
+  size_t stride = 0;
+  switch (w.type) {
+    case gguf::GgmlType::kQ4_K: stride = RepackedQ4_KRowBytes(nb); break;
+    case gguf::GgmlType::kQ5_K: stride = RepackedQ5_KRowBytes(nb); break;
+    case gguf::GgmlType::kQ6_K: stride = RepackedQ6_KRowBytes(nb); break;
+    default: return out;
+  }
   out.storage = WeightBuffer(stride * w.rows);
   uint8_t* base = out.storage.data();
   for (int64_t r = 0; r < w.rows; ++r) {
     const uint8_t* src = w.data + r * w.Stride();
-    if (q4) {
-      RepackQ4_KRow(reinterpret_cast<const BlockQ4_K*>(src), nb, base + r * stride);
-    } else {
-      RepackQ6_KRow(reinterpret_cast<const BlockQ6_K*>(src), nb, base + r * stride);
+    uint8_t* dst = base + r * stride;
+    switch (w.type) {
+      case gguf::GgmlType::kQ4_K: RepackQ4_KRow(reinterpret_cast<const BlockQ4_K*>(src), nb, dst); break;
+      case gguf::GgmlType::kQ5_K: RepackQ5_KRow(reinterpret_cast<const BlockQ5_K*>(src), nb, dst); break;
+      default: RepackQ6_KRow(reinterpret_cast<const BlockQ6_K*>(src), nb, dst); break;
     }
   }
   out.matrix.data = base;

@@ -120,12 +120,13 @@ TEST(DotKernels, FloatPrefillBlocksMatchTheReference) {
   }
 }
 
-// Repacked Q4_K/Q6_K (and Q8_0/Q4_0/Q5_0 in groups of 8 rows) compute what the
+// Repacked Q4_K/Q5_K/Q6_K (and Q8_0/Q4_0/Q5_0 in groups of 8 rows) compute what the
 // GGUF layout does: every repacked kernel (scalar included) against the
 // plain scalar reference.
 TEST(DotKernels, RepackedLayoutsMatchTheReference) {
   for (GgmlType type :
-       {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kIQ4_NL}) {
+       {GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0,
+        GgmlType::kIQ4_NL}) {
     const bool grouped = R8QuantBytes(type) > 0;
     if (grouped && std::string(BestDotKernel(type, true).isa) == "scalar") {
       // No SIMD kernel for groups here: RepackRows keeps the GGUF layout.
@@ -171,13 +172,14 @@ TEST(DotKernels, RepackedLayoutsMatchTheReference) {
 // products in 16-bit lanes, which this fills to within 8% of 2^15).
 TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
   constexpr int64_t kCols = 512, kRows = 3;
-  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0}) {
+  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ8_0}) {
     const WeightMatrix shape = {type, nullptr, kRows, kCols};
     std::vector<uint8_t> bytes(shape.RowBytes() * kRows);
     // Every weight's value; Q4_K's scale, q and min at their largest; Q8_0's
     // -128 (a file may hold it; our quantizer never writes it) is the largest
     // |w| AVX2's sign trick multiplies.
     const double weight = type == GgmlType::kQ4_K   ? 63.0 * 15 - 63
+                          : type == GgmlType::kQ5_K ? 63.0 * 31 - 63
                           : type == GgmlType::kQ6_K ? 127.0 * (63 - 32)
                                                     : -128.0;
     const int64_t block_weights = type == GgmlType::kQ8_0 ? kQK : kQKK;
@@ -192,6 +194,13 @@ TEST(DotKernels, KernelsAreExactAtTheLargestValues) {
         x.dmin = F32ToF16(1.0f);
         // Scales and mins all 63 (6 bits): every bit of the 12-byte packing.
         std::fill(std::begin(x.scales), std::end(x.scales), 0xFF);
+        std::fill(std::begin(x.qs), std::end(x.qs), 0xFF);
+      } else if (type == GgmlType::kQ5_K) {
+        BlockQ5_K& x = reinterpret_cast<BlockQ5_K*>(bytes.data())[b];
+        x.d = F32ToF16(1.0f);
+        x.dmin = F32ToF16(1.0f);
+        std::fill(std::begin(x.scales), std::end(x.scales), 0xFF);
+        std::fill(std::begin(x.qh), std::end(x.qh), 0xFF);
         std::fill(std::begin(x.qs), std::end(x.qs), 0xFF);
       } else {
         BlockQ6_K& x = reinterpret_cast<BlockQ6_K*>(bytes.data())[b];
@@ -386,7 +395,7 @@ TEST(MatMul, ThreadedEqualsSingleThreadedAndCountsOneDispatch) {
 // layers call them.
 TEST(MatMul, BatchEqualsTokenByToken) {
   parallel::ThreadPool pool(2);
-  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kQ8_0}) {
+  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ8_0}) {
     for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1024, 512}, {512, 1024}, {256, 512}, {301, 2816}}) {
       constexpr int64_t kTokens = 13;
       Problem p = Make(type, rows, cols, kTokens, 21);

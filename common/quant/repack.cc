@@ -7,24 +7,31 @@
 
 namespace quant {
 
-void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst) {
+namespace {
+
+// Q4_K and Q5_K: the low 4 bits of each code as P_0..P_3, Q5_K's fifth bits
+// after them (repack.h).
+template <class Block, int kQuantBytes>
+void RepackQ4_5KRow(const Block* src, int64_t nb, uint8_t* dst) {
   uint8_t* meta = dst;
   uint8_t* quants = dst + Q4KMetaRegion(nb);
-  std::memset(dst, 0, RepackedQ4_KRowBytes(nb));
+  std::memset(dst, 0, Q4KMetaRegion(nb) + (kQuantBytes * nb + 63) / 64 * 64);
   for (int64_t b = 0; b < nb; ++b) {
     // GGUF: chunk c of 32 bytes holds sub-block 2c (low nibbles) and 2c+1 (high).
     uint8_t q[8][32];
     for (int c = 0; c < 4; ++c) {
       for (int l = 0; l < 32; ++l) {
-        q[2 * c][l] = src[b].qs[32 * c + l] & 0xF;
-        q[2 * c + 1][l] = src[b].qs[32 * c + l] >> 4;
+        q[2 * c][l] = static_cast<uint8_t>(KQuantCode(src[b], c, l, false));
+        q[2 * c + 1][l] = static_cast<uint8_t>(KQuantCode(src[b], c, l, true));
       }
     }
-    uint8_t* out = quants + 128 * b;
-    for (int k = 0; k < 4; ++k) {
+    uint8_t* out = quants + kQuantBytes * b;
+    for (int k = 0; k < 8; ++k) {
       for (int i = 0; i < 8; ++i) {
         for (int e = 0; e < 4; ++e) {
-          out[32 * k + 4 * i + e] = static_cast<uint8_t>(q[i][4 * k + e] | (q[i][4 * (k + 4) + e] << 4));
+          const uint8_t code = q[i][4 * k + e];  // V_k's byte 4i+e
+          out[32 * (k % 4) + 4 * i + e] |= static_cast<uint8_t>((code & 0xF) << (k < 4 ? 0 : 4));
+          if (kQuantBytes > 128) out[128 + 4 * i + e] |= static_cast<uint8_t>((code >> 4) << k);
         }
       }
     }
@@ -33,6 +40,15 @@ void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst) {
     std::memcpy(m + 16, &src[b].d, 2);
     std::memcpy(m + 18, &src[b].dmin, 2);
   }
+}
+
+}  // namespace
+
+void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst) {
+  RepackQ4_5KRow<BlockQ4_K, kQ4KQuantBytes>(src, nb, dst);
+}
+void RepackQ5_KRow(const BlockQ5_K* src, int64_t nb, uint8_t* dst) {
+  RepackQ4_5KRow<BlockQ5_K, kQ5KQuantBytes>(src, nb, dst);
 }
 
 void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst) {

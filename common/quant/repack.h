@@ -1,4 +1,4 @@
-// Kernel-friendly layouts for Q4_K and Q6_K, made once at load time.
+// Kernel-friendly layouts for Q4_K, Q5_K and Q6_K, made once at load time.
 //
 // The GGUF layouts keep each sub-block's weights together, so a SIMD dot
 // product must apply a different scale every 16 or 32 weights. The repacked
@@ -26,8 +26,8 @@
 //
 // Activations pair with them as Q8_KI blocks: the same 8-bit values laid
 // out to match (lane i = sub-block or group i), with the scale and, for
-// Q4_K, the per-sub-block sums times the scale, for Q6_K the per-group
-// integer offsets. For Q4_K (Q8_KI32) a row's blocks also go in pairs, so
+// Q4_K and Q5_K, the per-sub-block sums times the scale, for Q6_K the per-group
+// integer offsets. For Q4_K and Q5_K (Q8_KI32) a row's blocks also go in pairs, so
 // that 512-bit kernels sum two blocks in one vector (below).
 #ifndef APR_COMMON_QUANT_REPACK_H_
 #define APR_COMMON_QUANT_REPACK_H_
@@ -57,7 +57,7 @@ struct alignas(64) BlockQ8_KI {
 };
 static_assert(sizeof(BlockQ8_KI) == 384);
 
-// Q8_KI32 (for repacked Q4_K) takes a row's blocks in pairs (2p, 2p+1), the
+// Q8_KI32 (for repacked Q4_K and Q5_K) takes a row's blocks in pairs (2p, 2p+1), the
 // last block alone when their count is odd. A pair's 32-byte vectors V_0..V_7
 // alternate between its two blocks: V_u of block 2p, then V_u of block 2p+1,
 // 512 bytes across the two blocks' qs. A 64-byte load then holds both blocks'
@@ -79,12 +79,14 @@ inline constexpr int Q8_KI32Offset(bool paired, int u) {
 // Lays out nb blocks quantized in Q8_KI's order (group 32) as pairs.
 void PairQ8_KI32(BlockQ8_KI* row, int64_t nb);
 
-inline constexpr int kQ4KMetaBytes = 20;
+inline constexpr int kQ4KMetaBytes = 20;  // Q5_K's too
+inline constexpr int kQ4KQuantBytes = 128, kQ5KQuantBytes = 160;  // a block's
 inline constexpr int kQ6KMetaBytes = 18;
 inline constexpr int64_t Q4KMetaRegion(int64_t nb) { return (kQ4KMetaBytes * nb + 63) / 64 * 64; }
 inline constexpr int64_t Q6KMetaRegion(int64_t nb) { return (kQ6KMetaBytes * nb + 63) / 64 * 64; }
 // Bytes of a repacked row of nb blocks (a multiple of 64).
 inline constexpr int64_t RepackedQ4_KRowBytes(int64_t nb) { return Q4KMetaRegion(nb) + (128 * nb + 63) / 64 * 64; }
+inline constexpr int64_t RepackedQ5_KRowBytes(int64_t nb) { return Q4KMetaRegion(nb) + (160 * nb + 63) / 64 * 64; }
 inline constexpr int64_t RepackedQ6_KRowBytes(int64_t nb) { return Q6KMetaRegion(nb) + (192 * nb + 63) / 64 * 64; }
 
 // Q8_0, Q4_0 and Q5_0 in groups of 8 rows ("R8"). In each 32-byte vector, 4-byte
@@ -134,13 +136,14 @@ struct BlockQ8_0S {
 static_assert(sizeof(BlockQ8_0S) == 40);
 void QuantizeQ8_0S(const float* x, BlockQ8_0S* y, int64_t n);
 
-// One row of nb GGUF blocks into `dst` (RepackedQ4_KRowBytes(nb) or
-// RepackedQ6_KRowBytes(nb) bytes).
+// One row of nb GGUF blocks into `dst` (RepackedQ4_KRowBytes(nb),
+// RepackedQ5_KRowBytes(nb) or RepackedQ6_KRowBytes(nb) bytes).
 void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst);
+void RepackQ5_KRow(const BlockQ5_K* src, int64_t nb, uint8_t* dst);
 void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst);
 
 // Activations in the interleaved order of each repacked type.
-void QuantizeQ8_KI32(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q4_K
+void QuantizeQ8_KI32(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q4_K and Q5_K
 void QuantizeQ8_KI16(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q6_K
 // A block's 256 values, in order, to Q8_KI's order for groups of `group`
 // (32 or 16): lane i of each 32-byte vector takes 4 values of group i.
