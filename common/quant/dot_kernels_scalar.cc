@@ -300,7 +300,8 @@ inline int Q5_0R8Weight(const uint8_t* q, int i, int j) {
 // IQ4_NL's level, biased to a byte as Q8_0's are (offset 128).
 inline int IQ4_NLR8Weight(const uint8_t* q, int i, int j) { return kIQ4NLValues[Q4_0R8Weight(q, i, j)] + 128; }
 
-template <int (*Weight)(const uint8_t*, int, int), int kQuantBytes, int kOffset>
+// kScaleBytes 32: Q4_1's and Q5_1's minimums follow the scales (weight d * code + m).
+template <int (*Weight)(const uint8_t*, int, int), int kQuantBytes, int kOffset, int kScaleBytes = 16>
 void RowsR8(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
             int64_t tokens, int64_t n, float* y, int64_t y_stride) {
   const int64_t nb = n / kQK;
@@ -312,12 +313,17 @@ void RowsR8(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act
       const BlockQ8_0S* a = reinterpret_cast<const BlockQ8_0S*>(act + t * act_row_bytes);
       float sum = 0;
       for (int64_t b = 0; b < nb; ++b) {
-        const uint8_t* q = group + R8MetaRegion(nb) + kQuantBytes * b;
+        const uint8_t* q = group + R8MetaRegion(nb, kScaleBytes) + kQuantBytes * b;
         int isum = 0;
         for (int j = 0; j < kQK; ++j) isum += (Weight(q, i, j) - kOffset) * a[b].qs[j];
         uint16_t d16;
-        std::memcpy(&d16, group + 16 * b + 2 * i, 2);
+        std::memcpy(&d16, group + kScaleBytes * b + 2 * i, 2);
         sum += F16ToF32(d16) * a[b].d * isum;
+        if constexpr (kScaleBytes == 32) {
+          uint16_t m16;
+          std::memcpy(&m16, group + kScaleBytes * b + 16 + 2 * i, 2);
+          sum += F16ToF32(m16) * a[b].d * a[b].sum;
+        }
       }
       y[t * y_stride + r] = sum;
     }
@@ -361,6 +367,8 @@ DotRowsFn ScalarDotKernel(GgmlType type, bool repacked) {
       case GgmlType::kQ4_0: return RowsR8<Q4_0R8Weight, kQ4_0R8QuantBytes, 8>;
       case GgmlType::kIQ4_NL: return RowsR8<IQ4_NLR8Weight, kQ4_0R8QuantBytes, 128>;
       case GgmlType::kQ5_0: return RowsR8<Q5_0R8Weight, kQ5_0R8QuantBytes, 16>;
+      case GgmlType::kQ4_1: return RowsR8<Q4_0R8Weight, kQ4_0R8QuantBytes, 0, 32>;
+      case GgmlType::kQ5_1: return RowsR8<Q5_0R8Weight, kQ5_0R8QuantBytes, 0, 32>;
       default: return nullptr;
     }
   }

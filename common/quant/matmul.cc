@@ -41,14 +41,14 @@ absl::Status CheckMatrix(const WeightMatrix& w) {
 
 namespace {
 
-// Q8_0, Q4_0 and Q5_0 in groups of 8 rows, when a SIMD kernel for that layout runs
+// Q8_0, Q4_0, Q5_0, Q4_1, Q5_1 and IQ4_NL in groups of 8 rows, when a SIMD kernel for that layout runs
 // here (the scalar one is only a reference).
 RepackedRows RepackGroups(const WeightMatrix& w) {
   RepackedRows out;
   out.matrix = w;
   if (std::string(BestDotKernel(w.type, /*repacked=*/true).isa) == "scalar") return out;
   const int64_t nb = w.cols / kQK;
-  const size_t group = RepackedR8GroupBytes(nb, R8QuantBytes(w.type));
+  const size_t group = RepackedR8GroupBytes(nb, w.type);
   const int64_t groups = (w.rows + 7) / 8;
   out.storage = WeightBuffer(group * groups);
   uint8_t* base = out.storage.data();

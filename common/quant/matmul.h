@@ -25,7 +25,7 @@ struct WeightMatrix {
   gguf::GgmlType type = gguf::GgmlType::kF32;
   const uint8_t* data = nullptr;
   int64_t rows = 0, cols = 0;
-  bool repacked = false;  // data in one of repack.h's layouts (Q4_K, Q6_K; Q8_0, Q4_0, Q5_0 in groups of 8 rows)
+  bool repacked = false;  // data in one of repack.h's layouts (Q4_K, Q5_K, Q6_K; the 32-weight formats in groups of 8 rows)
   size_t stride = 0;      // bytes from one row to the next (groups of 8: a group's bytes / 8); 0: RowBytes()
   size_t RowBytes() const;
   size_t Stride() const { return stride ? stride : RowBytes(); }
@@ -33,8 +33,8 @@ struct WeightMatrix {
 
 // `w`'s rows in repack.h's layout, each row (or group of 8 rows) on a 64-byte
 // boundary, in a WeightBuffer (huge pages where the kernel grants them).
-// Q8_0, Q4_0 and Q5_0 are grouped only where a SIMD kernel for groups runs
-// (vpdpbusd: AVX-VNNI or AVX-512 VNNI).
+// The 32-weight formats (Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL) are grouped
+// only where a SIMD kernel for groups runs.
 struct RepackedRows {
   WeightBuffer storage;
   WeightMatrix matrix;  // points into storage

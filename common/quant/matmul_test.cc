@@ -120,13 +120,13 @@ TEST(DotKernels, FloatPrefillBlocksMatchTheReference) {
   }
 }
 
-// Repacked Q4_K/Q5_K/Q6_K (and Q8_0/Q4_0/Q5_0 in groups of 8 rows) compute what the
+// Repacked Q4_K/Q5_K/Q6_K (and Q8_0/Q4_0/Q5_0/Q4_1/Q5_1/IQ4_NL in groups of 8 rows) compute what the
 // GGUF layout does: every repacked kernel (scalar included) against the
 // plain scalar reference.
 TEST(DotKernels, RepackedLayoutsMatchTheReference) {
   for (GgmlType type :
        {GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0,
-        GgmlType::kIQ4_NL}) {
+        GgmlType::kQ4_1, GgmlType::kQ5_1, GgmlType::kIQ4_NL}) {
     const bool grouped = R8QuantBytes(type) > 0;
     if (grouped && std::string(BestDotKernel(type, true).isa) == "scalar") {
       // No SIMD kernel for groups here: RepackRows keeps the GGUF layout.
@@ -415,7 +415,7 @@ TEST(MatMul, BatchEqualsTokenByToken) {
 
 // Tasks start on groups of 8 rows (301 rows: the last group has 5).
 TEST(MatMul, GroupedRowsSplitAcrossThreadsAsThePlainLayout) {
-  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0}) {
+  for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1}) {
     for (int64_t tokens : {1, 91}) {
       Problem p = Make(type, 301, 512, tokens, 4);
       const RepackedRows grouped = RepackRows(p.w);

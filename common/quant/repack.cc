@@ -157,58 +157,66 @@ void QuantizeQ8_KI16(const float* x, BlockQ8_KI* y, int64_t n) { QuantizeInterle
 
 namespace {
 
-// Each row's block scales into the meta region, its quants via `write`.
+// Each row's block scales (and minimums) into the meta region, its quants via `write`.
 template <class Block, class WriteQuants>
-void RepackGroup(const uint8_t* src, size_t src_stride, int count, int64_t nb, int quant_bytes, uint8_t* dst,
+void RepackGroup(gguf::GgmlType type, const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst,
                  WriteQuants write) {
-  std::memset(dst, 0, RepackedR8GroupBytes(nb, quant_bytes));
-  uint8_t* quants = dst + R8MetaRegion(nb);
+  std::memset(dst, 0, RepackedR8GroupBytes(nb, type));
+  const int scale_bytes = R8ScaleBytes(type), quant_bytes = R8QuantBytes(type);
+  uint8_t* quants = dst + R8MetaRegion(nb, scale_bytes);
   for (int i = 0; i < count; ++i) {
     const Block* row = reinterpret_cast<const Block*>(src + i * src_stride);
     for (int64_t b = 0; b < nb; ++b) {
-      std::memcpy(dst + 16 * b + 2 * i, &row[b].d, 2);
+      std::memcpy(dst + scale_bytes * b + 2 * i, &row[b].d, 2);
+      if constexpr (requires { row[b].m; }) std::memcpy(dst + scale_bytes * b + 16 + 2 * i, &row[b].m, 2);
       write(row[b], i, quants + quant_bytes * b);
     }
   }
 }
 
 void RepackQ8_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst) {
-  RepackGroup<BlockQ8_0>(src, src_stride, count, nb, kQ8_0R8QuantBytes, dst,
+  RepackGroup<BlockQ8_0>(gguf::GgmlType::kQ8_0, src, src_stride, count, nb, dst,
                          [](const BlockQ8_0& x, int i, uint8_t* q) {
                            for (int j = 0; j < kQK; ++j) q[32 * (j / 4) + 4 * i + j % 4] = uint8_t(x.qs[j] + 128);
                          });
 }
 
-// Q4_0 and IQ4_NL: the same nibbles, 4 bytes of each row in turn.
+// Q4_0, Q4_1 and IQ4_NL: the same nibbles, 4 bytes of each row in turn.
 template <class Block>
-void RepackNibbleGroup(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst) {
-  RepackGroup<Block>(src, src_stride, count, nb, kQ4_0R8QuantBytes, dst, [](const Block& x, int i, uint8_t* q) {
+void RepackNibbleGroup(gguf::GgmlType type, const uint8_t* src, size_t src_stride, int count, int64_t nb,
+                       uint8_t* dst) {
+  RepackGroup<Block>(type, src, src_stride, count, nb, dst, [](const Block& x, int i, uint8_t* q) {
     for (int k = 0; k < 4; ++k) std::memcpy(q + 32 * k + 4 * i, x.qs + 4 * k, 4);
   });
 }
 
-void RepackQ5_0Group(const uint8_t* src, size_t src_stride, int count, int64_t nb, uint8_t* dst) {
-  RepackGroup<BlockQ5_0>(src, src_stride, count, nb, kQ5_0R8QuantBytes, dst,
-                         [](const BlockQ5_0& x, int i, uint8_t* q) {
-                           for (int k = 0; k < 4; ++k) std::memcpy(q + 32 * k + 4 * i, x.qs + 4 * k, 4);
-                           uint32_t qh;
-                           std::memcpy(&qh, x.qh, 4);
-                           for (int j = 0; j < kQK; ++j) {
-                             const int k = j < 16 ? j / 4 : 4 + (j - 16) / 4;
-                             q[128 + 4 * i + j % 4] |= uint8_t(((qh >> j) & 1) << k);
-                           }
-                         });
+// Q5_0 and Q5_1: Q4_0's nibbles, then the fifth bits.
+template <class Block>
+void RepackFiveBitGroup(gguf::GgmlType type, const uint8_t* src, size_t src_stride, int count, int64_t nb,
+                        uint8_t* dst) {
+  RepackGroup<Block>(type, src, src_stride, count, nb, dst, [](const Block& x, int i, uint8_t* q) {
+    for (int k = 0; k < 4; ++k) std::memcpy(q + 32 * k + 4 * i, x.qs + 4 * k, 4);
+    uint32_t qh;
+    std::memcpy(&qh, x.qh, 4);
+    for (int j = 0; j < kQK; ++j) {
+      const int k = j < 16 ? j / 4 : 4 + (j - 16) / 4;
+      q[128 + 4 * i + j % 4] |= uint8_t(((qh >> j) & 1) << k);
+    }
+  });
 }
 
 }  // namespace
 
 void RepackR8Group(gguf::GgmlType type, const uint8_t* src, size_t src_stride, int count, int64_t nb,
                    uint8_t* dst) {
+  using gguf::GgmlType;
   switch (type) {
-    case gguf::GgmlType::kQ8_0: return RepackQ8_0Group(src, src_stride, count, nb, dst);
-    case gguf::GgmlType::kQ4_0: return RepackNibbleGroup<BlockQ4_0>(src, src_stride, count, nb, dst);
-    case gguf::GgmlType::kIQ4_NL: return RepackNibbleGroup<BlockIQ4_NL>(src, src_stride, count, nb, dst);
-    default: return RepackQ5_0Group(src, src_stride, count, nb, dst);
+    case GgmlType::kQ8_0: return RepackQ8_0Group(src, src_stride, count, nb, dst);
+    case GgmlType::kQ4_0: return RepackNibbleGroup<BlockQ4_0>(type, src, src_stride, count, nb, dst);
+    case GgmlType::kQ4_1: return RepackNibbleGroup<BlockQ4_1>(type, src, src_stride, count, nb, dst);
+    case GgmlType::kIQ4_NL: return RepackNibbleGroup<BlockIQ4_NL>(type, src, src_stride, count, nb, dst);
+    case GgmlType::kQ5_1: return RepackFiveBitGroup<BlockQ5_1>(type, src, src_stride, count, nb, dst);
+    default: return RepackFiveBitGroup<BlockQ5_0>(type, src, src_stride, count, nb, dst);
   }
 }
 

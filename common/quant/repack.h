@@ -102,24 +102,31 @@ inline constexpr int64_t RepackedQ6_KRowBytes(int64_t nb) { return Q6KMetaRegion
 //   Q5_0: per block P_0..P_3 as Q4_0's (the low 4 bits), then H, whose byte
 //     4i+e holds in bit k the fifth bit of the weight vector k's byte 4i+e
 //     takes (weight 4k+e for k < 4, 16+4(k-4)+e after); each plus 16
+//   Q4_1, Q5_1: as Q4_0, Q5_0 (with no offset: the codes are the weights'),
+//     each block's 8 row scales followed by its 8 row minimums m (f16), 32
+//     bytes a block; a weight is d * code + m
 //
 // The kernels subtract the offset (128, 8 or 16) times each activation block's
-// sum. Rows past the matrix's end are zero. A matrix in groups has
-// Stride() = group bytes / 8, so a row range that starts at a multiple of 8
-// starts on a group.
-inline constexpr int64_t R8MetaRegion(int64_t nb) { return (16 * nb + 63) / 64 * 64; }
+// sum, or add m times it. Rows past the matrix's end are zero. A matrix in
+// groups has Stride() = group bytes / 8, so a row range that starts at a
+// multiple of 8 starts on a group.
 inline constexpr int kQ8_0R8QuantBytes = 256, kQ4_0R8QuantBytes = 128, kQ5_0R8QuantBytes = 160;  // per block of a group
 // The quant bytes of one block of a group of `type`; 0 for a type without groups.
 inline constexpr int R8QuantBytes(gguf::GgmlType type) {
-  return type == gguf::GgmlType::kQ8_0   ? kQ8_0R8QuantBytes
-         : type == gguf::GgmlType::kQ4_0 ? kQ4_0R8QuantBytes
-         : type == gguf::GgmlType::kQ5_0 ? kQ5_0R8QuantBytes
+  return type == gguf::GgmlType::kQ8_0                                      ? kQ8_0R8QuantBytes
+         : type == gguf::GgmlType::kQ4_0 || type == gguf::GgmlType::kQ4_1 ? kQ4_0R8QuantBytes
+         : type == gguf::GgmlType::kQ5_0 || type == gguf::GgmlType::kQ5_1 ? kQ5_0R8QuantBytes
          // IQ4_NL's nibbles lie as Q4_0's; the kernels look their levels up.
          : type == gguf::GgmlType::kIQ4_NL ? kQ4_0R8QuantBytes
                                            : 0;
 }
-inline constexpr int64_t RepackedR8GroupBytes(int64_t nb, int quant_bytes) {
-  return R8MetaRegion(nb) + quant_bytes * nb;
+// Metadata bytes of one block of a group: 8 scales, and for Q4_1 and Q5_1 8 minimums.
+inline constexpr int R8ScaleBytes(gguf::GgmlType type) {
+  return type == gguf::GgmlType::kQ4_1 || type == gguf::GgmlType::kQ5_1 ? 32 : 16;
+}
+inline constexpr int64_t R8MetaRegion(int64_t nb, int scale_bytes) { return (scale_bytes * nb + 63) / 64 * 64; }
+inline constexpr int64_t RepackedR8GroupBytes(int64_t nb, gguf::GgmlType type) {
+  return R8MetaRegion(nb, R8ScaleBytes(type)) + R8QuantBytes(type) * nb;
 }
 // `count` (1 to 8) GGUF rows of nb blocks of `type` (one with groups),
 // `src_stride` bytes apart, into one group.
