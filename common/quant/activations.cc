@@ -46,7 +46,10 @@ ActivationFormat ActivationFor(GgmlType weight_type, bool repacked) {
   if (repacked && (weight_type == GgmlType::kQ4_K || weight_type == GgmlType::kQ5_K)) {
     return ActivationFormat::kQ8_KI32;
   }
-  if (repacked && weight_type == GgmlType::kQ6_K) return ActivationFormat::kQ8_KI16;
+  if (repacked && (weight_type == GgmlType::kQ6_K || weight_type == GgmlType::kQ3_K ||
+                   weight_type == GgmlType::kQ2_K)) {
+    return ActivationFormat::kQ8_KI16;
+  }
   if (repacked && R8QuantBytes(weight_type) > 0) return ActivationFormat::kQ8_0S;
   switch (weight_type) {
     case GgmlType::kQ8_0:

@@ -285,6 +285,47 @@ float DotQ6_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
   return sum;
 }
 
+// Repacked Q3_K and Q2_K (see repack.h): lane i of each half's vectors is
+// group 8h+i, as Q6_K's.
+template <bool kThirdBit>
+float DotQ2_3KR(const uint8_t* w, const uint8_t* a, int64_t n) {
+  const int64_t nb = n / kQKK;
+  const BlockQ8_KI* v = reinterpret_cast<const BlockQ8_KI*>(a);
+  const int64_t meta_region = kThirdBit ? Q6KMetaRegion(nb) : Q2KMetaRegion(nb);
+  const int quant_bytes = kThirdBit ? kQ3KQuantBytes : kQ2KQuantBytes;
+  const int meta_bytes = kThirdBit ? kQ6KMetaBytes : kQ2KMetaBytes;
+  float sum = 0;
+  for (int64_t b = 0; b < nb; ++b) {
+    const uint8_t* q = w + meta_region + quant_bytes * b;
+    const uint8_t* meta = w + meta_bytes * b;
+    int acc[16] = {};
+    for (int half = 0; half < 2; ++half) {
+      for (int k = 0; k < 4; ++k) {
+        for (int j = 0; j < 32; ++j) {
+          int code = (q[32 * half + j] >> (2 * k)) & 3;
+          if (kThirdBit) code |= ((q[64 + j] >> (4 * half + k)) & 1) << 2;
+          acc[8 * half + j / 4] += code * v[b].qs[128 * half + 32 * k + j];
+        }
+      }
+    }
+    uint16_t d16, dmin16;
+    std::memcpy(&d16, meta + meta_bytes - (kThirdBit ? 2 : 4), 2);
+    std::memcpy(&dmin16, meta + meta_bytes - 2, 2);
+    const float d = F16ToF32(d16), dmin = F16ToF32(dmin16);
+    for (int g = 0; g < 16; ++g) {
+      const int group_sum = -v[b].q6_offsets[g] / 32;
+      if (kThirdBit) {
+        sum += d * static_cast<int8_t>(meta[g]) * v[b].d * (acc[g] - 4 * group_sum);
+      } else {
+        sum += d * meta[g] * v[b].d * acc[g] - dmin * meta[16 + g] * v[b].d * group_sum;
+      }
+    }
+  }
+  return sum;
+}
+float DotQ3_KR(const uint8_t* w, const uint8_t* a, int64_t n) { return DotQ2_3KR<true>(w, a, n); }
+float DotQ2_KR(const uint8_t* w, const uint8_t* a, int64_t n) { return DotQ2_3KR<false>(w, a, n); }
+
 // R8 groups (repack.h): weight 4k+e of row i, unsigned, for block quants q.
 inline int Q8_0R8Weight(const uint8_t* q, int i, int j) { return q[32 * (j / 4) + 4 * i + j % 4]; }
 inline int Q4_0R8Weight(const uint8_t* q, int i, int j) {
@@ -353,6 +394,8 @@ APR_SCALAR_KERNEL(RowsIQ4_XS, DotIQ4_XS)
 APR_SCALAR_KERNEL(RowsQ4_KR, DotQ4_KR)
 APR_SCALAR_KERNEL(RowsQ5_KR, DotQ5_KR)
 APR_SCALAR_KERNEL(RowsQ6_KR, DotQ6_KR)
+APR_SCALAR_KERNEL(RowsQ3_KR, DotQ3_KR)
+APR_SCALAR_KERNEL(RowsQ2_KR, DotQ2_KR)
 #undef APR_SCALAR_KERNEL
 
 }  // namespace
@@ -363,6 +406,8 @@ DotRowsFn ScalarDotKernel(GgmlType type, bool repacked) {
       case GgmlType::kQ4_K: return RowsQ4_KR;
       case GgmlType::kQ5_K: return RowsQ5_KR;
       case GgmlType::kQ6_K: return RowsQ6_KR;
+      case GgmlType::kQ3_K: return RowsQ3_KR;
+      case GgmlType::kQ2_K: return RowsQ2_KR;
       case GgmlType::kQ8_0: return RowsR8<Q8_0R8Weight, kQ8_0R8QuantBytes, 128>;
       case GgmlType::kQ4_0: return RowsR8<Q4_0R8Weight, kQ4_0R8QuantBytes, 8>;
       case GgmlType::kIQ4_NL: return RowsR8<IQ4_NLR8Weight, kQ4_0R8QuantBytes, 128>;

@@ -75,6 +75,8 @@ RepackedRows RepackRows(const WeightMatrix& w) {
     case gguf::GgmlType::kQ4_K: stride = RepackedQ4_KRowBytes(nb); break;
     case gguf::GgmlType::kQ5_K: stride = RepackedQ5_KRowBytes(nb); break;
     case gguf::GgmlType::kQ6_K: stride = RepackedQ6_KRowBytes(nb); break;
+    case gguf::GgmlType::kQ3_K: stride = RepackedQ3_KRowBytes(nb); break;
+    case gguf::GgmlType::kQ2_K: stride = RepackedQ2_KRowBytes(nb); break;
     default: return out;
   }
   out.storage = WeightBuffer(stride * w.rows);
@@ -85,7 +87,9 @@ RepackedRows RepackRows(const WeightMatrix& w) {
     switch (w.type) {
       case gguf::GgmlType::kQ4_K: RepackQ4_KRow(reinterpret_cast<const BlockQ4_K*>(src), nb, dst); break;
       case gguf::GgmlType::kQ5_K: RepackQ5_KRow(reinterpret_cast<const BlockQ5_K*>(src), nb, dst); break;
-      default: RepackQ6_KRow(reinterpret_cast<const BlockQ6_K*>(src), nb, dst); break;
+      case gguf::GgmlType::kQ6_K: RepackQ6_KRow(reinterpret_cast<const BlockQ6_K*>(src), nb, dst); break;
+      case gguf::GgmlType::kQ3_K: RepackQ3_KRow(reinterpret_cast<const BlockQ3_K*>(src), nb, dst); break;
+      default: RepackQ2_KRow(reinterpret_cast<const BlockQ2_K*>(src), nb, dst); break;
     }
   }
   out.matrix.data = base;

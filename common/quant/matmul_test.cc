@@ -120,13 +120,13 @@ TEST(DotKernels, FloatPrefillBlocksMatchTheReference) {
   }
 }
 
-// Repacked Q4_K/Q5_K/Q6_K (and Q8_0/Q4_0/Q5_0/Q4_1/Q5_1/IQ4_NL in groups of 8 rows) compute what the
+// Repacked k-quants (and Q8_0/Q4_0/Q5_0/Q4_1/Q5_1/IQ4_NL in groups of 8 rows) compute what the
 // GGUF layout does: every repacked kernel (scalar included) against the
 // plain scalar reference.
 TEST(DotKernels, RepackedLayoutsMatchTheReference) {
   for (GgmlType type :
-       {GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0,
-        GgmlType::kQ4_1, GgmlType::kQ5_1, GgmlType::kIQ4_NL}) {
+       {GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ8_0,
+        GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1, GgmlType::kIQ4_NL}) {
     const bool grouped = R8QuantBytes(type) > 0;
     if (grouped && std::string(BestDotKernel(type, true).isa) == "scalar") {
       // No SIMD kernel for groups here: RepackRows keeps the GGUF layout.
@@ -395,7 +395,8 @@ TEST(MatMul, ThreadedEqualsSingleThreadedAndCountsOneDispatch) {
 // layers call them.
 TEST(MatMul, BatchEqualsTokenByToken) {
   parallel::ThreadPool pool(2);
-  for (GgmlType type : {GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ8_0}) {
+  for (GgmlType type : {GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
+                        GgmlType::kQ8_0}) {
     for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1024, 512}, {512, 1024}, {256, 512}, {301, 2816}}) {
       constexpr int64_t kTokens = 13;
       Problem p = Make(type, rows, cols, kTokens, 21);

@@ -93,6 +93,48 @@ void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst) {
   }
 }
 
+namespace {
+
+// A Q2_K or Q3_K block's codes (in natural order) into L_0, L_1 (and H).
+void RepackLowCodes(const uint8_t* codes, bool third_bit, uint8_t* quants) {
+  for (int i = 0; i < kQKK; ++i) {
+    const int group = i / 16, half = group / 8, k = i % 16 / 4;
+    const int j = 4 * (group % 8) + i % 4;  // byte j of V_{half,k}
+    quants[32 * half + j] |= static_cast<uint8_t>((codes[i] & 3) << (2 * k));
+    if (third_bit) quants[64 + j] |= static_cast<uint8_t>(((codes[i] >> 2) & 1) << (4 * half + k));
+  }
+}
+
+}  // namespace
+
+void RepackQ3_KRow(const BlockQ3_K* src, int64_t nb, uint8_t* dst) {
+  std::memset(dst, 0, RepackedQ3_KRowBytes(nb));
+  for (int64_t b = 0; b < nb; ++b) {
+    uint8_t codes[kQKK];
+    for (int i = 0; i < kQKK; ++i) codes[i] = static_cast<uint8_t>(Q3KCode(src[b], i));
+    RepackLowCodes(codes, /*third_bit=*/true, dst + Q6KMetaRegion(nb) + kQ3KQuantBytes * b);
+    uint8_t* meta = dst + kQ6KMetaBytes * b;
+    for (int g = 0; g < 16; ++g) meta[g] = static_cast<uint8_t>(static_cast<int8_t>(Q3KScale(src[b].scales, g)));
+    std::memcpy(meta + 16, &src[b].d, 2);
+  }
+}
+
+void RepackQ2_KRow(const BlockQ2_K* src, int64_t nb, uint8_t* dst) {
+  std::memset(dst, 0, RepackedQ2_KRowBytes(nb));
+  for (int64_t b = 0; b < nb; ++b) {
+    uint8_t codes[kQKK];
+    for (int i = 0; i < kQKK; ++i) codes[i] = static_cast<uint8_t>(Q2KCode(src[b].qs, i));
+    RepackLowCodes(codes, /*third_bit=*/false, dst + Q2KMetaRegion(nb) + kQ2KQuantBytes * b);
+    uint8_t* meta = dst + kQ2KMetaBytes * b;
+    for (int g = 0; g < 16; ++g) {
+      meta[g] = src[b].scales[g] & 0xF;
+      meta[16 + g] = src[b].scales[g] >> 4;
+    }
+    std::memcpy(meta + 32, &src[b].d, 2);
+    std::memcpy(meta + 34, &src[b].dmin, 2);
+  }
+}
+
 void InterleaveQ8_KI(const int8_t* plain, int group, int8_t* qs) {
   // 8 groups share a 32-byte vector; each vector takes 4 values of each.
   const int per_set = 8 * group;  // values covered by one set of 8 groups

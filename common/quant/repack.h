@@ -1,4 +1,4 @@
-// Kernel-friendly layouts for Q4_K, Q5_K and Q6_K, made once at load time.
+// Kernel-friendly layouts for the k-quants, made once at load time.
 //
 // The GGUF layouts keep each sub-block's weights together, so a SIMD dot
 // product must apply a different scale every 16 or 32 weights. The repacked
@@ -23,11 +23,21 @@
 //       (low 4 bits of V_{h,m} | V_{h,m+2} << 4, where byte 4i+b of V_{h,k} is
 //       weight 4k+b of group 8h+i), then per half one vector of the high 2
 //       bits of V_{h,0..3} at bits 0, 2, 4, 6 (ql[128] then qh[64])
+//   Q3_K row of nb blocks, in Q6_K's order (lanes are groups of 16):
+//     meta[Q6KMetaRegion(nb)]: per block its 16 scales (-32..31), d
+//     quants[96 * nb]: per block, for each half h one vector L_h whose bits
+//       2k, 2k+1 are the low 2 bits of V_{h,k}, then one vector H whose
+//       bit 4h + k is the third bit of V_{h,k}; a code is 0..7, its weight
+//       d * scale * (code - 4)
+//   Q2_K row of nb blocks, as Q3_K's without H:
+//     meta[Q2KMetaRegion(nb)]: per block 16 scales, 16 mins (0..15), d, dmin
+//     quants[64 * nb]: L_0, L_1
 //
 // Activations pair with them as Q8_KI blocks: the same 8-bit values laid
 // out to match (lane i = sub-block or group i), with the scale and, for
-// Q4_K and Q5_K, the per-sub-block sums times the scale, for Q6_K the per-group
-// integer offsets. For Q4_K and Q5_K (Q8_KI32) a row's blocks also go in pairs, so
+// Q4_K and Q5_K, the per-sub-block sums times the scale, for Q6_K, Q3_K and
+// Q2_K -32 times each group's sum (Q6_K's offset; Q3_K's is an eighth of it,
+// Q2_K's mins multiply it). For Q4_K and Q5_K (Q8_KI32) a row's blocks also go in pairs, so
 // that 512-bit kernels sum two blocks in one vector (below).
 #ifndef APR_COMMON_QUANT_REPACK_H_
 #define APR_COMMON_QUANT_REPACK_H_
@@ -81,13 +91,18 @@ void PairQ8_KI32(BlockQ8_KI* row, int64_t nb);
 
 inline constexpr int kQ4KMetaBytes = 20;  // Q5_K's too
 inline constexpr int kQ4KQuantBytes = 128, kQ5KQuantBytes = 160;  // a block's
-inline constexpr int kQ6KMetaBytes = 18;
+inline constexpr int kQ6KMetaBytes = 18;  // Q3_K's too
+inline constexpr int kQ2KMetaBytes = 36;
+inline constexpr int kQ2KQuantBytes = 64, kQ3KQuantBytes = 96, kQ6KQuantBytes = 192;  // a block's
 inline constexpr int64_t Q4KMetaRegion(int64_t nb) { return (kQ4KMetaBytes * nb + 63) / 64 * 64; }
 inline constexpr int64_t Q6KMetaRegion(int64_t nb) { return (kQ6KMetaBytes * nb + 63) / 64 * 64; }
+inline constexpr int64_t Q2KMetaRegion(int64_t nb) { return (kQ2KMetaBytes * nb + 63) / 64 * 64; }
 // Bytes of a repacked row of nb blocks (a multiple of 64).
 inline constexpr int64_t RepackedQ4_KRowBytes(int64_t nb) { return Q4KMetaRegion(nb) + (128 * nb + 63) / 64 * 64; }
 inline constexpr int64_t RepackedQ5_KRowBytes(int64_t nb) { return Q4KMetaRegion(nb) + (160 * nb + 63) / 64 * 64; }
 inline constexpr int64_t RepackedQ6_KRowBytes(int64_t nb) { return Q6KMetaRegion(nb) + (192 * nb + 63) / 64 * 64; }
+inline constexpr int64_t RepackedQ3_KRowBytes(int64_t nb) { return Q6KMetaRegion(nb) + (96 * nb + 63) / 64 * 64; }
+inline constexpr int64_t RepackedQ2_KRowBytes(int64_t nb) { return Q2KMetaRegion(nb) + (64 * nb + 63) / 64 * 64; }
 
 // Q8_0, Q4_0 and Q5_0 in groups of 8 rows ("R8"). In each 32-byte vector, 4-byte
 // lane i holds 4 consecutive weights of row i, so a vpdpbusd against 4
@@ -143,15 +158,17 @@ struct BlockQ8_0S {
 static_assert(sizeof(BlockQ8_0S) == 40);
 void QuantizeQ8_0S(const float* x, BlockQ8_0S* y, int64_t n);
 
-// One row of nb GGUF blocks into `dst` (RepackedQ4_KRowBytes(nb),
-// RepackedQ5_KRowBytes(nb) or RepackedQ6_KRowBytes(nb) bytes).
+// One row of nb GGUF blocks into `dst` (RepackedQ4_KRowBytes(nb) bytes for
+// Q4_K, and so on).
+void RepackQ2_KRow(const BlockQ2_K* src, int64_t nb, uint8_t* dst);
+void RepackQ3_KRow(const BlockQ3_K* src, int64_t nb, uint8_t* dst);
 void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst);
 void RepackQ5_KRow(const BlockQ5_K* src, int64_t nb, uint8_t* dst);
 void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst);
 
 // Activations in the interleaved order of each repacked type.
 void QuantizeQ8_KI32(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q4_K and Q5_K
-void QuantizeQ8_KI16(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q6_K
+void QuantizeQ8_KI16(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q6_K, Q3_K, Q2_K
 // A block's 256 values, in order, to Q8_KI's order for groups of `group`
 // (32 or 16): lane i of each 32-byte vector takes 4 values of group i.
 void InterleaveQ8_KI(const int8_t* plain, int group, int8_t* qs);
