@@ -269,10 +269,10 @@ float DotQ6_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
     for (int half = 0; half < 2; ++half) {
       for (int k = 0; k < 4; ++k) {
         for (int j = 0; j < 32; ++j) {
-          const uint8_t lo = ql[64 * half + 32 * (k % 2) + j];
+          const uint8_t lo = ql[64 * (k % 2) + 32 * half + j];
           const int low4 = k < 2 ? (lo & 0xF) : (lo >> 4);
           const int high2 = (qh[32 * half + j] >> (2 * k)) & 3;
-          acc[8 * half + j / 4] += (low4 | (high2 << 4)) * v[b].qs[128 * half + 32 * k + j];
+          acc[8 * half + j / 4] += (low4 | (high2 << 4)) * v[b].qs[64 * k + 32 * half + j];
         }
       }
     }
@@ -304,7 +304,7 @@ float DotQ2_3KR(const uint8_t* w, const uint8_t* a, int64_t n) {
         for (int j = 0; j < 32; ++j) {
           int code = (q[32 * half + j] >> (2 * k)) & 3;
           if (kThirdBit) code |= ((q[64 + j] >> (4 * half + k)) & 1) << 2;
-          acc[8 * half + j / 4] += code * v[b].qs[128 * half + 32 * k + j];
+          acc[8 * half + j / 4] += code * v[b].qs[64 * k + 32 * half + j];
         }
       }
     }

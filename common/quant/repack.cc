@@ -69,7 +69,7 @@ void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst) {
         v[l + 96] = (ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4);
       }
     }
-    uint8_t* ql = quants + 192 * b;
+    uint8_t* ql = quants + 192 * b;  // L_{h,m} at 64m + 32h
     uint8_t* qh = ql + 128;
     for (int half = 0; half < 2; ++half) {
       uint8_t V[4][32];  // V[k][4i+e] = weight 4k+e of group 8*half+i
@@ -80,7 +80,7 @@ void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst) {
       }
       for (int m = 0; m < 2; ++m) {
         for (int j = 0; j < 32; ++j) {
-          ql[64 * half + 32 * m + j] = static_cast<uint8_t>((V[m][j] & 0xF) | ((V[m + 2][j] & 0xF) << 4));
+          ql[64 * m + 32 * half + j] = static_cast<uint8_t>((V[m][j] & 0xF) | ((V[m + 2][j] & 0xF) << 4));
         }
       }
       for (int j = 0; j < 32; ++j) {
@@ -137,11 +137,13 @@ void RepackQ2_KRow(const BlockQ2_K* src, int64_t nb, uint8_t* dst) {
 
 void InterleaveQ8_KI(const int8_t* plain, int group, int8_t* qs) {
   // 8 groups share a 32-byte vector; each vector takes 4 values of each.
+  // Groups of 16 come in two sets (halves), whose vectors k alternate.
   const int per_set = 8 * group;  // values covered by one set of 8 groups
-  for (int set = 0; set < kQKK / per_set; ++set) {
+  const int sets = kQKK / per_set;
+  for (int set = 0; set < sets; ++set) {
     for (int k = 0; k < group / 4; ++k) {
       for (int i = 0; i < 8; ++i) {
-        std::memcpy(qs + set * per_set + 32 * k + 4 * i, plain + set * per_set + group * i + 4 * k, 4);
+        std::memcpy(qs + 32 * (sets * k + set) + 4 * i, plain + set * per_set + group * i + 4 * k, 4);
       }
     }
   }

@@ -19,10 +19,12 @@
 //       V_{k+4} = P_k >> 4, where byte 4i+b of V_k is weight 4k+b of sub-block i
 //   Q6_K row of nb blocks:
 //     meta[Q6KMetaRegion(nb)]: per block scales[16], d as in GGUF
-//     quants[192 * nb]: per block, for each half h, two vectors L_{h,0..1}
-//       (low 4 bits of V_{h,m} | V_{h,m+2} << 4, where byte 4i+b of V_{h,k} is
-//       weight 4k+b of group 8h+i), then per half one vector of the high 2
-//       bits of V_{h,0..3} at bits 0, 2, 4, 6 (ql[128] then qh[64])
+//     quants[192 * nb]: per block L_{0,0}, L_{1,0}, L_{0,1}, L_{1,1}, where
+//       L_{h,m} holds the low 4 bits of V_{h,m} | V_{h,m+2} << 4 (byte 4i+b
+//       of V_{h,k} is weight 4k+b of group 8h+i), then per half one vector of
+//       the high 2 bits of V_{h,0..3} at bits 0, 2, 4, 6 (ql[128] then
+//       qh[64]). Each 64 bytes hold the same step of both halves, so a
+//       512-bit vector's lanes are the block's 16 groups.
 //   Q3_K row of nb blocks, in Q6_K's order (lanes are groups of 16):
 //     meta[Q6KMetaRegion(nb)]: per block its 16 scales (-32..31), d
 //     quants[96 * nb]: per block, for each half h one vector L_h whose bits
@@ -34,7 +36,8 @@
 //     quants[64 * nb]: L_0, L_1
 //
 // Activations pair with them as Q8_KI blocks: the same 8-bit values laid
-// out to match (lane i = sub-block or group i), with the scale and, for
+// out to match (lane i = sub-block or group i; for groups of 16, vector k of
+// half 0 then vector k of half 1, k = 0..3), with the scale and, for
 // Q4_K and Q5_K, the per-sub-block sums times the scale, for Q6_K, Q3_K and
 // Q2_K -32 times each group's sum (Q6_K's offset; Q3_K's is an eighth of it,
 // Q2_K's mins multiply it). For Q4_K and Q5_K (Q8_KI32) a row's blocks also go in pairs, so
