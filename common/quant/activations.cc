@@ -43,7 +43,8 @@ const Quantizers& BestQuantizers() {
 }  // namespace
 
 ActivationFormat ActivationFor(GgmlType weight_type, bool repacked) {
-  if (repacked && (weight_type == GgmlType::kQ4_K || weight_type == GgmlType::kQ5_K)) {
+  if (repacked &&
+      (weight_type == GgmlType::kQ4_K || weight_type == GgmlType::kQ5_K || weight_type == GgmlType::kIQ4_XS)) {
     return ActivationFormat::kQ8_KI32;
   }
   if (repacked && (weight_type == GgmlType::kQ6_K || weight_type == GgmlType::kQ3_K ||

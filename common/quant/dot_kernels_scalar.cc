@@ -221,8 +221,9 @@ float DotIQ4_XS(const uint8_t* w, const uint8_t* a, int64_t n) {
 }
 
 // Repacked Q4_K (see repack.h): lane i of each vector is sub-block i.
-// Repacked Q4_K and Q5_K (see repack.h): lane i of each vector is sub-block i.
-template <int kQuantBytes>
+// Repacked Q4_K and Q5_K, and IQ4_XS (kLevels; see repack.h): lane i of each
+// vector is sub-block i.
+template <int kQuantBytes, bool kLevels = false>
 float DotQ4_5KR(const uint8_t* w, const uint8_t* a, int64_t n) {
   const int64_t nb = n / kQKK;
   const BlockQ8_KI* v = reinterpret_cast<const BlockQ8_KI*>(a);
@@ -239,6 +240,7 @@ float DotQ4_5KR(const uint8_t* w, const uint8_t* a, int64_t n) {
           const uint8_t packed = qs[32 * (k % 4) + 4 * i + e];
           int q = k < 4 ? (packed & 0xF) : (packed >> 4);
           if (kQuantBytes > 128) q |= ((qs[128 + 4 * i + e] >> k) & 1) << 4;
+          if (kLevels) q = kIQ4NLValues[q];
           acc[i] += q * x[Q8_KI32Offset(paired, k) + 4 * i + e];
         }
       }
@@ -248,13 +250,16 @@ float DotQ4_5KR(const uint8_t* w, const uint8_t* a, int64_t n) {
     std::memcpy(&dmin16, meta + 18, 2);
     const float d = F16ToF32(d16), dmin = F16ToF32(dmin16);
     for (int i = 0; i < 8; ++i) {
-      sum += d * meta[i] * v[b].d * acc[i] - dmin * meta[8 + i] * v[b].q4.sums[i];
+      // IQ4_XS: signed scales; its levels are the weights, with no mins (meta[8 + i] zero).
+      const int scale = kLevels ? static_cast<int8_t>(meta[i]) : meta[i];
+      sum += d * scale * v[b].d * acc[i] - dmin * meta[8 + i] * v[b].q4.sums[i];
     }
   }
   return sum;
 }
 float DotQ4_KR(const uint8_t* w, const uint8_t* a, int64_t n) { return DotQ4_5KR<kQ4KQuantBytes>(w, a, n); }
 float DotQ5_KR(const uint8_t* w, const uint8_t* a, int64_t n) { return DotQ4_5KR<kQ5KQuantBytes>(w, a, n); }
+float DotIQ4_XSR(const uint8_t* w, const uint8_t* a, int64_t n) { return DotQ4_5KR<kQ4KQuantBytes, true>(w, a, n); }
 
 // Repacked Q6_K (see repack.h): lane i of each half's vectors is group 8h+i.
 float DotQ6_KR(const uint8_t* w, const uint8_t* a, int64_t n) {
@@ -393,6 +398,7 @@ APR_SCALAR_KERNEL(RowsQ3_K, DotQ3_K)
 APR_SCALAR_KERNEL(RowsIQ4_XS, DotIQ4_XS)
 APR_SCALAR_KERNEL(RowsQ4_KR, DotQ4_KR)
 APR_SCALAR_KERNEL(RowsQ5_KR, DotQ5_KR)
+APR_SCALAR_KERNEL(RowsIQ4_XSR, DotIQ4_XSR)
 APR_SCALAR_KERNEL(RowsQ6_KR, DotQ6_KR)
 APR_SCALAR_KERNEL(RowsQ3_KR, DotQ3_KR)
 APR_SCALAR_KERNEL(RowsQ2_KR, DotQ2_KR)
@@ -405,6 +411,7 @@ DotRowsFn ScalarDotKernel(GgmlType type, bool repacked) {
     switch (type) {
       case GgmlType::kQ4_K: return RowsQ4_KR;
       case GgmlType::kQ5_K: return RowsQ5_KR;
+      case GgmlType::kIQ4_XS: return RowsIQ4_XSR;
       case GgmlType::kQ6_K: return RowsQ6_KR;
       case GgmlType::kQ3_K: return RowsQ3_KR;
       case GgmlType::kQ2_K: return RowsQ2_KR;

@@ -74,11 +74,14 @@ RepackedRows RepackRows(const WeightMatrix& w) {
   switch (w.type) {
     case gguf::GgmlType::kQ4_K: stride = RepackedQ4_KRowBytes(nb); break;
     case gguf::GgmlType::kQ5_K: stride = RepackedQ5_KRowBytes(nb); break;
+    case gguf::GgmlType::kIQ4_XS: stride = RepackedQ4_KRowBytes(nb); break;
     case gguf::GgmlType::kQ6_K: stride = RepackedQ6_KRowBytes(nb); break;
     case gguf::GgmlType::kQ3_K: stride = RepackedQ3_KRowBytes(nb); break;
     case gguf::GgmlType::kQ2_K: stride = RepackedQ2_KRowBytes(nb); break;
     default: return out;
   }
+  // IQ4_XS's layout has SIMD kernels only with vpdpbusd; elsewhere the file's stays.
+  if (std::string(BestDotKernel(w.type, /*repacked=*/true).isa) == "scalar") return out;
   out.storage = WeightBuffer(stride * w.rows);
   uint8_t* base = out.storage.data();
   for (int64_t r = 0; r < w.rows; ++r) {
@@ -87,6 +90,7 @@ RepackedRows RepackRows(const WeightMatrix& w) {
     switch (w.type) {
       case gguf::GgmlType::kQ4_K: RepackQ4_KRow(reinterpret_cast<const BlockQ4_K*>(src), nb, dst); break;
       case gguf::GgmlType::kQ5_K: RepackQ5_KRow(reinterpret_cast<const BlockQ5_K*>(src), nb, dst); break;
+      case gguf::GgmlType::kIQ4_XS: RepackIQ4_XSRow(reinterpret_cast<const BlockIQ4_XS*>(src), nb, dst); break;
       case gguf::GgmlType::kQ6_K: RepackQ6_KRow(reinterpret_cast<const BlockQ6_K*>(src), nb, dst); break;
       case gguf::GgmlType::kQ3_K: RepackQ3_KRow(reinterpret_cast<const BlockQ3_K*>(src), nb, dst); break;
       default: RepackQ2_KRow(reinterpret_cast<const BlockQ2_K*>(src), nb, dst); break;

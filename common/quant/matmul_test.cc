@@ -126,10 +126,10 @@ TEST(DotKernels, FloatPrefillBlocksMatchTheReference) {
 TEST(DotKernels, RepackedLayoutsMatchTheReference) {
   for (GgmlType type :
        {GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K, GgmlType::kQ8_0,
-        GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1, GgmlType::kIQ4_NL}) {
+        GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1, GgmlType::kIQ4_NL, GgmlType::kIQ4_XS}) {
     const bool grouped = R8QuantBytes(type) > 0;
-    if (grouped && std::string(BestDotKernel(type, true).isa) == "scalar") {
-      // No SIMD kernel for groups here: RepackRows keeps the GGUF layout.
+    if (std::string(BestDotKernel(type, true).isa) == "scalar") {
+      // No SIMD kernel for the layout here: RepackRows keeps the GGUF one.
       const Problem p = Make(type, 16, 256, 1, 5);
       EXPECT_FALSE(RepackRows(p.w).matrix.repacked);
       continue;
@@ -396,7 +396,7 @@ TEST(MatMul, ThreadedEqualsSingleThreadedAndCountsOneDispatch) {
 TEST(MatMul, BatchEqualsTokenByToken) {
   parallel::ThreadPool pool(2);
   for (GgmlType type : {GgmlType::kQ2_K, GgmlType::kQ3_K, GgmlType::kQ4_K, GgmlType::kQ5_K, GgmlType::kQ6_K,
-                        GgmlType::kQ8_0}) {
+                        GgmlType::kIQ4_XS, GgmlType::kQ8_0}) {
     for (auto [rows, cols] : {std::pair<int64_t, int64_t>{1024, 512}, {512, 1024}, {256, 512}, {301, 2816}}) {
       constexpr int64_t kTokens = 13;
       Problem p = Make(type, rows, cols, kTokens, 21);

@@ -9,6 +9,20 @@ namespace quant {
 
 namespace {
 
+// A block's codes of 8 sub-blocks of 32 as P_0..P_3, the fifth bits after
+// them if `fifth_bit` (repack.h).
+void WriteSub32Codes(const uint8_t (&q)[8][32], bool fifth_bit, uint8_t* out) {
+  for (int k = 0; k < 8; ++k) {
+    for (int i = 0; i < 8; ++i) {
+      for (int e = 0; e < 4; ++e) {
+        const uint8_t code = q[i][4 * k + e];  // V_k's byte 4i+e
+        out[32 * (k % 4) + 4 * i + e] |= static_cast<uint8_t>((code & 0xF) << (k < 4 ? 0 : 4));
+        if (fifth_bit) out[128 + 4 * i + e] |= static_cast<uint8_t>((code >> 4) << k);
+      }
+    }
+  }
+}
+
 // Q4_K and Q5_K: the low 4 bits of each code as P_0..P_3, Q5_K's fifth bits
 // after them (repack.h).
 template <class Block, int kQuantBytes>
@@ -25,16 +39,7 @@ void RepackQ4_5KRow(const Block* src, int64_t nb, uint8_t* dst) {
         q[2 * c + 1][l] = static_cast<uint8_t>(KQuantCode(src[b], c, l, true));
       }
     }
-    uint8_t* out = quants + kQuantBytes * b;
-    for (int k = 0; k < 8; ++k) {
-      for (int i = 0; i < 8; ++i) {
-        for (int e = 0; e < 4; ++e) {
-          const uint8_t code = q[i][4 * k + e];  // V_k's byte 4i+e
-          out[32 * (k % 4) + 4 * i + e] |= static_cast<uint8_t>((code & 0xF) << (k < 4 ? 0 : 4));
-          if (kQuantBytes > 128) out[128 + 4 * i + e] |= static_cast<uint8_t>((code >> 4) << k);
-        }
-      }
-    }
+    WriteSub32Codes(q, kQuantBytes > 128, quants + kQuantBytes * b);
     uint8_t* m = meta + kQ4KMetaBytes * b;
     for (int i = 0; i < 8; ++i) Q4KScaleMin(i, src[b].scales, &m[i], &m[8 + i]);
     std::memcpy(m + 16, &src[b].d, 2);
@@ -49,6 +54,20 @@ void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst) {
 }
 void RepackQ5_KRow(const BlockQ5_K* src, int64_t nb, uint8_t* dst) {
   RepackQ4_5KRow<BlockQ5_K, kQ5KQuantBytes>(src, nb, dst);
+}
+
+void RepackIQ4_XSRow(const BlockIQ4_XS* src, int64_t nb, uint8_t* dst) {
+  std::memset(dst, 0, RepackedQ4_KRowBytes(nb));
+  for (int64_t b = 0; b < nb; ++b) {
+    uint8_t q[8][32];
+    for (int i = 0; i < 8; ++i) {
+      for (int l = 0; l < 32; ++l) q[i][l] = static_cast<uint8_t>(Q4Code(src[b].qs + 16 * i, l));
+    }
+    WriteSub32Codes(q, /*fifth_bit=*/false, dst + Q4KMetaRegion(nb) + kQ4KQuantBytes * b);
+    uint8_t* m = dst + kQ4KMetaBytes * b;
+    for (int i = 0; i < 8; ++i) m[i] = static_cast<uint8_t>(static_cast<int8_t>(IQ4XSScale(src[b], i)));
+    std::memcpy(m + 16, &src[b].d, 2);
+  }
 }
 
 void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst) {

@@ -17,6 +17,12 @@
 //       one byte each (GGUF packs them in 12 bytes of 6 bits), then d, dmin
 //     quants[128 * nb]: per block vectors P_0..P_3; V_k = P_k & 0xF and
 //       V_{k+4} = P_k >> 4, where byte 4i+b of V_k is weight 4k+b of sub-block i
+//   Q5_K row of nb blocks: Q4_K's, with 32 more bytes of quants a block:
+//     meta as Q4_K's (the same 6-bit scales and mins, d, dmin)
+//     quants[160 * nb]: per block P_0..P_3 of the low 4 bits as Q4_K's, then
+//       H, whose byte j holds in bit k the fifth bit of V_k's byte j
+//   IQ4_XS row of nb blocks: Q4_K's layout, its nibbles indexing IQ4_NL's
+//     levels; meta: per block the 8 signed scales, 8 unused bytes, d
 //   Q6_K row of nb blocks:
 //     meta[Q6KMetaRegion(nb)]: per block scales[16], d as in GGUF
 //     quants[192 * nb]: per block L_{0,0}, L_{1,0}, L_{0,1}, L_{1,1}, where
@@ -40,8 +46,9 @@
 // half 0 then vector k of half 1, k = 0..3), with the scale and, for
 // Q4_K and Q5_K, the per-sub-block sums times the scale, for Q6_K, Q3_K and
 // Q2_K -32 times each group's sum (Q6_K's offset; Q3_K's is an eighth of it,
-// Q2_K's mins multiply it). For Q4_K and Q5_K (Q8_KI32) a row's blocks also go in pairs, so
-// that 512-bit kernels sum two blocks in one vector (below).
+// Q2_K's mins multiply it). For Q4_K, Q5_K and IQ4_XS (Q8_KI32) a row's
+// blocks also go in pairs, so that 512-bit kernels sum two blocks in one
+// vector (below).
 #ifndef APR_COMMON_QUANT_REPACK_H_
 #define APR_COMMON_QUANT_REPACK_H_
 
@@ -167,10 +174,11 @@ void RepackQ2_KRow(const BlockQ2_K* src, int64_t nb, uint8_t* dst);
 void RepackQ3_KRow(const BlockQ3_K* src, int64_t nb, uint8_t* dst);
 void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst);
 void RepackQ5_KRow(const BlockQ5_K* src, int64_t nb, uint8_t* dst);
+void RepackIQ4_XSRow(const BlockIQ4_XS* src, int64_t nb, uint8_t* dst);  // RepackedQ4_KRowBytes
 void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst);
 
 // Activations in the interleaved order of each repacked type.
-void QuantizeQ8_KI32(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q4_K and Q5_K
+void QuantizeQ8_KI32(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q4_K, Q5_K, IQ4_XS
 void QuantizeQ8_KI16(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q6_K, Q3_K, Q2_K
 // A block's 256 values, in order, to Q8_KI's order for groups of `group`
 // (32 or 16): lane i of each 32-byte vector takes 4 values of group i.
