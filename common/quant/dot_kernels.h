@@ -40,8 +40,8 @@ struct DotKernel {
   }
 };
 
-// `repacked` selects repack.h's layouts (Q4_K, Q5_K and Q6_K rows; Q8_0,
-// Q4_0, Q5_0, Q4_1, Q5_1 and IQ4_NL in groups of 8 rows).
+// `repacked` selects repack.h's layouts (rows of the k-quants and IQ4_XS;
+// Q8_0, Q4_0, Q5_0, Q4_1, Q5_1 and IQ4_NL in groups of 8 rows).
 // The reference for `type`; null for a type without kernels.
 DotRowsFn ScalarDotKernel(gguf::GgmlType type, bool repacked = false);
 // Every kernel this CPU can run for `type`, fastest first, the reference last.

@@ -25,7 +25,7 @@ struct WeightMatrix {
   gguf::GgmlType type = gguf::GgmlType::kF32;
   const uint8_t* data = nullptr;
   int64_t rows = 0, cols = 0;
-  bool repacked = false;  // data in one of repack.h's layouts (Q4_K, Q5_K, Q6_K; the 32-weight formats in groups of 8 rows)
+  bool repacked = false;  // data in one of repack.h's layouts (k-quant and IQ4_XS rows; the 32-weight formats in groups of 8 rows)
   size_t stride = 0;      // bytes from one row to the next (groups of 8: a group's bytes / 8); 0: RowBytes()
   size_t RowBytes() const;
   size_t Stride() const { return stride ? stride : RowBytes(); }
