@@ -220,7 +220,6 @@ float DotIQ4_XS(const uint8_t* w, const uint8_t* a, int64_t n) {
   return sum;
 }
 
-// Repacked Q4_K (see repack.h): lane i of each vector is sub-block i.
 // Repacked Q4_K and Q5_K, and IQ4_XS (kLevels; see repack.h): lane i of each
 // vector is sub-block i.
 template <int kQuantBytes, bool kLevels = false>
@@ -314,8 +313,8 @@ float DotQ2_3KR(const uint8_t* w, const uint8_t* a, int64_t n) {
       }
     }
     uint16_t d16, dmin16;
-    std::memcpy(&d16, meta + meta_bytes - (kThirdBit ? 2 : 4), 2);
-    std::memcpy(&dmin16, meta + meta_bytes - 2, 2);
+    std::memcpy(&d16, meta + (kThirdBit ? 16 : 32), 2);  // after 16 scales (and Q2_K's 16 mins)
+    std::memcpy(&dmin16, meta + 34, 2);                  // Q2_K's
     const float d = F16ToF32(d16), dmin = F16ToF32(dmin16);
     for (int g = 0; g < 16; ++g) {
       const int group_sum = -v[b].q6_offsets[g] / 32;

@@ -41,12 +41,10 @@ absl::Status CheckMatrix(const WeightMatrix& w) {
 
 namespace {
 
-// Q8_0, Q4_0, Q5_0, Q4_1, Q5_1 and IQ4_NL in groups of 8 rows, when a SIMD kernel for that layout runs
-// here (the scalar one is only a reference).
+// Q8_0, Q4_0, Q5_0, Q4_1, Q5_1 and IQ4_NL in groups of 8 rows.
 RepackedRows RepackGroups(const WeightMatrix& w) {
   RepackedRows out;
   out.matrix = w;
-  if (std::string(BestDotKernel(w.type, /*repacked=*/true).isa) == "scalar") return out;
   const int64_t nb = w.cols / kQK;
   const size_t group = RepackedR8GroupBytes(nb, w.type);
   const int64_t groups = (w.rows + 7) / 8;
@@ -67,35 +65,18 @@ RepackedRows RepackGroups(const WeightMatrix& w) {
 RepackedRows RepackRows(const WeightMatrix& w) {
   RepackedRows out;
   out.matrix = w;
-  if (w.repacked) return out;
+  // A layout is used only where a SIMD kernel for it runs here (the scalar
+  // one is only a reference): IQ4_XS's needs vpdpbusd.
+  if (w.repacked || ScalarDotKernel(w.type, /*repacked=*/true) == nullptr ||
+      std::string(BestDotKernel(w.type, /*repacked=*/true).isa) == "scalar") {
+    return out;
+  }
   if (R8QuantBytes(w.type) > 0) return RepackGroups(w);
   const int64_t nb = w.cols / kQKK;
-  size_t stride = 0;
-  switch (w.type) {
-    case gguf::GgmlType::kQ4_K: stride = RepackedQ4_KRowBytes(nb); break;
-    case gguf::GgmlType::kQ5_K: stride = RepackedQ5_KRowBytes(nb); break;
-    case gguf::GgmlType::kIQ4_XS: stride = RepackedQ4_KRowBytes(nb); break;
-    case gguf::GgmlType::kQ6_K: stride = RepackedQ6_KRowBytes(nb); break;
-    case gguf::GgmlType::kQ3_K: stride = RepackedQ3_KRowBytes(nb); break;
-    case gguf::GgmlType::kQ2_K: stride = RepackedQ2_KRowBytes(nb); break;
-    default: return out;
-  }
-  // IQ4_XS's layout has SIMD kernels only with vpdpbusd; elsewhere the file's stays.
-  if (std::string(BestDotKernel(w.type, /*repacked=*/true).isa) == "scalar") return out;
+  const size_t stride = RepackedRowBytes(w.type, nb);
   out.storage = WeightBuffer(stride * w.rows);
   uint8_t* base = out.storage.data();
-  for (int64_t r = 0; r < w.rows; ++r) {
-    const uint8_t* src = w.data + r * w.Stride();
-    uint8_t* dst = base + r * stride;
-    switch (w.type) {
-      case gguf::GgmlType::kQ4_K: RepackQ4_KRow(reinterpret_cast<const BlockQ4_K*>(src), nb, dst); break;
-      case gguf::GgmlType::kQ5_K: RepackQ5_KRow(reinterpret_cast<const BlockQ5_K*>(src), nb, dst); break;
-      case gguf::GgmlType::kIQ4_XS: RepackIQ4_XSRow(reinterpret_cast<const BlockIQ4_XS*>(src), nb, dst); break;
-      case gguf::GgmlType::kQ6_K: RepackQ6_KRow(reinterpret_cast<const BlockQ6_K*>(src), nb, dst); break;
-      case gguf::GgmlType::kQ3_K: RepackQ3_KRow(reinterpret_cast<const BlockQ3_K*>(src), nb, dst); break;
-      default: RepackQ2_KRow(reinterpret_cast<const BlockQ2_K*>(src), nb, dst); break;
-    }
-  }
+  for (int64_t r = 0; r < w.rows; ++r) RepackRow(w.type, w.data + r * w.Stride(), nb, base + r * stride);
   out.matrix.data = base;
   out.matrix.repacked = true;
   out.matrix.stride = stride;

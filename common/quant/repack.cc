@@ -25,11 +25,12 @@ void WriteSub32Codes(const uint8_t (&q)[8][32], bool fifth_bit, uint8_t* out) {
 
 // Q4_K and Q5_K: the low 4 bits of each code as P_0..P_3, Q5_K's fifth bits
 // after them (repack.h).
-template <class Block, int kQuantBytes>
+template <class Block, gguf::GgmlType kType>
 void RepackQ4_5KRow(const Block* src, int64_t nb, uint8_t* dst) {
+  constexpr int kQuantBytes = kType == gguf::GgmlType::kQ5_K ? kQ5KQuantBytes : kQ4KQuantBytes;
   uint8_t* meta = dst;
   uint8_t* quants = dst + Q4KMetaRegion(nb);
-  std::memset(dst, 0, Q4KMetaRegion(nb) + (kQuantBytes * nb + 63) / 64 * 64);
+  std::memset(dst, 0, RepackedRowBytes(kType, nb));
   for (int64_t b = 0; b < nb; ++b) {
     // GGUF: chunk c of 32 bytes holds sub-block 2c (low nibbles) and 2c+1 (high).
     uint8_t q[8][32];
@@ -47,17 +48,8 @@ void RepackQ4_5KRow(const Block* src, int64_t nb, uint8_t* dst) {
   }
 }
 
-}  // namespace
-
-void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst) {
-  RepackQ4_5KRow<BlockQ4_K, kQ4KQuantBytes>(src, nb, dst);
-}
-void RepackQ5_KRow(const BlockQ5_K* src, int64_t nb, uint8_t* dst) {
-  RepackQ4_5KRow<BlockQ5_K, kQ5KQuantBytes>(src, nb, dst);
-}
-
 void RepackIQ4_XSRow(const BlockIQ4_XS* src, int64_t nb, uint8_t* dst) {
-  std::memset(dst, 0, RepackedQ4_KRowBytes(nb));
+  std::memset(dst, 0, RepackedRowBytes(gguf::GgmlType::kIQ4_XS, nb));
   for (int64_t b = 0; b < nb; ++b) {
     uint8_t q[8][32];
     for (int i = 0; i < 8; ++i) {
@@ -73,7 +65,7 @@ void RepackIQ4_XSRow(const BlockIQ4_XS* src, int64_t nb, uint8_t* dst) {
 void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst) {
   uint8_t* meta = dst;
   uint8_t* quants = dst + Q6KMetaRegion(nb);
-  std::memset(dst, 0, RepackedQ6_KRowBytes(nb));
+  std::memset(dst, 0, RepackedRowBytes(gguf::GgmlType::kQ6_K, nb));
   for (int64_t b = 0; b < nb; ++b) {
     // The 256 values 0..63 in natural order.
     uint8_t q[kQKK];
@@ -112,8 +104,6 @@ void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst) {
   }
 }
 
-namespace {
-
 // A Q2_K or Q3_K block's codes (in natural order) into L_0, L_1 (and H).
 void RepackLowCodes(const uint8_t* codes, bool third_bit, uint8_t* quants) {
   for (int i = 0; i < kQKK; ++i) {
@@ -124,10 +114,8 @@ void RepackLowCodes(const uint8_t* codes, bool third_bit, uint8_t* quants) {
   }
 }
 
-}  // namespace
-
 void RepackQ3_KRow(const BlockQ3_K* src, int64_t nb, uint8_t* dst) {
-  std::memset(dst, 0, RepackedQ3_KRowBytes(nb));
+  std::memset(dst, 0, RepackedRowBytes(gguf::GgmlType::kQ3_K, nb));
   for (int64_t b = 0; b < nb; ++b) {
     uint8_t codes[kQKK];
     for (int i = 0; i < kQKK; ++i) codes[i] = static_cast<uint8_t>(Q3KCode(src[b], i));
@@ -139,7 +127,7 @@ void RepackQ3_KRow(const BlockQ3_K* src, int64_t nb, uint8_t* dst) {
 }
 
 void RepackQ2_KRow(const BlockQ2_K* src, int64_t nb, uint8_t* dst) {
-  std::memset(dst, 0, RepackedQ2_KRowBytes(nb));
+  std::memset(dst, 0, RepackedRowBytes(gguf::GgmlType::kQ2_K, nb));
   for (int64_t b = 0; b < nb; ++b) {
     uint8_t codes[kQKK];
     for (int i = 0; i < kQKK; ++i) codes[i] = static_cast<uint8_t>(Q2KCode(src[b].qs, i));
@@ -151,6 +139,22 @@ void RepackQ2_KRow(const BlockQ2_K* src, int64_t nb, uint8_t* dst) {
     }
     std::memcpy(meta + 32, &src[b].d, 2);
     std::memcpy(meta + 34, &src[b].dmin, 2);
+  }
+}
+
+}  // namespace
+
+void RepackRow(gguf::GgmlType type, const uint8_t* src, int64_t nb, uint8_t* dst) {
+  using gguf::GgmlType;
+  switch (type) {
+    case GgmlType::kQ4_K:
+      return RepackQ4_5KRow<BlockQ4_K, GgmlType::kQ4_K>(reinterpret_cast<const BlockQ4_K*>(src), nb, dst);
+    case GgmlType::kQ5_K:
+      return RepackQ4_5KRow<BlockQ5_K, GgmlType::kQ5_K>(reinterpret_cast<const BlockQ5_K*>(src), nb, dst);
+    case GgmlType::kIQ4_XS: return RepackIQ4_XSRow(reinterpret_cast<const BlockIQ4_XS*>(src), nb, dst);
+    case GgmlType::kQ6_K: return RepackQ6_KRow(reinterpret_cast<const BlockQ6_K*>(src), nb, dst);
+    case GgmlType::kQ3_K: return RepackQ3_KRow(reinterpret_cast<const BlockQ3_K*>(src), nb, dst);
+    default: return RepackQ2_KRow(reinterpret_cast<const BlockQ2_K*>(src), nb, dst);
   }
 }
 

@@ -107,12 +107,22 @@ inline constexpr int kQ2KQuantBytes = 64, kQ3KQuantBytes = 96, kQ6KQuantBytes = 
 inline constexpr int64_t Q4KMetaRegion(int64_t nb) { return (kQ4KMetaBytes * nb + 63) / 64 * 64; }
 inline constexpr int64_t Q6KMetaRegion(int64_t nb) { return (kQ6KMetaBytes * nb + 63) / 64 * 64; }
 inline constexpr int64_t Q2KMetaRegion(int64_t nb) { return (kQ2KMetaBytes * nb + 63) / 64 * 64; }
-// Bytes of a repacked row of nb blocks (a multiple of 64).
-inline constexpr int64_t RepackedQ4_KRowBytes(int64_t nb) { return Q4KMetaRegion(nb) + (128 * nb + 63) / 64 * 64; }
-inline constexpr int64_t RepackedQ5_KRowBytes(int64_t nb) { return Q4KMetaRegion(nb) + (160 * nb + 63) / 64 * 64; }
-inline constexpr int64_t RepackedQ6_KRowBytes(int64_t nb) { return Q6KMetaRegion(nb) + (192 * nb + 63) / 64 * 64; }
-inline constexpr int64_t RepackedQ3_KRowBytes(int64_t nb) { return Q6KMetaRegion(nb) + (96 * nb + 63) / 64 * 64; }
-inline constexpr int64_t RepackedQ2_KRowBytes(int64_t nb) { return Q2KMetaRegion(nb) + (64 * nb + 63) / 64 * 64; }
+// Bytes of a repacked row of nb blocks of `type` (a multiple of 64); 0 for a
+// type without a row layout.
+inline constexpr int64_t RepackedRowBytes(gguf::GgmlType type, int64_t nb) {
+  const auto row = [nb](int64_t meta_region, int quant_bytes) {
+    return meta_region + (quant_bytes * nb + 63) / 64 * 64;
+  };
+  switch (type) {
+    case gguf::GgmlType::kQ4_K:
+    case gguf::GgmlType::kIQ4_XS: return row(Q4KMetaRegion(nb), kQ4KQuantBytes);
+    case gguf::GgmlType::kQ5_K: return row(Q4KMetaRegion(nb), kQ5KQuantBytes);
+    case gguf::GgmlType::kQ6_K: return row(Q6KMetaRegion(nb), kQ6KQuantBytes);
+    case gguf::GgmlType::kQ3_K: return row(Q6KMetaRegion(nb), kQ3KQuantBytes);
+    case gguf::GgmlType::kQ2_K: return row(Q2KMetaRegion(nb), kQ2KQuantBytes);
+    default: return 0;
+  }
+}
 
 // Q8_0, Q4_0 and Q5_0 in groups of 8 rows ("R8"). In each 32-byte vector, 4-byte
 // lane i holds 4 consecutive weights of row i, so a vpdpbusd against 4
@@ -168,14 +178,9 @@ struct BlockQ8_0S {
 static_assert(sizeof(BlockQ8_0S) == 40);
 void QuantizeQ8_0S(const float* x, BlockQ8_0S* y, int64_t n);
 
-// One row of nb GGUF blocks into `dst` (RepackedQ4_KRowBytes(nb) bytes for
-// Q4_K, and so on).
-void RepackQ2_KRow(const BlockQ2_K* src, int64_t nb, uint8_t* dst);
-void RepackQ3_KRow(const BlockQ3_K* src, int64_t nb, uint8_t* dst);
-void RepackQ4_KRow(const BlockQ4_K* src, int64_t nb, uint8_t* dst);
-void RepackQ5_KRow(const BlockQ5_K* src, int64_t nb, uint8_t* dst);
-void RepackIQ4_XSRow(const BlockIQ4_XS* src, int64_t nb, uint8_t* dst);  // RepackedQ4_KRowBytes
-void RepackQ6_KRow(const BlockQ6_K* src, int64_t nb, uint8_t* dst);
+// One GGUF row of nb blocks of `type` (one with a row layout) into `dst`
+// (RepackedRowBytes(type, nb) bytes).
+void RepackRow(gguf::GgmlType type, const uint8_t* src, int64_t nb, uint8_t* dst);
 
 // Activations in the interleaved order of each repacked type.
 void QuantizeQ8_KI32(const float* x, BlockQ8_KI* y, int64_t n);  // for repacked Q4_K, Q5_K, IQ4_XS
