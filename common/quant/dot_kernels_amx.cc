@@ -368,7 +368,9 @@ void Q4_KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* a
 namespace internal {
 
 DotRowsFn AmxDotKernel(gguf::GgmlType type, bool repacked) {
-  return type == gguf::GgmlType::kQ4_K && repacked ? amx::Q4_KRows : nullptr;
+  if (!repacked) return nullptr;
+  if (type == gguf::GgmlType::kQ4_K) return amx::Q4_KRows;
+  return AmxGroupKernel(type);
 }
 
 }  // namespace internal

@@ -10,7 +10,10 @@ std::vector<DotKernel> AvailableDotKernels(gguf::GgmlType type, bool repacked) {
   auto add = [&](const char* isa, DotRowsFn fn, bool bf16_activations = false, int64_t lays_out_from_tokens = 0) {
     if (fn != nullptr) kernels.push_back({isa, fn, bf16_activations, lays_out_from_tokens});
   };
-  if (f.HasAmxInt8()) add("amx", internal::AmxDotKernel(type, repacked), false, internal::kAmxMinTokens);
+  if (f.HasAmxInt8()) {
+    add("amx", internal::AmxDotKernel(type, repacked), false,
+        internal::AmxLaysOutActivations(type) ? internal::kAmxMinTokens : 0);
+  }
   if (f.HasAvx512Bf16()) add("avx512bf16", internal::Avx512Bf16DotKernel(type, repacked), true);
   if (f.HasAvx512Vnni()) add("avx512vnni", internal::Avx512VnniDotKernel(type, repacked));
   if (f.HasAvxVnni()) add("avxvnni", internal::AvxVnniDotKernel(type, repacked));
