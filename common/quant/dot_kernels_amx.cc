@@ -1,11 +1,11 @@
-// Prefill of repacked Q4_K on AMX, the tile matrix unit of Intel's Xeons
+// Prefill of repacked Q4_K and Q5_K on AMX, the tile matrix unit of Intel's Xeons
 // from Sapphire Rapids on; entered only where the CPU has AMX-INT8 and the OS
 // lets this process use it. Fewer tokens than a tile go to the AVX-512 kernel.
 //
 // A tdpbsud multiplies 16 tokens x 64 activation bytes by 64 x 16 rows'
 // weight bytes into 16 x 16 int32 sums. Q4_K's sub-block scales (6 bits)
 // are folded into the weights, split in two parts of 3 bits so that each
-// product stays a byte (UnpackQ4_KBlock), which leaves one integer sum per
+// product stays a byte (UnpackBlock), which leaves one integer sum per
 // block, token and row, and the float work (block scales and the mins) once
 // per block instead of once per sub-block. Each call puts the activations
 // back in plain order (a sub-block's 32 values together) as the tiles read
@@ -119,8 +119,11 @@ struct UnpackedBlock {
   alignas(64) int32_t min_pairs[kSubBlocks / 2][kTile];
 };
 
-// Block b of a group of `count` rows.
-void UnpackQ4_KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
+// Block b of a group of `count` rows. Q5_K (kFifthBit) as Q4_K, its quants'
+// fifth bit from the plane H after the nibbles (repack.h): q < 32, and q x lo,
+// q x hi still below 218.
+template <bool kFifthBit>
+void UnpackBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
   const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
   const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
                                           _mm512_set1_epi32(static_cast<int>(row_bytes)));
@@ -150,12 +153,21 @@ void UnpackQ4_KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, 
   // P_k gathered from the 16 rows is row k of sub-block i's half of a
   // step's tile (low nibbles), and row k+4 (high). q x part in 16-bit
   // lanes: each byte's product stays below 256, so none carries.
-  const uint8_t* quants = w + Q4KMetaRegion(nb) + 128 * b;
+  constexpr int kQuantBytes = kFifthBit ? kQ5KQuantBytes : kQ4KQuantBytes;
+  const uint8_t* quants = w + Q4KMetaRegion(nb) + kQuantBytes * b;
   uint8_t* tiles = u->tiles;
+  const __m512i bit4 = _mm512_set1_epi8(0x10);
   for (int k = 0; k < 4; ++k) {
     for (int i = 0; i < kSubBlocks; ++i) {
       const __m512i p = gather(quants + 32 * k + 4 * i);
-      const __m512i q[2] = {_mm512_and_si512(p, nibble), _mm512_and_si512(_mm512_srli_epi16(p, 4), nibble)};
+      __m512i q[2] = {_mm512_and_si512(p, nibble), _mm512_and_si512(_mm512_srli_epi16(p, 4), nibble)};
+      if constexpr (kFifthBit) {
+        // Bit k (V_k) and bit k + 4 (V_{k+4}) of each byte of H to bit 4:
+        // 16-bit shifts, whatever crosses bytes lands outside bit 4.
+        const __m512i h = gather(quants + kQ4KQuantBytes + 4 * i);
+        q[0] = _mm512_or_si512(q[0], _mm512_and_si512(_mm512_slli_epi16(_mm512_srli_epi16(h, k), 4), bit4));
+        q[1] = _mm512_or_si512(q[1], _mm512_and_si512(_mm512_srli_epi16(h, k), bit4));
+      }
       uint8_t* step = tiles + (i / 2) * 2 * kStepBytes + (i % 2) * (kStepBytes / 2);
       for (int half = 0; half < 2; ++half) {
         const int row = k + 4 * half;
@@ -276,11 +288,13 @@ void ScaleWhileMultiplying(const int32_t* c, const BlockScales& s, const PlainAc
   if (a_next != nullptr) StoreSums(c_next, one_tile_next);
 }
 
-void Q4_KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
-              int64_t tokens, int64_t n, float* y, int64_t y_stride) {
+template <bool kFifthBit>
+void Q4_5KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
+               int64_t tokens, int64_t n, float* y, int64_t y_stride) {
+  constexpr gguf::GgmlType kType = kFifthBit ? gguf::GgmlType::kQ5_K : gguf::GgmlType::kQ4_K;
+  constexpr int kQuantBytes = kFifthBit ? kQ5KQuantBytes : kQ4KQuantBytes;
   if (tokens < kTile) {
-    internal::Avx512VnniDotKernel(gguf::GgmlType::kQ4_K, true)(w, row_bytes, rows, act, act_row_bytes, tokens, n,
-                                                               y, y_stride);
+    internal::Avx512VnniDotKernel(kType, true)(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride);
     return;
   }
   thread_local PlainActivations plain;
@@ -319,14 +333,13 @@ void Q4_KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* a
         // activations come from L2 without software prefetch (prefetching the
         // pass after next cost one thread 5-13%).
         for (int64_t b = b0; b < b1; ++b) {
-          UnpackQ4_KBlock(w + r0 * row_bytes, row_bytes, count, nb, b, &block);
+          UnpackBlock<kFifthBit>(w + r0 * row_bytes, row_bytes, count, nb, b, &block);
           // The gathers of the next block wait on 16 rows' lines, far apart.
           const int64_t next_r0 = b + 1 < b1 ? r0 : r0 + kTile;
           const int64_t next_b = b + 1 < b1 ? b + 1 : b0;
           for (int64_t r = next_r0; r < std::min(rows, next_r0 + kTile); ++r) {
-            const char* q = reinterpret_cast<const char*>(w + r * row_bytes + Q4KMetaRegion(nb) + 128 * next_b);
-            _mm_prefetch(q, _MM_HINT_T0);
-            _mm_prefetch(q + 64, _MM_HINT_T0);
+            const char* q = reinterpret_cast<const char*>(w + r * row_bytes + Q4KMetaRegion(nb) + kQuantBytes * next_b);
+            for (int line = 0; line < kQuantBytes; line += 64) _mm_prefetch(q + line, _MM_HINT_T0);
             _mm_prefetch(reinterpret_cast<const char*>(w + r * row_bytes + kQ4KMetaBytes * next_b), _MM_HINT_T0);
           }
           BlockProducts(plain.Pass(b, k0), block.tiles, c[k0 & 1], PassTokens(k0) <= kTile);
@@ -369,7 +382,8 @@ namespace internal {
 
 DotRowsFn AmxDotKernel(gguf::GgmlType type, bool repacked) {
   if (!repacked) return nullptr;
-  if (type == gguf::GgmlType::kQ4_K) return amx::Q4_KRows;
+  if (type == gguf::GgmlType::kQ4_K) return amx::Q4_5KRows<false>;
+  if (type == gguf::GgmlType::kQ5_K) return amx::Q4_5KRows<true>;
   return AmxGroupKernel(type);
 }
 

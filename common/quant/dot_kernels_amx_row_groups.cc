@@ -118,40 +118,41 @@ APR_INLINE void Scale(const int32_t* c, const Band& band, int64_t b, const uint8
   }
 }
 
+// Block b's product into sums tile C, activations through tile A and
+// weights through tile B: a macro, since GCC's tile intrinsics paste their
+// tile numbers into the instruction's text.
+#define APR_BLOCK_PRODUCT(C, A, B, b)                                                          \
+  do {                                                                                         \
+    _tile_zero(C);                                                                             \
+    _tile_loadd(A, a + sizeof(BlockQ8_0S) * (b) + offsetof(BlockQ8_0S, qs), stride);          \
+    _tile_loadd(B, band.tiles.data() + (b) * kTileBytes, 64);                                  \
+    _tile_dpbssd(C, A, B);                                                                     \
+  } while (0)
+
 // One tile of 16 tokens (a: the first one's activations, `stride` apart)
-// against a band: block b + 1's product runs on the tile unit while block
-// b's sums are scaled. Tile numbers are immediates, hence two of each.
+// against a band: the tile unit runs two blocks ahead of the vector unit,
+// which scales each block's sums from its own buffer.
 template <bool kMins>
 void TokenTile(const Band& band, int64_t nb, const uint8_t* a, size_t stride, int tokens, float* y,
                int64_t y_stride, int rows) {
   __m512 acc[kTile];
   for (int t = 0; t < kTile; ++t) acc[t] = _mm512_setzero_ps();
-  alignas(64) int32_t c[kTile * kTile];
-  auto act = [&](int64_t b) { return a + sizeof(BlockQ8_0S) * b + offsetof(BlockQ8_0S, qs); };
-  auto weights = [&](int64_t b) { return band.tiles.data() + b * kTileBytes; };
-  _tile_zero(0);
-  _tile_loadd(2, act(0), stride);
-  _tile_loadd(4, weights(0), 64);
-  _tile_dpbssd(0, 2, 4);
+  constexpr int kLag = 4;
+  alignas(64) int32_t c[2 * kLag][kTile * kTile];
   for (int64_t b = 0; b < nb; b += 2) {
+    APR_BLOCK_PRODUCT(0, 2, 4, b);
+    _tile_stored(0, c[b % (2 * kLag)], 64);
     if (b + 1 < nb) {
-      _tile_zero(1);
-      _tile_loadd(3, act(b + 1), stride);
-      _tile_loadd(5, weights(b + 1), 64);
-      _tile_dpbssd(1, 3, 5);
+      APR_BLOCK_PRODUCT(1, 3, 5, b + 1);
+      _tile_stored(1, c[(b + 1) % (2 * kLag)], 64);
     }
-    _tile_stored(0, c, 64);
-    if (b + 2 < nb) {
-      _tile_zero(0);
-      _tile_loadd(2, act(b + 2), stride);
-      _tile_loadd(4, weights(b + 2), 64);
-      _tile_dpbssd(0, 2, 4);
+    if (b >= kLag) {
+      Scale<kMins>(c[(b - kLag) % (2 * kLag)], band, b - kLag, a, stride, acc);
+      Scale<kMins>(c[(b + 1 - kLag) % (2 * kLag)], band, b + 1 - kLag, a, stride, acc);
     }
-    Scale<kMins>(c, band, b, a, stride, acc);
-    if (b + 1 < nb) {
-      _tile_stored(1, c, 64);
-      Scale<kMins>(c, band, b + 1, a, stride, acc);
-    }
+  }
+  for (int64_t b = std::max<int64_t>(0, (nb + 1) / 2 * 2 - kLag); b < nb; ++b) {
+    Scale<kMins>(c[b % (2 * kLag)], band, b, a, stride, acc);
   }
   const __mmask16 valid = static_cast<__mmask16>((1u << rows) - 1);
   for (int t = 0; t < tokens; ++t) _mm512_mask_storeu_ps(y + t * y_stride, valid, acc[t]);
