@@ -55,7 +55,7 @@ struct PlainActivations {
   int64_t padded = 0;          // tokens, a multiple of kPass
   std::vector<int8_t> qs;      // [nb][passes][4 steps][32 tokens][64]
   std::vector<float> d;        // [nb][padded]
-  std::vector<int16_t> sums;   // [nb][padded][8]
+  std::vector<int16_t> sums;   // [nb][padded][8 sub-blocks or 16 groups]
   int64_t PassOffset(int64_t b, int64_t pass) const { return (b * (padded / kPass) + pass) * kPassBlockBytes; }
   const int8_t* Pass(int64_t b, int64_t pass) const { return qs.data() + PassOffset(b, pass); }
 };
@@ -100,6 +100,35 @@ void PlainFromQ8_KI32(const uint8_t* act, size_t act_row_bytes, int64_t tokens, 
   }
 }
 
+// Q8_KI16 (for Q3_K and Q2_K) as the tiles read it: its order is already a
+// tile's, step j the 64 bytes 64j.. of a block (groups 0-7's values 4j..4j+3,
+// then groups 8-15's), as repack.h lays out the weights. With kSums, each
+// group's integer sum, from the activations' -32 x that sum (Q2_K's mins).
+template <bool kSums>
+void PlainFromQ8_KI16(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
+  const int64_t nb = n / kQKK, padded = (tokens + kPass - 1) / kPass * kPass;
+  p->padded = padded;
+  p->qs.resize(padded * n);
+  p->d.resize(padded * nb);
+  if (kSums) p->sums.resize(padded * nb * 16);
+  for (int64_t t = 0; t < tokens; ++t) {
+    const BlockQ8_KI* row = reinterpret_cast<const BlockQ8_KI*>(act + t * act_row_bytes);
+    for (int64_t b = 0; b < nb; ++b) {
+      int8_t* out = p->qs.data() + p->PassOffset(b, t / kPass) + (t % kPass) * 64;
+      for (int j = 0; j < 4; ++j) {
+        _mm512_storeu_si512(out + j * kPass * 64, _mm512_loadu_si512(row[b].qs + 64 * j));
+      }
+      p->d[b * padded + t] = row[b].d;
+      if (kSums) {
+        const __m512i sums = _mm512_srai_epi32(_mm512_sub_epi32(_mm512_setzero_si512(),
+                                                                _mm512_loadu_si512(row[b].q6_offsets)), 5);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(p->sums.data() + (b * padded + t) * 16),
+                            _mm512_cvtepi32_epi16(sums));
+      }
+    }
+  }
+}
+
 // A group of up to 16 rows, unpacked for the tiles. A Q4_K weight is
 // d x scale_i x q - dmin x min_i, with q < 16 and scale_i < 64 (sub-block i):
 // split scale_i = 8 hi + lo, and q x lo and q x hi are each below 106, bytes
@@ -116,7 +145,7 @@ struct UnpackedBlock {
   alignas(64) uint8_t tiles[kBlockTileBytes];  // [4 steps][lo, hi][1024]
   alignas(64) float d[kTile];
   alignas(64) float dmin[kTile];
-  alignas(64) int32_t min_pairs[kSubBlocks / 2][kTile];
+  alignas(64) int32_t min_pairs[8][kTile];  // Q4_K, Q5_K: 4; Q2_K: 8
 };
 
 // Block b of a group of `count` rows. Q5_K (kFifthBit) as Q4_K, its quants'
@@ -178,48 +207,167 @@ void UnpackBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int6
   }
 }
 
+// Q3_K and Q2_K (groups of 16, repack.h): step j's tile row g holds
+// group g's codes 4j..4j+3 of each of the 16 rows, from the dword 4i of
+// L_h (g = 8h + i; its bits 2j, 2j+1) and, for Q3_K, of H (bit 4h + j).
+// Q2_K: code x scale <= 3 x 15, one unsigned tile; the mins as Q4_K's, 16
+// of them. Q3_K: weight (code - 4) x scale with a signed 6-bit scale,
+// split scale = 8 hi + lo (lo 0..7, hi -4..3): (code - 4) x lo and
+// (code - 4) x hi are signed bytes, two tiles, C_lo + 8 C_hi exact; each
+// is formed from code x an unsigned part (16-bit multiplies that never
+// carry) minus byte constants.
+template <bool kThirdBit>
+void UnpackQ2_3KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
+  const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
+  const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                          _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  const __m512i zero = _mm512_setzero_si512(), byte = _mm512_set1_epi32(0xff);
+  auto gather = [&](const uint8_t* p) { return _mm512_mask_i32gather_epi32(zero, valid, rows, p, 1); };
+  auto in_both_halves = [](__m512i x) { return _mm512_or_si512(x, _mm512_slli_epi32(x, 16)); };
+  auto in_every_byte = [](__m512i x) { return _mm512_mullo_epi32(x, _mm512_set1_epi32(0x01010101)); };
+  constexpr int kMetaBytes = kThirdBit ? kQ6KMetaBytes : kQ2KMetaBytes;
+  const uint8_t* m = w + kMetaBytes * b;
+  __m512i scales[4];
+  for (int q = 0; q < 4; ++q) scales[q] = gather(m + 4 * q);
+  const __m512i dd = gather(m + (kThirdBit ? 16 : 32));
+  _mm512_store_ps(u->d, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(dd)));
+  if constexpr (kThirdBit) {
+    _mm512_store_ps(u->dmin, _mm512_setzero_ps());
+  } else {
+    _mm512_store_ps(u->dmin, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_srli_epi32(dd, 16))));
+    for (int q = 0; q < 4; ++q) {
+      const __m512i mins = gather(m + 16 + 4 * q);
+      for (int half = 0; half < 2; ++half) {
+        const __m512i even = _mm512_and_si512(_mm512_srli_epi32(mins, 16 * half), byte);
+        const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(mins, 16 * half + 8), byte);
+        _mm512_store_si512(u->min_pairs[2 * q + half], _mm512_or_si512(even, _mm512_slli_epi32(odd, 16)));
+      }
+    }
+  }
+  const uint8_t* quants = w + (kThirdBit ? Q6KMetaRegion(nb) : Q2KMetaRegion(nb)) +
+                          (kThirdBit ? kQ3KQuantBytes : kQ2KQuantBytes) * b;
+  const __m512i low2 = _mm512_set1_epi8(3), bit2 = _mm512_set1_epi8(4);
+  for (int g = 0; g < 16; ++g) {
+    const int h = g / 8, i = g % 8;
+    const __m512i l = gather(quants + 32 * h + 4 * i);
+    const __m512i scale_byte = _mm512_slli_epi32(scales[g / 4], 24 - 8 * (g % 4));  // in bits 24-31
+    if constexpr (kThirdBit) {
+      const __m512i third = gather(quants + 64 + 4 * i);
+      const __m512i s = _mm512_srai_epi32(scale_byte, 24);
+      const __m512i lo = _mm512_and_si512(s, _mm512_set1_epi32(7)), hi = _mm512_srai_epi32(s, 3);
+      const __m512i lo16 = in_both_halves(lo), hi16 = in_both_halves(_mm512_add_epi32(hi, _mm512_set1_epi32(4)));
+      const __m512i lo4 = in_every_byte(_mm512_slli_epi32(lo, 2));
+      const __m512i hi4 = in_every_byte(_mm512_and_si512(_mm512_slli_epi32(hi, 2), byte));
+      for (int j = 0; j < 4; ++j) {
+        const int bit = 4 * h + j;  // to bit 2
+        const __m512i t = bit < 2 ? _mm512_slli_epi16(third, 2 - bit) : _mm512_srli_epi16(third, bit - 2);
+        const __m512i code = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 2 * j), low2),
+                                             _mm512_and_si512(t, bit2));
+        uint8_t* row = u->tiles + 2 * kStepBytes * j + 64 * g;
+        _mm512_storeu_si512(row, _mm512_sub_epi8(_mm512_mullo_epi16(code, lo16), lo4));
+        const __m512i code_hi = _mm512_sub_epi8(_mm512_mullo_epi16(code, hi16), _mm512_slli_epi16(code, 2));
+        _mm512_storeu_si512(row + kStepBytes, _mm512_sub_epi8(code_hi, hi4));
+      }
+    } else {
+      const __m512i scale16 = in_both_halves(_mm512_srli_epi32(scale_byte, 24));
+      for (int j = 0; j < 4; ++j) {
+        const __m512i code = _mm512_and_si512(_mm512_srli_epi16(l, 2 * j), low2);
+        _mm512_storeu_si512(u->tiles + 2 * kStepBytes * j + 64 * g, _mm512_mullo_epi16(code, scale16));
+      }
+    }
+  }
+}
+
+// The formats the tiles take: their kernel for fewer tokens than a tile,
+// layouts, activations and unpacking; kWeightTiles weight tiles a step
+// (C_lo + 8 C_hi, or C alone), signed or unsigned weights, kMinPairs pairs
+// of mins (0: none).
+template <bool kFifthBit>
+struct Q4_5K {
+  static constexpr gguf::GgmlType kType = kFifthBit ? gguf::GgmlType::kQ5_K : gguf::GgmlType::kQ4_K;
+  static constexpr int kMetaBytes = kQ4KMetaBytes, kQuantBytes = kFifthBit ? kQ5KQuantBytes : kQ4KQuantBytes;
+  static constexpr int kWeightTiles = 2, kMinPairs = 4;
+  static constexpr bool kSignedWeights = false;
+  static int64_t MetaRegion(int64_t nb) { return Q4KMetaRegion(nb); }
+  static void Plain(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
+    PlainFromQ8_KI32(act, act_row_bytes, tokens, n, p);
+  }
+  static void Unpack(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
+    UnpackBlock<kFifthBit>(w, row_bytes, count, nb, b, u);
+  }
+};
+template <bool kThirdBit>
+struct Q2_3K {
+  static constexpr gguf::GgmlType kType = kThirdBit ? gguf::GgmlType::kQ3_K : gguf::GgmlType::kQ2_K;
+  static constexpr int kMetaBytes = kThirdBit ? kQ6KMetaBytes : kQ2KMetaBytes;
+  static constexpr int kQuantBytes = kThirdBit ? kQ3KQuantBytes : kQ2KQuantBytes;
+  static constexpr int kWeightTiles = kThirdBit ? 2 : 1, kMinPairs = kThirdBit ? 0 : 8;
+  static constexpr bool kSignedWeights = kThirdBit;
+  static int64_t MetaRegion(int64_t nb) { return kThirdBit ? Q6KMetaRegion(nb) : Q2KMetaRegion(nb); }
+  static void Plain(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
+    PlainFromQ8_KI16<!kThirdBit>(act, act_row_bytes, tokens, n, p);
+  }
+  static void Unpack(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
+    UnpackQ2_3KBlock<kThirdBit>(w, row_bytes, count, nb, b, u);
+  }
+};
+
 // One block's products for 32 tokens (two tiles) and the 16 rows: per token
 // tile, the sum of activations x q x lo and of activations x q x hi over the
 // block's 4 steps, stored to c as [token tile][lo, hi][16 tokens][16 rows].
 // Each weight tile serves both token tiles, each activation tile both
 // weight tiles. With `one_tile`, only the first token tile (the last pass of
 // a call whose tokens end in its first half).
+template <class F>
 void ZeroSums(bool one_tile) {
   _tile_zero(0);
-  _tile_zero(1);
+  if (F::kWeightTiles == 2) _tile_zero(1);
   if (!one_tile) {
     _tile_zero(2);
-    _tile_zero(3);
+    if (F::kWeightTiles == 2) _tile_zero(3);
   }
 }
 
+// Tile numbers are immediates, pasted into the instruction's text.
+#define APR_TILE_DP(F, C, A, B)           \
+  do {                                    \
+    if constexpr (F::kSignedWeights) {    \
+      _tile_dpbssd(C, A, B);              \
+    } else {                              \
+      _tile_dpbsud(C, A, B);              \
+    }                                     \
+  } while (0)
+
 // Step j (64 deep) of a block's products.
+template <class F>
 void ProductStep(const int8_t* a, const uint8_t* tiles, int j, bool one_tile) {
   _tile_loadd(4, a + kPass * 64 * j, 64);
   _tile_loadd(6, tiles + 2 * kStepBytes * j, 64);
-  _tile_loadd(7, tiles + 2 * kStepBytes * j + kStepBytes, 64);
-  _tile_dpbsud(0, 4, 6);
-  _tile_dpbsud(1, 4, 7);
+  if (F::kWeightTiles == 2) _tile_loadd(7, tiles + 2 * kStepBytes * j + kStepBytes, 64);
+  APR_TILE_DP(F, 0, 4, 6);
+  if (F::kWeightTiles == 2) APR_TILE_DP(F, 1, 4, 7);
   if (!one_tile) {
     _tile_loadd(5, a + kTile * 64 + kPass * 64 * j, 64);
-    _tile_dpbsud(2, 5, 6);
-    _tile_dpbsud(3, 5, 7);
+    APR_TILE_DP(F, 2, 5, 6);
+    if (F::kWeightTiles == 2) APR_TILE_DP(F, 3, 5, 7);
   }
 }
 
+template <class F>
 void StoreSums(int32_t* c, bool one_tile) {
   _tile_stored(0, c, 64);
-  _tile_stored(1, c + kTile * kTile, 64);
+  if (F::kWeightTiles == 2) _tile_stored(1, c + kTile * kTile, 64);
   if (!one_tile) {
     _tile_stored(2, c + 2 * kTile * kTile, 64);
-    _tile_stored(3, c + 3 * kTile * kTile, 64);
+    if (F::kWeightTiles == 2) _tile_stored(3, c + 3 * kTile * kTile, 64);
   }
 }
 
+template <class F>
 void BlockProducts(const int8_t* a, const uint8_t* tiles, int32_t* c, bool one_tile) {
-  ZeroSums(one_tile);
-  for (int j = 0; j < 4; ++j) ProductStep(a, tiles, j, one_tile);
-  StoreSums(c, one_tile);
+  ZeroSums<F>(one_tile);
+  for (int j = 0; j < 4; ++j) ProductStep<F>(a, tiles, j, one_tile);
+  StoreSums<F>(c, one_tile);
 }
 
 // A token's sums for the 16 rows of a group.
@@ -229,36 +377,42 @@ struct alignas(64) RowSums {
 
 // Block b's part of a pass's sums for tokens [t0, t1) of its 32 x 16 rows:
 // d_a x (d x (C_lo + 8 C_hi) - dmin x the sum of min_i x sum_i).
+template <class F>
 struct BlockScales {
   __m512 d, dmin;
-  __m512i min_pairs[kSubBlocks / 2];
+  __m512i min_pairs[F::kMinPairs > 0 ? F::kMinPairs : 1];
   explicit BlockScales(const UnpackedBlock& u) : d(_mm512_load_ps(u.d)), dmin(_mm512_load_ps(u.dmin)) {
-    for (int p = 0; p < kSubBlocks / 2; ++p) min_pairs[p] = _mm512_load_si512(u.min_pairs[p]);
+    for (int p = 0; p < F::kMinPairs; ++p) min_pairs[p] = _mm512_load_si512(u.min_pairs[p]);
   }
 };
 
-template <bool kFirst>
-void ScaleTokens(const int32_t* c, const BlockScales& s, const float* da, const int16_t* sums, unsigned t0,
+template <class F, bool kFirst>
+void ScaleTokens(const int32_t* c, const BlockScales<F>& s, const float* da, const int16_t* sums, unsigned t0,
                  unsigned t1, float* acc) {
+  constexpr int kSums = 2 * F::kMinPairs;
   while (t0 < t1) {
     // The tokens of [t0, t1) in t0's token tile, by pointers that step.
     const unsigned end = std::min(t1, (t0 / kTile + 1) * kTile);
     const int32_t* ct = c + (t0 / kTile) * 2 * kTile * kTile + (t0 % kTile) * kTile;
-    const int16_t* st = sums + t0 * kSubBlocks;
+    const int16_t* st = sums + t0 * kSums;
     const float* dt = da + t0;
     float* at = acc + t0 * kTile;
-    for (unsigned n = end - t0; n > 0; --n, ct += kTile, st += kSubBlocks, ++dt, at += kTile) {
-      const __m512i sum =
-          _mm512_add_epi32(_mm512_load_si512(ct), _mm512_slli_epi32(_mm512_load_si512(ct + kTile * kTile), 3));
-      // The token's sub-block sums in pairs, each broadcast from memory.
-      auto pair = [&](int p) { return _mm512_broadcastd_epi32(_mm_loadu_si32(st + 2 * p)); };
-      __m512i mins = _mm512_madd_epi16(s.min_pairs[0], pair(0));
-#pragma GCC unroll 4
-      for (int p = 1; p < kSubBlocks / 2; ++p) mins = _mm512_dpwssd_epi32(mins, s.min_pairs[p], pair(p));
+    for (unsigned n = end - t0; n > 0; --n, ct += kTile, st += kSums, ++dt, at += kTile) {
+      __m512i sum = _mm512_load_si512(ct);
+      if (F::kWeightTiles == 2) sum = _mm512_add_epi32(sum, _mm512_slli_epi32(_mm512_load_si512(ct + kTile * kTile), 3));
       const __m512 prev = kFirst ? _mm512_setzero_ps() : _mm512_load_ps(at);
       const __m512 a = _mm512_set1_ps(*dt);
       const __m512 total = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(s.d, a), prev);
-      _mm512_store_ps(at, _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_mul_ps(s.dmin, a), total));
+      if constexpr (F::kMinPairs == 0) {
+        _mm512_store_ps(at, total);
+      } else {
+        // The token's sub-block (group) sums in pairs, each broadcast from memory.
+        auto pair = [&](int p) { return _mm512_broadcastd_epi32(_mm_loadu_si32(st + 2 * p)); };
+        __m512i mins = _mm512_madd_epi16(s.min_pairs[0], pair(0));
+#pragma GCC unroll 8
+        for (int p = 1; p < F::kMinPairs; ++p) mins = _mm512_dpwssd_epi32(mins, s.min_pairs[p], pair(p));
+        _mm512_store_ps(at, _mm512_fnmadd_ps(_mm512_cvtepi32_ps(mins), _mm512_mul_ps(s.dmin, a), total));
+      }
     }
     t0 = end;
   }
@@ -269,32 +423,31 @@ void ScaleTokens(const int32_t* c, const BlockScales& s, const float* da, const 
 // quarter of the tokens after each step, so that neither unit waits long:
 // one thread, 0.67-0.92 of the int8 loop against 0.67-0.84 scaling a whole
 // pass after the next pass's products were issued.
-void ScaleWhileMultiplying(const int32_t* c, const BlockScales& s, const PlainActivations& p, int64_t b,
+template <class F>
+void ScaleWhileMultiplying(const int32_t* c, const BlockScales<F>& s, const PlainActivations& p, int64_t b,
                            int64_t pass, int tokens, bool first, float* acc, const int8_t* a_next,
                            const uint8_t* tiles, int32_t* c_next, bool one_tile_next) {
   const float* da = p.d.data() + b * p.padded + pass * kPass;
-  const int16_t* sums = p.sums.data() + (b * p.padded + pass * kPass) * kSubBlocks;
+  const int16_t* sums = p.sums.data() + (b * p.padded + pass * kPass) * 2 * F::kMinPairs;
   float* pass_acc = acc + pass * kPass * kTile;
-  if (a_next != nullptr) ZeroSums(one_tile_next);
+  if (a_next != nullptr) ZeroSums<F>(one_tile_next);
   for (int j = 0; j < 4; ++j) {
-    if (a_next != nullptr) ProductStep(a_next, tiles, j, one_tile_next);
+    if (a_next != nullptr) ProductStep<F>(a_next, tiles, j, one_tile_next);
     const unsigned t0 = tokens * j / 4, t1 = tokens * (j + 1) / 4;
     if (first) {
-      ScaleTokens<true>(c, s, da, sums, t0, t1, pass_acc);
+      ScaleTokens<F, true>(c, s, da, sums, t0, t1, pass_acc);
     } else {
-      ScaleTokens<false>(c, s, da, sums, t0, t1, pass_acc);
+      ScaleTokens<F, false>(c, s, da, sums, t0, t1, pass_acc);
     }
   }
-  if (a_next != nullptr) StoreSums(c_next, one_tile_next);
+  if (a_next != nullptr) StoreSums<F>(c_next, one_tile_next);
 }
 
-template <bool kFifthBit>
-void Q4_5KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
-               int64_t tokens, int64_t n, float* y, int64_t y_stride) {
-  constexpr gguf::GgmlType kType = kFifthBit ? gguf::GgmlType::kQ5_K : gguf::GgmlType::kQ4_K;
-  constexpr int kQuantBytes = kFifthBit ? kQ5KQuantBytes : kQ4KQuantBytes;
+template <class F>
+void KQuantRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
+                int64_t tokens, int64_t n, float* y, int64_t y_stride) {
   if (tokens < kTile) {
-    internal::Avx512VnniDotKernel(kType, true)(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride);
+    internal::Avx512VnniDotKernel(F::kType, true)(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride);
     return;
   }
   thread_local PlainActivations plain;
@@ -302,7 +455,7 @@ void Q4_5KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* 
   alignas(64) UnpackedBlock block;
   alignas(64) int32_t c[2][kPass * 2 * kTile];
   const int64_t nb = n / kQKK;
-  PlainFromQ8_KI32(act, act_row_bytes, tokens, n, &plain);
+  F::Plain(act, act_row_bytes, tokens, n, &plain);
   const int64_t passes = plain.padded / kPass;
   auto PassTokens = [&](int64_t k) { return static_cast<int>(std::min<int64_t>(kPass, tokens - k * kPass)); };
   acc.resize(plain.padded);
@@ -333,17 +486,17 @@ void Q4_5KRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* 
         // activations come from L2 without software prefetch (prefetching the
         // pass after next cost one thread 5-13%).
         for (int64_t b = b0; b < b1; ++b) {
-          UnpackBlock<kFifthBit>(w + r0 * row_bytes, row_bytes, count, nb, b, &block);
+          F::Unpack(w + r0 * row_bytes, row_bytes, count, nb, b, &block);
           // The gathers of the next block wait on 16 rows' lines, far apart.
           const int64_t next_r0 = b + 1 < b1 ? r0 : r0 + kTile;
           const int64_t next_b = b + 1 < b1 ? b + 1 : b0;
           for (int64_t r = next_r0; r < std::min(rows, next_r0 + kTile); ++r) {
-            const char* q = reinterpret_cast<const char*>(w + r * row_bytes + Q4KMetaRegion(nb) + kQuantBytes * next_b);
-            for (int line = 0; line < kQuantBytes; line += 64) _mm_prefetch(q + line, _MM_HINT_T0);
-            _mm_prefetch(reinterpret_cast<const char*>(w + r * row_bytes + kQ4KMetaBytes * next_b), _MM_HINT_T0);
+            const char* q = reinterpret_cast<const char*>(w + r * row_bytes + F::MetaRegion(nb) + F::kQuantBytes * next_b);
+            for (int line = 0; line < F::kQuantBytes; line += 64) _mm_prefetch(q + line, _MM_HINT_T0);
+            _mm_prefetch(reinterpret_cast<const char*>(w + r * row_bytes + F::kMetaBytes * next_b), _MM_HINT_T0);
           }
-          BlockProducts(plain.Pass(b, k0), block.tiles, c[k0 & 1], PassTokens(k0) <= kTile);
-          const BlockScales scales(block);
+          BlockProducts<F>(plain.Pass(b, k0), block.tiles, c[k0 & 1], PassTokens(k0) <= kTile);
+          const BlockScales<F> scales(block);
           for (int64_t k = k0; k < k1; ++k) {
             const bool next = k + 1 < k1;
             ScaleWhileMultiplying(c[k & 1], scales, plain, b, k, PassTokens(k), b == b0, acc.data()->v,
@@ -382,9 +535,13 @@ namespace internal {
 
 DotRowsFn AmxDotKernel(gguf::GgmlType type, bool repacked) {
   if (!repacked) return nullptr;
-  if (type == gguf::GgmlType::kQ4_K) return amx::Q4_5KRows<false>;
-  if (type == gguf::GgmlType::kQ5_K) return amx::Q4_5KRows<true>;
-  return AmxGroupKernel(type);
+  switch (type) {
+    case gguf::GgmlType::kQ4_K: return amx::KQuantRows<amx::Q4_5K<false>>;
+    case gguf::GgmlType::kQ5_K: return amx::KQuantRows<amx::Q4_5K<true>>;
+    case gguf::GgmlType::kQ3_K: return amx::KQuantRows<amx::Q2_3K<true>>;
+    case gguf::GgmlType::kQ2_K: return amx::KQuantRows<amx::Q2_3K<false>>;
+    default: return AmxGroupKernel(type);
+  }
 }
 
 }  // namespace internal
