@@ -278,15 +278,63 @@ void UnpackQ2_3KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb,
   }
 }
 
+// Q6_K (its layout as Q3_K's order, repack.h): weight (q - 32) x scale with
+// q < 64 and a signed 8-bit scale. No split of the scale keeps a product in
+// a byte with two tiles, so the product w itself (|w| <= 4096) is split:
+// w = 64 hi + lo, lo in [-32, 31], hi in [-64, 64], two signed tiles and
+// C_lo + 64 C_hi exact. w is formed in 16-bit lanes (even and odd bytes
+// apart) and put back as bytes.
+void UnpackQ6_KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
+  const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
+  const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                          _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  const __m512i zero = _mm512_setzero_si512();
+  auto gather = [&](const uint8_t* p) { return _mm512_mask_i32gather_epi32(zero, valid, rows, p, 1); };
+  const uint8_t* m = w + kQ6KMetaBytes * b;
+  __m512i scales[4];
+  for (int q = 0; q < 4; ++q) scales[q] = gather(m + 4 * q);
+  _mm512_store_ps(u->d, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(gather(m + 16))));
+  _mm512_store_ps(u->dmin, _mm512_setzero_ps());
+  const uint8_t* quants = w + Q6KMetaRegion(nb) + kQ6KQuantBytes * b;
+  const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30), even = _mm512_set1_epi16(0x00FF);
+  const __m512i c32 = _mm512_set1_epi16(32), c63 = _mm512_set1_epi16(63);
+  for (int g = 0; g < 16; ++g) {
+    const int h = g / 8, i = g % 8;
+    const __m512i sc = _mm512_srai_epi32(_mm512_slli_epi32(scales[g / 4], 24 - 8 * (g % 4)), 24);
+    const __m512i sc16 = _mm512_or_si512(_mm512_and_si512(sc, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(sc, 16));
+    // L_{h,0} at 32h, L_{h,1} at 64 + 32h (low 4 bits of steps 0, 1 low, 2, 3
+    // high), the high 2 bits of step j at bits 2j of H_h at 128 + 32h.
+    const __m512i l[2] = {gather(quants + 32 * h + 4 * i), gather(quants + 64 + 32 * h + 4 * i)};
+    const __m512i hq = gather(quants + 128 + 32 * h + 4 * i);
+    for (int j = 0; j < 4; ++j) {
+      const __m512i lbits = j < 2 ? l[j] : _mm512_srli_epi16(l[j - 2], 4);
+      const __m512i hbits = j == 0 ? _mm512_slli_epi16(hq, 4) : j == 1 ? _mm512_slli_epi16(hq, 2)
+                            : j == 2 ? hq : _mm512_srli_epi16(hq, 2);
+      const __m512i q = _mm512_or_si512(_mm512_and_si512(lbits, low4), _mm512_and_si512(hbits, bits45));
+      __m512i lo[2], hi[2];
+      for (int odd = 0; odd < 2; ++odd) {
+        const __m512i qs = _mm512_sub_epi16(odd ? _mm512_srli_epi16(q, 8) : _mm512_and_si512(q, even), c32);
+        const __m512i wv = _mm512_mullo_epi16(qs, sc16);
+        lo[odd] = _mm512_sub_epi16(_mm512_and_si512(_mm512_add_epi16(wv, c32), c63), c32);
+        hi[odd] = _mm512_srai_epi16(_mm512_sub_epi16(wv, lo[odd]), 6);
+      }
+      uint8_t* row = u->tiles + 2 * kStepBytes * j + 64 * g;
+      _mm512_storeu_si512(row, _mm512_or_si512(_mm512_and_si512(lo[0], even), _mm512_slli_epi16(lo[1], 8)));
+      _mm512_storeu_si512(row + kStepBytes,
+                          _mm512_or_si512(_mm512_and_si512(hi[0], even), _mm512_slli_epi16(hi[1], 8)));
+    }
+  }
+}
+
 // The formats the tiles take: their kernel for fewer tokens than a tile,
 // layouts, activations and unpacking; kWeightTiles weight tiles a step
-// (C_lo + 8 C_hi, or C alone), signed or unsigned weights, kMinPairs pairs
-// of mins (0: none).
+// (C_lo + 2^kHiShift C_hi, or C alone), signed or unsigned weights,
+// kMinPairs pairs of mins (0: none).
 template <bool kFifthBit>
 struct Q4_5K {
   static constexpr gguf::GgmlType kType = kFifthBit ? gguf::GgmlType::kQ5_K : gguf::GgmlType::kQ4_K;
   static constexpr int kMetaBytes = kQ4KMetaBytes, kQuantBytes = kFifthBit ? kQ5KQuantBytes : kQ4KQuantBytes;
-  static constexpr int kWeightTiles = 2, kMinPairs = 4;
+  static constexpr int kWeightTiles = 2, kHiShift = 3, kMinPairs = 4;
   static constexpr bool kSignedWeights = false;
   static int64_t MetaRegion(int64_t nb) { return Q4KMetaRegion(nb); }
   static void Plain(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
@@ -301,7 +349,7 @@ struct Q2_3K {
   static constexpr gguf::GgmlType kType = kThirdBit ? gguf::GgmlType::kQ3_K : gguf::GgmlType::kQ2_K;
   static constexpr int kMetaBytes = kThirdBit ? kQ6KMetaBytes : kQ2KMetaBytes;
   static constexpr int kQuantBytes = kThirdBit ? kQ3KQuantBytes : kQ2KQuantBytes;
-  static constexpr int kWeightTiles = kThirdBit ? 2 : 1, kMinPairs = kThirdBit ? 0 : 8;
+  static constexpr int kWeightTiles = kThirdBit ? 2 : 1, kHiShift = 3, kMinPairs = kThirdBit ? 0 : 8;
   static constexpr bool kSignedWeights = kThirdBit;
   static int64_t MetaRegion(int64_t nb) { return kThirdBit ? Q6KMetaRegion(nb) : Q2KMetaRegion(nb); }
   static void Plain(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
@@ -309,6 +357,19 @@ struct Q2_3K {
   }
   static void Unpack(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
     UnpackQ2_3KBlock<kThirdBit>(w, row_bytes, count, nb, b, u);
+  }
+};
+struct Q6K {
+  static constexpr gguf::GgmlType kType = gguf::GgmlType::kQ6_K;
+  static constexpr int kMetaBytes = kQ6KMetaBytes, kQuantBytes = kQ6KQuantBytes;
+  static constexpr int kWeightTiles = 2, kHiShift = 6, kMinPairs = 0;
+  static constexpr bool kSignedWeights = true;
+  static int64_t MetaRegion(int64_t nb) { return Q6KMetaRegion(nb); }
+  static void Plain(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
+    PlainFromQ8_KI16<false>(act, act_row_bytes, tokens, n, p);
+  }
+  static void Unpack(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
+    UnpackQ6_KBlock(w, row_bytes, count, nb, b, u);
   }
 };
 
@@ -399,7 +460,9 @@ void ScaleTokens(const int32_t* c, const BlockScales<F>& s, const float* da, con
     float* at = acc + t0 * kTile;
     for (unsigned n = end - t0; n > 0; --n, ct += kTile, st += kSums, ++dt, at += kTile) {
       __m512i sum = _mm512_load_si512(ct);
-      if (F::kWeightTiles == 2) sum = _mm512_add_epi32(sum, _mm512_slli_epi32(_mm512_load_si512(ct + kTile * kTile), 3));
+      if (F::kWeightTiles == 2) {
+        sum = _mm512_add_epi32(sum, _mm512_slli_epi32(_mm512_load_si512(ct + kTile * kTile), F::kHiShift));
+      }
       const __m512 prev = kFirst ? _mm512_setzero_ps() : _mm512_load_ps(at);
       const __m512 a = _mm512_set1_ps(*dt);
       const __m512 total = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(s.d, a), prev);
@@ -540,6 +603,7 @@ DotRowsFn AmxDotKernel(gguf::GgmlType type, bool repacked) {
     case gguf::GgmlType::kQ5_K: return amx::KQuantRows<amx::Q4_5K<true>>;
     case gguf::GgmlType::kQ3_K: return amx::KQuantRows<amx::Q2_3K<true>>;
     case gguf::GgmlType::kQ2_K: return amx::KQuantRows<amx::Q2_3K<false>>;
+    case gguf::GgmlType::kQ6_K: return amx::KQuantRows<amx::Q6K>;
     default: return AmxGroupKernel(type);
   }
 }
