@@ -1,7 +1,7 @@
 // Row-times-activation kernels: y[t][r] = dot(weight row r, activation row t).
 // A scalar reference for every weight type, and x86 versions (AVX2,
 // AVX-VNNI, AVX-512 VNNI) for every type, plus AVX512-BF16 for BF16 weights and
-// AMX for the prefill of the repacked k-quants and R8 groups,
+// AMX for the prefill of the repacked k-quants, IQ4_XS and R8 groups,
 // each instruction set in its own translation unit; tests check every one
 // against the reference.
 #ifndef APR_COMMON_QUANT_DOT_KERNELS_H_
@@ -54,15 +54,15 @@ DotRowsFn Avx2DotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn AvxVnniDotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn Avx512VnniDotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn Avx512Bf16DotKernel(gguf::GgmlType type, bool repacked);  // BF16 only
-// Repacked k-quants (dot_kernels_amx.cc) and R8 groups (dot_kernels_amx_row_groups.cc).
+// Repacked k-quants and IQ4_XS (dot_kernels_amx.cc) and R8 groups (dot_kernels_amx_row_groups.cc).
 DotRowsFn AmxDotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn AmxGroupKernel(gguf::GgmlType type);
 inline constexpr int64_t kAmxMinTokens = 16;  // a tile's; fewer go to the AVX-512 kernel
-// The k-quants' AMX kernel lays out all its activations in every call of a
+// The k-quants' (and IQ4_XS's) AMX kernel lays out all its activations in every call of a
 // tile or more; the groups' reads them in place.
 inline bool AmxLaysOutActivations(gguf::GgmlType type) {
   return type == gguf::GgmlType::kQ4_K || type == gguf::GgmlType::kQ5_K || type == gguf::GgmlType::kQ6_K ||
-         type == gguf::GgmlType::kQ3_K || type == gguf::GgmlType::kQ2_K;
+         type == gguf::GgmlType::kQ3_K || type == gguf::GgmlType::kQ2_K || type == gguf::GgmlType::kIQ4_XS;
 }
 }  // namespace internal
 

@@ -1,4 +1,4 @@
-// Prefill of repacked Q4_K and Q5_K on AMX, the tile matrix unit of Intel's Xeons
+// Prefill of the repacked k-quants and IQ4_XS on AMX, the tile matrix unit of Intel's Xeons
 // from Sapphire Rapids on; entered only where the CPU has AMX-INT8 and the OS
 // lets this process use it. Fewer tokens than a tile go to the AVX-512 kernel.
 //
@@ -7,10 +7,12 @@
 // are folded into the weights, split in two parts of 3 bits so that each
 // product stays a byte (UnpackBlock), which leaves one integer sum per
 // block, token and row, and the float work (block scales and the mins) once
-// per block instead of once per sub-block. Each call puts the activations
-// back in plain order (a sub-block's 32 values together) as the tiles read
-// them; each 16-row group's weights are unpacked a block at a time into L1,
-// where every pass of 32 tokens reads them.
+// per block instead of once per sub-block. Q5_K, Q3_K and Q2_K fold theirs
+// the same way; Q6_K and IQ4_XS split each weight's product with its scale
+// in two bytes instead (each format's unpacking says how). Each call puts
+// the activations in the order the tiles read them; each 16-row group's
+// weights are unpacked a block at a time into L1, where every pass of 32
+// tokens reads them.
 //
 // Integer sums are exact, as in the other kernels; only the order in which
 // the float scales are applied and summed differs.
@@ -278,12 +280,33 @@ void UnpackQ2_3KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb,
   }
 }
 
-// Q6_K (its layout as Q3_K's order, repack.h): weight (q - 32) x scale with
-// q < 64 and a signed 8-bit scale. No split of the scale keeps a product in
-// a byte with two tiles, so the product w itself (|w| <= 4096) is split:
-// w = 64 hi + lo, lo in [-32, 31], hi in [-64, 64], two signed tiles and
-// C_lo + 64 C_hi exact. w is formed in 16-bit lanes (even and odd bytes
-// apart) and put back as bytes.
+// Q6_K and IQ4_XS: a weight is value x scale with a signed scale that no
+// split keeps in a byte with two tiles (Q6_K: q - 32 in [-32, 31], scales
+// of 8 bits; IQ4_XS: levels in [-127, 113], scales of 6), so the product w
+// itself (|w| <= 4096) is split: w = 64 hi + lo, lo in [-32, 31], hi in
+// [-64, 64], two signed tiles and C_lo + 64 C_hi exact. w is formed in
+// 16-bit lanes, even and odd bytes apart, and put back as bytes. x: signed
+// values; s16: each dword's scale in both its 16-bit halves.
+void SplitProducts(__m512i x, __m512i s16, uint8_t* lo_row, uint8_t* hi_row) {
+  const __m512i even = _mm512_set1_epi16(0x00FF), c32 = _mm512_set1_epi16(32), c63 = _mm512_set1_epi16(63);
+  __m512i lo[2], hi[2];
+  for (int odd = 0; odd < 2; ++odd) {
+    const __m512i v = odd ? _mm512_srai_epi16(x, 8) : _mm512_srai_epi16(_mm512_slli_epi16(x, 8), 8);
+    const __m512i w = _mm512_mullo_epi16(v, s16);
+    lo[odd] = _mm512_sub_epi16(_mm512_and_si512(_mm512_add_epi16(w, c32), c63), c32);
+    hi[odd] = _mm512_srai_epi16(_mm512_sub_epi16(w, lo[odd]), 6);
+  }
+  _mm512_storeu_si512(lo_row, _mm512_or_si512(_mm512_and_si512(lo[0], even), _mm512_slli_epi16(lo[1], 8)));
+  _mm512_storeu_si512(hi_row, _mm512_or_si512(_mm512_and_si512(hi[0], even), _mm512_slli_epi16(hi[1], 8)));
+}
+
+// A signed byte of each dword (byte k of x) as 16-bit lanes.
+__m512i SignedByteInBothHalves(__m512i x, int k) {
+  const __m512i s = _mm512_srai_epi32(_mm512_slli_epi32(x, 24 - 8 * k), 24);
+  return _mm512_or_si512(_mm512_and_si512(s, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(s, 16));
+}
+
+// Q6_K, in Q3_K's order (repack.h).
 void UnpackQ6_KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
   const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
   const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
@@ -296,12 +319,10 @@ void UnpackQ6_KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, 
   _mm512_store_ps(u->d, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(gather(m + 16))));
   _mm512_store_ps(u->dmin, _mm512_setzero_ps());
   const uint8_t* quants = w + Q6KMetaRegion(nb) + kQ6KQuantBytes * b;
-  const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30), even = _mm512_set1_epi16(0x00FF);
-  const __m512i c32 = _mm512_set1_epi16(32), c63 = _mm512_set1_epi16(63);
+  const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30), c32 = _mm512_set1_epi8(32);
   for (int g = 0; g < 16; ++g) {
     const int h = g / 8, i = g % 8;
-    const __m512i sc = _mm512_srai_epi32(_mm512_slli_epi32(scales[g / 4], 24 - 8 * (g % 4)), 24);
-    const __m512i sc16 = _mm512_or_si512(_mm512_and_si512(sc, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(sc, 16));
+    const __m512i sc16 = SignedByteInBothHalves(scales[g / 4], g % 4);
     // L_{h,0} at 32h, L_{h,1} at 64 + 32h (low 4 bits of steps 0, 1 low, 2, 3
     // high), the high 2 bits of step j at bits 2j of H_h at 128 + 32h.
     const __m512i l[2] = {gather(quants + 32 * h + 4 * i), gather(quants + 64 + 32 * h + 4 * i)};
@@ -311,17 +332,37 @@ void UnpackQ6_KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, 
       const __m512i hbits = j == 0 ? _mm512_slli_epi16(hq, 4) : j == 1 ? _mm512_slli_epi16(hq, 2)
                             : j == 2 ? hq : _mm512_srli_epi16(hq, 2);
       const __m512i q = _mm512_or_si512(_mm512_and_si512(lbits, low4), _mm512_and_si512(hbits, bits45));
-      __m512i lo[2], hi[2];
-      for (int odd = 0; odd < 2; ++odd) {
-        const __m512i qs = _mm512_sub_epi16(odd ? _mm512_srli_epi16(q, 8) : _mm512_and_si512(q, even), c32);
-        const __m512i wv = _mm512_mullo_epi16(qs, sc16);
-        lo[odd] = _mm512_sub_epi16(_mm512_and_si512(_mm512_add_epi16(wv, c32), c63), c32);
-        hi[odd] = _mm512_srai_epi16(_mm512_sub_epi16(wv, lo[odd]), 6);
-      }
       uint8_t* row = u->tiles + 2 * kStepBytes * j + 64 * g;
-      _mm512_storeu_si512(row, _mm512_or_si512(_mm512_and_si512(lo[0], even), _mm512_slli_epi16(lo[1], 8)));
-      _mm512_storeu_si512(row + kStepBytes,
-                          _mm512_or_si512(_mm512_and_si512(hi[0], even), _mm512_slli_epi16(hi[1], 8)));
+      SplitProducts(_mm512_sub_epi8(q, c32), sc16, row, row + kStepBytes);
+    }
+  }
+}
+
+// IQ4_XS, in Q4_K's order (repack.h: the 8 signed scales, then d at 16):
+// each nibble's IQ4_NL level by a byte shuffle, in the tile rows Q4_K's
+// unpacking writes.
+void UnpackIQ4_XSBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
+  const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
+  const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                          _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  const __m512i zero = _mm512_setzero_si512(), nibble = _mm512_set1_epi8(0x0f);
+  auto gather = [&](const uint8_t* p) { return _mm512_mask_i32gather_epi32(zero, valid, rows, p, 1); };
+  const uint8_t* m = w + kQ4KMetaBytes * b;
+  const __m512i scales[2] = {gather(m), gather(m + 4)};
+  _mm512_store_ps(u->d, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(gather(m + 16))));
+  _mm512_store_ps(u->dmin, _mm512_setzero_ps());
+  const __m512i levels = _mm512_broadcast_i32x4(_mm_loadu_si128(reinterpret_cast<const __m128i*>(kIQ4NLValues)));
+  const uint8_t* quants = w + Q4KMetaRegion(nb) + kQ4KQuantBytes * b;
+  for (int i = 0; i < kSubBlocks; ++i) {
+    const __m512i s16 = SignedByteInBothHalves(scales[i / 4], i % 4);
+    uint8_t* step = u->tiles + (i / 2) * 2 * kStepBytes + (i % 2) * (kStepBytes / 2);
+    for (int k = 0; k < 4; ++k) {
+      const __m512i p = gather(quants + 32 * k + 4 * i);
+      const __m512i q[2] = {_mm512_and_si512(p, nibble), _mm512_and_si512(_mm512_srli_epi16(p, 4), nibble)};
+      for (int half = 0; half < 2; ++half) {
+        const int row = k + 4 * half;
+        SplitProducts(_mm512_shuffle_epi8(levels, q[half]), s16, step + 64 * row, step + kStepBytes + 64 * row);
+      }
     }
   }
 }
@@ -357,6 +398,19 @@ struct Q2_3K {
   }
   static void Unpack(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
     UnpackQ2_3KBlock<kThirdBit>(w, row_bytes, count, nb, b, u);
+  }
+};
+struct IQ4XS {
+  static constexpr gguf::GgmlType kType = gguf::GgmlType::kIQ4_XS;
+  static constexpr int kMetaBytes = kQ4KMetaBytes, kQuantBytes = kQ4KQuantBytes;
+  static constexpr int kWeightTiles = 2, kHiShift = 6, kMinPairs = 0;
+  static constexpr bool kSignedWeights = true;
+  static int64_t MetaRegion(int64_t nb) { return Q4KMetaRegion(nb); }
+  static void Plain(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
+    PlainFromQ8_KI32(act, act_row_bytes, tokens, n, p);
+  }
+  static void Unpack(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
+    UnpackIQ4_XSBlock(w, row_bytes, count, nb, b, u);
   }
 };
 struct Q6K {
@@ -604,6 +658,7 @@ DotRowsFn AmxDotKernel(gguf::GgmlType type, bool repacked) {
     case gguf::GgmlType::kQ3_K: return amx::KQuantRows<amx::Q2_3K<true>>;
     case gguf::GgmlType::kQ2_K: return amx::KQuantRows<amx::Q2_3K<false>>;
     case gguf::GgmlType::kQ6_K: return amx::KQuantRows<amx::Q6K>;
+    case gguf::GgmlType::kIQ4_XS: return amx::KQuantRows<amx::IQ4XS>;
     default: return AmxGroupKernel(type);
   }
 }
