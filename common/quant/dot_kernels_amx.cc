@@ -131,6 +131,23 @@ void PlainFromQ8_KI16(const uint8_t* act, size_t act_row_bytes, int64_t tokens, 
   }
 }
 
+// One dword at the same offset of each of 16 rows `row_bytes` apart, zero
+// for the rows past `count`.
+class RowGather {
+ public:
+  RowGather(size_t row_bytes, int count)
+      : valid_(static_cast<__mmask16>((1u << count) - 1)),
+        offsets_(_mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                    _mm512_set1_epi32(static_cast<int>(row_bytes)))) {}
+  __m512i operator()(const uint8_t* p) const {
+    return _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), valid_, offsets_, p, 1);
+  }
+
+ private:
+  __mmask16 valid_;
+  __m512i offsets_;
+};
+
 // A group of up to 16 rows, unpacked for the tiles. A Q4_K weight is
 // d x scale_i x q - dmin x min_i, with q < 16 and scale_i < 64 (sub-block i):
 // split scale_i = 8 hi + lo, and q x lo and q x hi are each below 106, bytes
@@ -155,12 +172,8 @@ struct UnpackedBlock {
 // q x hi still below 218.
 template <bool kFifthBit>
 void UnpackBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
-  const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
-  const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                          _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  const RowGather gather(row_bytes, count);
   const __m512i nibble = _mm512_set1_epi8(0x0f), byte = _mm512_set1_epi32(0xff), low3 = _mm512_set1_epi32(7);
-  const __m512i zero = _mm512_setzero_si512();
-  auto gather = [&](const uint8_t* p) { return _mm512_mask_i32gather_epi32(zero, valid, rows, p, 1); };
   // Meta bytes 0-7: scale_i, 8-15: min_i, then f16 d and dmin (repack.h).
   const uint8_t* m = w + kQ4KMetaBytes * b;
   const __m512i scales[2] = {gather(m), gather(m + 4)}, mins[2] = {gather(m + 8), gather(m + 12)};
@@ -220,11 +233,8 @@ void UnpackBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int6
 // carry) minus byte constants.
 template <bool kThirdBit>
 void UnpackQ2_3KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
-  const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
-  const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                          _mm512_set1_epi32(static_cast<int>(row_bytes)));
-  const __m512i zero = _mm512_setzero_si512(), byte = _mm512_set1_epi32(0xff);
-  auto gather = [&](const uint8_t* p) { return _mm512_mask_i32gather_epi32(zero, valid, rows, p, 1); };
+  const RowGather gather(row_bytes, count);
+  const __m512i byte = _mm512_set1_epi32(0xff);
   auto in_both_halves = [](__m512i x) { return _mm512_or_si512(x, _mm512_slli_epi32(x, 16)); };
   auto in_every_byte = [](__m512i x) { return _mm512_mullo_epi32(x, _mm512_set1_epi32(0x01010101)); };
   constexpr int kMetaBytes = kThirdBit ? kQ6KMetaBytes : kQ2KMetaBytes;
@@ -287,7 +297,7 @@ void UnpackQ2_3KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb,
 // [-64, 64], two signed tiles and C_lo + 64 C_hi exact. w is formed in
 // 16-bit lanes, even and odd bytes apart, and put back as bytes. x: signed
 // values; s16: each dword's scale in both its 16-bit halves.
-void SplitProducts(__m512i x, __m512i s16, uint8_t* lo_row, uint8_t* hi_row) {
+inline __attribute__((always_inline)) void SplitProducts(__m512i x, __m512i s16, uint8_t* lo_row, uint8_t* hi_row) {
   const __m512i even = _mm512_set1_epi16(0x00FF), c32 = _mm512_set1_epi16(32), c63 = _mm512_set1_epi16(63);
   __m512i lo[2], hi[2];
   for (int odd = 0; odd < 2; ++odd) {
@@ -301,18 +311,14 @@ void SplitProducts(__m512i x, __m512i s16, uint8_t* lo_row, uint8_t* hi_row) {
 }
 
 // A signed byte of each dword (byte k of x) as 16-bit lanes.
-__m512i SignedByteInBothHalves(__m512i x, int k) {
+inline __attribute__((always_inline)) __m512i SignedByteInBothHalves(__m512i x, int k) {
   const __m512i s = _mm512_srai_epi32(_mm512_slli_epi32(x, 24 - 8 * k), 24);
   return _mm512_or_si512(_mm512_and_si512(s, _mm512_set1_epi32(0xFFFF)), _mm512_slli_epi32(s, 16));
 }
 
 // Q6_K, in Q3_K's order (repack.h).
 void UnpackQ6_KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
-  const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
-  const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                          _mm512_set1_epi32(static_cast<int>(row_bytes)));
-  const __m512i zero = _mm512_setzero_si512();
-  auto gather = [&](const uint8_t* p) { return _mm512_mask_i32gather_epi32(zero, valid, rows, p, 1); };
+  const RowGather gather(row_bytes, count);
   const uint8_t* m = w + kQ6KMetaBytes * b;
   __m512i scales[4];
   for (int q = 0; q < 4; ++q) scales[q] = gather(m + 4 * q);
@@ -342,11 +348,8 @@ void UnpackQ6_KBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, 
 // each nibble's IQ4_NL level by a byte shuffle, in the tile rows Q4_K's
 // unpacking writes.
 void UnpackIQ4_XSBlock(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
-  const __mmask16 valid = static_cast<__mmask16>((1u << count) - 1);
-  const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                          _mm512_set1_epi32(static_cast<int>(row_bytes)));
-  const __m512i zero = _mm512_setzero_si512(), nibble = _mm512_set1_epi8(0x0f);
-  auto gather = [&](const uint8_t* p) { return _mm512_mask_i32gather_epi32(zero, valid, rows, p, 1); };
+  const RowGather gather(row_bytes, count);
+  const __m512i nibble = _mm512_set1_epi8(0x0f);
   const uint8_t* m = w + kQ4KMetaBytes * b;
   const __m512i scales[2] = {gather(m), gather(m + 4)};
   _mm512_store_ps(u->d, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(gather(m + 16))));
