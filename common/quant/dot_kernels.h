@@ -58,12 +58,10 @@ DotRowsFn Avx512Bf16DotKernel(gguf::GgmlType type, bool repacked);  // BF16 only
 DotRowsFn AmxDotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn AmxGroupKernel(gguf::GgmlType type);
 inline constexpr int64_t kAmxMinTokens = 16;  // a tile's; fewer go to the AVX-512 kernel
-// The k-quants' (and IQ4_XS's) AMX kernel lays out all its activations in every call of a
-// tile or more; the groups' reads them in place.
-inline bool AmxLaysOutActivations(gguf::GgmlType type) {
-  return type == gguf::GgmlType::kQ4_K || type == gguf::GgmlType::kQ5_K || type == gguf::GgmlType::kQ6_K ||
-         type == gguf::GgmlType::kQ3_K || type == gguf::GgmlType::kQ2_K || type == gguf::GgmlType::kIQ4_XS;
-}
+// Whether the AMX kernel for `type` lays out all its activations in every
+// call of a tile or more (the k-quants' and IQ4_XS's; the groups' reads them
+// in place).
+bool AmxLaysOutActivations(gguf::GgmlType type);
 }  // namespace internal
 
 }  // namespace quant

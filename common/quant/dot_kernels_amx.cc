@@ -380,13 +380,9 @@ struct Q4_5K {
   static constexpr int kMetaBytes = kQ4KMetaBytes, kQuantBytes = kFifthBit ? kQ5KQuantBytes : kQ4KQuantBytes;
   static constexpr int kWeightTiles = 2, kHiShift = 3, kMinPairs = 4;
   static constexpr bool kSignedWeights = false;
-  static int64_t MetaRegion(int64_t nb) { return Q4KMetaRegion(nb); }
-  static void Plain(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
-    PlainFromQ8_KI32(act, act_row_bytes, tokens, n, p);
-  }
-  static void Unpack(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
-    UnpackBlock<kFifthBit>(w, row_bytes, count, nb, b, u);
-  }
+  static constexpr auto MetaRegion = Q4KMetaRegion;
+  static constexpr auto Plain = PlainFromQ8_KI32;
+  static constexpr auto Unpack = UnpackBlock<kFifthBit>;
 };
 template <bool kThirdBit>
 struct Q2_3K {
@@ -395,39 +391,27 @@ struct Q2_3K {
   static constexpr int kQuantBytes = kThirdBit ? kQ3KQuantBytes : kQ2KQuantBytes;
   static constexpr int kWeightTiles = kThirdBit ? 2 : 1, kHiShift = 3, kMinPairs = kThirdBit ? 0 : 8;
   static constexpr bool kSignedWeights = kThirdBit;
-  static int64_t MetaRegion(int64_t nb) { return kThirdBit ? Q6KMetaRegion(nb) : Q2KMetaRegion(nb); }
-  static void Plain(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
-    PlainFromQ8_KI16<!kThirdBit>(act, act_row_bytes, tokens, n, p);
-  }
-  static void Unpack(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
-    UnpackQ2_3KBlock<kThirdBit>(w, row_bytes, count, nb, b, u);
-  }
+  static constexpr auto MetaRegion = kThirdBit ? Q6KMetaRegion : Q2KMetaRegion;
+  static constexpr auto Plain = PlainFromQ8_KI16<!kThirdBit>;
+  static constexpr auto Unpack = UnpackQ2_3KBlock<kThirdBit>;
 };
 struct IQ4XS {
   static constexpr gguf::GgmlType kType = gguf::GgmlType::kIQ4_XS;
   static constexpr int kMetaBytes = kQ4KMetaBytes, kQuantBytes = kQ4KQuantBytes;
   static constexpr int kWeightTiles = 2, kHiShift = 6, kMinPairs = 0;
   static constexpr bool kSignedWeights = true;
-  static int64_t MetaRegion(int64_t nb) { return Q4KMetaRegion(nb); }
-  static void Plain(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
-    PlainFromQ8_KI32(act, act_row_bytes, tokens, n, p);
-  }
-  static void Unpack(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
-    UnpackIQ4_XSBlock(w, row_bytes, count, nb, b, u);
-  }
+  static constexpr auto MetaRegion = Q4KMetaRegion;
+  static constexpr auto Plain = PlainFromQ8_KI32;
+  static constexpr auto Unpack = UnpackIQ4_XSBlock;
 };
 struct Q6K {
   static constexpr gguf::GgmlType kType = gguf::GgmlType::kQ6_K;
   static constexpr int kMetaBytes = kQ6KMetaBytes, kQuantBytes = kQ6KQuantBytes;
   static constexpr int kWeightTiles = 2, kHiShift = 6, kMinPairs = 0;
   static constexpr bool kSignedWeights = true;
-  static int64_t MetaRegion(int64_t nb) { return Q6KMetaRegion(nb); }
-  static void Plain(const uint8_t* act, size_t act_row_bytes, int64_t tokens, int64_t n, PlainActivations* p) {
-    PlainFromQ8_KI16<false>(act, act_row_bytes, tokens, n, p);
-  }
-  static void Unpack(const uint8_t* w, size_t row_bytes, int count, int64_t nb, int64_t b, UnpackedBlock* u) {
-    UnpackQ6_KBlock(w, row_bytes, count, nb, b, u);
-  }
+  static constexpr auto MetaRegion = Q6KMetaRegion;
+  static constexpr auto Plain = PlainFromQ8_KI16<false>;
+  static constexpr auto Unpack = UnpackQ6_KBlock;
 };
 
 // One block's products for 32 tokens (two tiles) and the 16 rows: per token
@@ -652,6 +636,10 @@ void KQuantRows(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t*
 }  // namespace amx
 
 namespace internal {
+
+// The k-quant kernel (KQuantRows) lays out its activations; the groups'
+// reads them in place.
+bool AmxLaysOutActivations(gguf::GgmlType type) { return AmxGroupKernel(type) == nullptr; }
 
 DotRowsFn AmxDotKernel(gguf::GgmlType type, bool repacked) {
   if (!repacked) return nullptr;
