@@ -1,6 +1,6 @@
 // Float vector primitives for the non-matrix parts of a forward pass
 // (attention over the KV cache, the FFN's SiLU), with a scalar reference and
-// an AVX2+FMA version chosen at run time.
+// AVX2+FMA and AVX-512 versions chosen at run time.
 //
 //   const FloatOps& ops = BestFloatOps();
 //   float s = ops.dot(q, k, 128);
@@ -75,6 +75,8 @@ void MergeAttention(const float* outs, int64_t part_stride, const float* lse, in
 
 const FloatOps& ScalarFloatOps();
 const FloatOps& Avx2FloatOps();
+// AVX2's with AVX-512 attention over the cache (attend_kv).
+const FloatOps& Avx512FloatOps();
 const FloatOps& BestFloatOps();
 
 }  // namespace simd

@@ -7,10 +7,16 @@
 #include <type_traits>
 #include <vector>
 
+#include "common/simd/attention_tiled.h"
+#include "common/simd/avx2_math.h"
 #include "common/simd/float_ops.h"
 
 namespace simd {
 namespace {
+
+using avx2::Exp;
+using avx2::Hsum4;
+using tiled::Bf16;
 
 float Dot(const float* a, const float* b, int64_t n) {
   __m256 s0 = _mm256_setzero_ps(), s1 = s0;
@@ -35,27 +41,6 @@ void Axpy(float a, const float* x, float* y, int64_t n) {
     _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
   }
   for (; i < n; ++i) y[i] += a * x[i];
-}
-
-// e^x for 8 floats: x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor
-// series to r^6 (relative error below 2e-7 there), times 2^n built in the
-// exponent bits. Inputs are clamped to [-87, 88], where 2^n stays normal.
-__m256 Exp(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  // ln2 in two parts, so n * ln2 is subtracted without rounding error.
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145752f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.42860677e-6f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 720);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(scale));
 }
 
 void SiluMul(const float* gate, const float* up, float* out, int64_t n) {
@@ -123,18 +108,6 @@ void Softmax(float* x, int64_t n) {
   for (i = 0; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_set1_ps(inv)));
   for (; i < n; ++i) x[i] *= inv;
 }
-
-// Horizontal sums of 4 vectors at once: lane j of the result is the sum of v[j].
-__m128 Hsum4(const __m256* v) {
-  const __m256 s01 = _mm256_hadd_ps(v[0], v[1]), s23 = _mm256_hadd_ps(v[2], v[3]);
-  const __m256 s = _mm256_hadd_ps(s01, s23);  // per 128-bit half: v0 v1 v2 v3
-  return _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-}
-
-// A bfloat16 cache element (its bits are a float's upper half).
-struct Bf16 {
-  uint16_t bits;
-};
 
 // A cache row's 8 values as floats: float as is, IEEE half widened (F16C),
 // bfloat16 shifted into a float's upper half.
@@ -236,44 +209,6 @@ void DequantizeQ8Rows(const uint8_t* rows, size_t row_bytes, int64_t count, int6
   }
 }
 
-// Rows of a cache a tile of positions at a time, as floats: F32 rows in
-// place; F16, BF16 and Q8_0 rows widened or dequantized once into a buffer
-// that every head of the group then reads (not once per head).
-template <typename KV>
-struct FloatTiles {
-  const uint8_t* rows;
-  size_t row_bytes;
-  int64_t hd;
-  float* buffer;   // kTile x hd; unused for F32
-  int64_t stride;  // of the rows Tile returns: hd, or an F32 row's length
-  const float* Tile(int64_t j0, int64_t count) const {
-    const uint8_t* first = rows + j0 * row_bytes;
-    if constexpr (std::is_same_v<KV, float>) {
-      return reinterpret_cast<const float*>(first);
-    } else if constexpr (std::is_same_v<KV, uint8_t>) {  // Q8_0 blocks
-      DequantizeQ8Rows(first, row_bytes, count, hd, buffer);
-      return buffer;
-    } else {
-      for (int64_t r = 0; r < count; ++r) {
-        const KV* row = reinterpret_cast<const KV*>(first + r * row_bytes);
-        for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(buffer + r * hd + i, Load8(row + i));
-      }
-      return buffer;
-    }
-  }
-  // Asks for rows [j0, j0 + count) ahead of their use, into L2.
-  void Prefetch(int64_t j0, int64_t count) const {
-    const char* p = reinterpret_cast<const char*>(rows + j0 * row_bytes);
-    for (size_t i = 0; i < size_t(count) * row_bytes; i += 64) _mm_prefetch(p + i, _MM_HINT_T1);
-  }
-};
-
-template <typename KV>
-FloatTiles<KV> TilesOf(KvRows rows, int64_t hd, float* buffer) {
-  const int64_t stride = std::is_same_v<KV, float> ? int64_t(rows.row_bytes / 4) : hd;
-  return {static_cast<const uint8_t*>(rows.data), rows.row_bytes, hd, buffer, stride};
-}
-
 // Scores of H query rows (qs[h], hd values each) against `count` float
 // keys, 4 keys at a time: each key vector loaded serves all H rows. (Two
 // rows: 8 accumulators, 4 keys and 2 queries fill AVX2's 16 registers.)
@@ -346,135 +281,63 @@ void WeightedSumRows(const float* const* ps, const float* values, int64_t stride
   }
 }
 
-// How many heads a weighted-sum pass takes: threes, 4 as two pairs.
-inline int HeadsPerPass(int64_t remaining) { return remaining >= 5 || remaining == 3 ? 3 : remaining >= 2 ? 2 : 1; }
-
-// Attention of query rows over a cache, a tile of kTile positions at a time,
-// with the softmax kept online (a running maximum and sum per row, the
-// outputs rescaled when the maximum rises), so no rows x context score
-// matrix exists: per tile, every row's scores, then every row's weighted
-// sum of the tile's values. A tile (16 KB at most, keys then values) stays
-// in L1 while every row reads it, so the cache is read from memory once
-// however many heads and tokens share it; rows whose causal range misses a
-// tile skip it, and a tile no row reaches is not read. The tile kPrefetchTiles
-// ahead is requested into L2 meanwhile (L2 rather than L1, whose few fill
-// buffers the current tile's loads need; a few percent faster than none,
-// cold, at 16384 positions).
-inline constexpr int64_t kTile = 32;
-inline constexpr int64_t kPrefetchTiles = 4;
-
-struct QueryRows {
-  const float* q;
-  int64_t q_stride, tokens, heads, hd;
-  const int64_t *begin, *end;  // per token
-  float* out;
-  int64_t out_stride;
-  const float* Query(int64_t r) const { return q + (r / heads) * q_stride + (r % heads) * hd; }
-  float* Out(int64_t r) const { return out + (r / heads) * out_stride + (r % heads) * hd; }
+// The tiled driver's kernels on 256-bit vectors: scores two rows a pass
+// (8 accumulators, 4 keys and 2 queries fill AVX2's 16 registers), weighted
+// sums three.
+struct Avx2AttentionKernels {
+  static constexpr int kWidth = 8;
+  static constexpr int kMaxRows = 3;
+  static constexpr bool kReadsCacheRows = false;  // float tiles only
+  template <typename KV>
+  static void Widen(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* tile) {
+    if constexpr (std::is_same_v<KV, uint8_t>) {
+      DequantizeQ8Rows(rows, row_bytes, count, hd, tile);
+    } else {
+      for (int64_t r = 0; r < count; ++r) {
+        const KV* row = reinterpret_cast<const KV*>(rows + r * row_bytes);
+        for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(tile + r * hd + i, Load8(row + i));
+      }
+    }
+  }
+  template <typename KV>
+  static int Scores(const float* const* qs, int64_t remaining, int64_t hd, const uint8_t* tile, size_t row_bytes,
+                    int64_t count, float scale, float* const* scores) {
+    static_assert(std::is_same_v<KV, float>);
+    const float* keys = reinterpret_cast<const float*>(tile);
+    const int64_t stride = row_bytes / 4;
+    if (remaining >= 2) {
+      ScoresRows<2>(qs, hd, keys, stride, count, scale, scores);
+      return 2;
+    }
+    ScoresRows<1>(qs, hd, keys, stride, count, scale, scores);
+    return 1;
+  }
+  // Threes, 4 as two pairs.
+  template <typename KV>
+  static int WeightedSum(const float* const* ps, int64_t remaining, const uint8_t* tile, size_t row_bytes,
+                         int64_t count, int64_t hd, float* const* outs) {
+    static_assert(std::is_same_v<KV, float>);
+    const float* values = reinterpret_cast<const float*>(tile);
+    const int64_t stride = row_bytes / 4;
+    const int take = remaining >= 5 || remaining == 3 ? 3 : remaining >= 2 ? 2 : 1;
+    if (take == 3) WeightedSumRows<3>(ps, values, stride, count, hd, outs);
+    if (take == 2) WeightedSumRows<2>(ps, values, stride, count, hd, outs);
+    if (take == 1) WeightedSumRows<1>(ps, values, stride, count, hd, outs);
+    return take;
+  }
 };
-
-template <typename KV>
-void AttendTiled(const QueryRows& rows, const FloatTiles<KV>& keys, const FloatTiles<KV>& values, float scale,
-                 float* lse) {
-  const int64_t n = rows.tokens * rows.heads, hd = rows.hd;
-  thread_local std::vector<float> scores, max, sum;
-  thread_local std::vector<int64_t> active;
-  scores.resize(n * kTile);
-  max.assign(n, -INFINITY);
-  sum.assign(n, 0.0f);
-  for (int64_t r = 0; r < n; ++r) std::fill(rows.Out(r), rows.Out(r) + hd, 0.0f);
-  const int64_t lo = *std::min_element(rows.begin, rows.begin + rows.tokens);
-  const int64_t hi = *std::max_element(rows.end, rows.end + rows.tokens);
-  const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
-  for (int64_t j0 = lo; j0 < hi; j0 += kTile) {
-    const int64_t count = std::min(kTile, hi - j0);
-    active.clear();
-    for (int64_t r = 0; r < n; ++r) {
-      const int64_t t = r / rows.heads;
-      if (rows.begin[t] < j0 + count && rows.end[t] > j0) active.push_back(r);
-    }
-    if (active.empty()) continue;
-    const int64_t ahead = j0 + kPrefetchTiles * kTile;
-    if (ahead < hi) {
-      keys.Prefetch(ahead, std::min(kTile, hi - ahead));
-      values.Prefetch(ahead, std::min(kTile, hi - ahead));
-    }
-    const float* k = keys.Tile(j0, count);
-    size_t a = 0;
-    for (; a + 2 <= active.size(); a += 2) {
-      const float* qs[2] = {rows.Query(active[a]), rows.Query(active[a + 1])};
-      float* ss[2] = {&scores[active[a] * kTile], &scores[active[a + 1] * kTile]};
-      ScoresRows<2>(qs, hd, k, keys.stride, count, scale, ss);
-    }
-    if (a < active.size()) {
-      const float* qs[1] = {rows.Query(active[a])};
-      float* ss[1] = {&scores[active[a] * kTile]};
-      ScoresRows<1>(qs, hd, k, keys.stride, count, scale, ss);
-    }
-    // Online softmax: positions outside a row's range weigh 0.
-    for (int64_t r : active) {
-      float* s = &scores[r * kTile];
-      const int64_t t = r / rows.heads;
-      const int64_t from = std::max<int64_t>(rows.begin[t] - j0, 0), to = std::min(rows.end[t] - j0, count);
-      if (from > 0 || to < kTile) {  // a tile at a range's edge
-        for (int64_t j = 0; j < kTile; ++j) {
-          if (j < from || j >= to) s[j] = -INFINITY;
-        }
-      }
-      __m256 m8 = minus_inf;
-      for (int64_t j = 0; j < kTile; j += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(s + j));
-      __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m8), _mm256_extractf128_ps(m8, 1));
-      m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
-      m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
-      const float new_max = std::max(max[r], _mm_cvtss_f32(m4));
-      const float alpha = std::exp(max[r] - new_max);  // 0 for the first tile
-      __m256 total = _mm256_setzero_ps();
-      for (int64_t j = 0; j < kTile; j += 8) {
-        // e^-inf = 0 exactly for masked positions (Exp clamps to e^-87 otherwise).
-        const __m256 x = _mm256_loadu_ps(s + j);
-        const __m256 e = _mm256_and_ps(Exp(_mm256_sub_ps(x, _mm256_set1_ps(new_max))),
-                                       _mm256_cmp_ps(x, minus_inf, _CMP_NEQ_OQ));
-        _mm256_storeu_ps(s + j, e);
-        total = _mm256_add_ps(total, e);
-      }
-      __m128 t4 = _mm_add_ps(_mm256_castps256_ps128(total), _mm256_extractf128_ps(total, 1));
-      t4 = _mm_add_ps(t4, _mm_movehl_ps(t4, t4));
-      t4 = _mm_add_ss(t4, _mm_movehdup_ps(t4));
-      sum[r] = sum[r] * alpha + _mm_cvtss_f32(t4);
-      max[r] = new_max;
-      if (alpha != 1.0f) {
-        float* o = rows.Out(r);
-        for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(o + i), _mm256_set1_ps(alpha)));
-      }
-    }
-    const float* v = values.Tile(j0, count);
-    a = 0;
-    for (; a < active.size();) {
-      const int take = HeadsPerPass(int64_t(active.size() - a));
-      const float* ps[3];
-      float* os[3];
-      for (int i = 0; i < take; ++i) {
-        ps[i] = &scores[active[a + i] * kTile];
-        os[i] = rows.Out(active[a + i]);
-      }
-      if (take == 3) WeightedSumRows<3>(ps, v, values.stride, count, hd, os);
-      if (take == 2) WeightedSumRows<2>(ps, v, values.stride, count, hd, os);
-      if (take == 1) WeightedSumRows<1>(ps, v, values.stride, count, hd, os);
-      a += take;
-    }
-  }
-  for (int64_t r = 0; r < n; ++r) {
-    const float inv = sum[r] > 0 ? 1.0f / sum[r] : 0.0f;
-    float* o = rows.Out(r);
-    for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(o + i), _mm256_set1_ps(inv)));
-    if (lse) lse[r] = max[r] + std::log(sum[r]);
-  }
-}
 
 void Attend(const float* q, const float* keys, const float* values, int64_t stride, int64_t seen, int64_t hd,
             float scale, float* scores, float* out) {
   if (hd % 8 != 0) return ScalarFloatOps().attend(q, keys, values, stride, seen, hd, scale, scores, out);
   AttendKV(q, keys, values, stride, seen, hd, scale, scores, out);
+}
+
+void AttendKv(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, KvRows keys, KvRows values,
+              const int64_t* begin, const int64_t* end, int64_t hd, float scale, float* out, int64_t out_stride,
+              float* lse) {
+  tiled::AttendKv<Avx2AttentionKernels>(ScalarFloatOps(), q, q_stride, tokens, heads, keys, values, begin, end, hd,
+                                        scale, out, out_stride, lse);
 }
 
 void AttendGroup(const float* q, int64_t heads, const float* keys, const float* values, int64_t stride,
@@ -484,33 +347,7 @@ void AttendGroup(const float* q, int64_t heads, const float* keys, const float* 
   }
   const KvRows k{keys, size_t(stride) * 4, KvElement::kF32}, v{values, size_t(stride) * 4, KvElement::kF32};
   const int64_t begin = 0, end = seen;
-  const QueryRows rows{q, heads * hd, 1, heads, hd, &begin, &end, out, heads * hd};
-  AttendTiled(rows, TilesOf<float>(k, hd, nullptr), TilesOf<float>(v, hd, nullptr), scale, nullptr);
-}
-
-template <typename KV>
-void AttendRows(const QueryRows& rows, KvRows keys, KvRows values, float scale, float* lse) {
-  thread_local std::vector<float> buffer;  // one tile, keys' then values'
-  buffer.resize(kTile * rows.hd);
-  AttendTiled(rows, TilesOf<KV>(keys, rows.hd, buffer.data()), TilesOf<KV>(values, rows.hd, buffer.data()), scale,
-              lse);
-}
-
-void AttendKv(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, KvRows keys, KvRows values,
-              const int64_t* begin, const int64_t* end, int64_t hd, float scale, float* out, int64_t out_stride,
-              float* lse) {
-  const bool fits = keys.element == KvElement::kQ8_0 ? hd % 32 == 0 : hd % 8 == 0;
-  if (!fits || keys.element != values.element || keys.row_bytes != values.row_bytes) {
-    return ScalarFloatOps().attend_kv(q, q_stride, tokens, heads, keys, values, begin, end, hd, scale, out,
-                                      out_stride, lse);
-  }
-  const QueryRows rows{q, q_stride, tokens, heads, hd, begin, end, out, out_stride};
-  switch (keys.element) {
-    case KvElement::kF32: return AttendRows<float>(rows, keys, values, scale, lse);
-    case KvElement::kF16: return AttendRows<uint16_t>(rows, keys, values, scale, lse);
-    case KvElement::kBF16: return AttendRows<Bf16>(rows, keys, values, scale, lse);
-    case KvElement::kQ8_0: return AttendRows<uint8_t>(rows, keys, values, scale, lse);
-  }
+  AttendKv(q, heads * hd, 1, heads, k, v, &begin, &end, hd, scale, out, heads * hd, nullptr);
 }
 
 }  // namespace

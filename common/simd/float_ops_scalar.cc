@@ -144,7 +144,10 @@ const FloatOps& ScalarFloatOps() {
 }
 
 const FloatOps& BestFloatOps() {
-  static const FloatOps& best = cpu::GetCpuFeatures().HasAvx2Fma() ? Avx2FloatOps() : ScalarFloatOps();
+  const cpu::CpuFeatures& cpu = cpu::GetCpuFeatures();
+  static const FloatOps& best = cpu.HasAvx512Vnni() ? Avx512FloatOps()
+                                : cpu.HasAvx2Fma()    ? Avx2FloatOps()
+                                                      : ScalarFloatOps();
   return best;
 }
 

@@ -17,6 +17,7 @@ namespace {
 std::vector<const FloatOps*> AllOps() {
   std::vector<const FloatOps*> all = {&ScalarFloatOps()};
   if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
+  if (cpu::GetCpuFeatures().HasAvx512Vnni()) all.push_back(&Avx512FloatOps());
   return all;
 }
 
@@ -119,10 +120,10 @@ TEST(FloatOps, AttendKvEqualsAttendGroupOnTheDecodedCache) {
   std::mt19937 rng(11);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (KvElement element : {KvElement::kF32, KvElement::kF16, KvElement::kBF16, KvElement::kQ8_0}) {
-    for (int64_t hd : {64, 96, 72, 6}) {
+    for (int64_t hd : {64, 96, 80, 72, 6, 128}) {
       if (element == KvElement::kQ8_0 && hd % 32 != 0) continue;
       for (int64_t seen : {1, 5, 37, 70}) {
-        for (int64_t heads : {1, 3}) {
+        for (int64_t heads : {1, 3, 6, 7}) {
           const int64_t stride = element == KvElement::kQ8_0 ? hd + 32 : hd + 8;
           const TypedRows keys = MakeRows(element, seen, hd, stride, rng);
           const TypedRows values = MakeRows(element, seen, hd, stride, rng);

@@ -1,0 +1,227 @@
+// Attention of query rows over a KV cache, a tile of kTile positions at a
+// time, with the softmax kept online: the driver the AVX2 and AVX-512 float
+// ops share, given their kernels for a tile's scores, its weighted sums and
+// the widening of cache rows to floats. For translation units compiled with
+// AVX2 + FMA + F16C.
+//
+//   struct MyKernels { ... };   // as Avx2AttentionKernels in float_ops_avx2.cc
+//   simd::tiled::AttendKv<MyKernels>(fallback_ops, q, q_stride, ..., lse);
+#ifndef APR_COMMON_SIMD_ATTENTION_TILED_H_
+#define APR_COMMON_SIMD_ATTENTION_TILED_H_
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+#include "common/simd/avx2_math.h"
+#include "common/simd/float_ops.h"
+
+namespace simd::tiled {
+
+// A tile (16 KB at most, keys then values) stays in L1 while every row
+// reads it, so the cache is read from memory once however many heads and
+// tokens share it. The tile kPrefetchTiles ahead is requested into L2
+// meanwhile (L2 rather than L1, whose few fill buffers the current tile's
+// loads need; a few percent faster than none, cold, at 16384 positions).
+inline constexpr int64_t kTile = 32;
+inline constexpr int64_t kPrefetchTiles = 4;
+
+// A bfloat16 cache element (its bits are a float's upper half).
+struct Bf16 {
+  uint16_t bits;
+};
+
+// `tokens` x `heads` query rows; row r is token r / heads, head r % heads.
+struct QueryRows {
+  const float* q;
+  int64_t q_stride, tokens, heads, hd;
+  const int64_t *begin, *end;  // per token
+  float* out;
+  int64_t out_stride;
+  const float* Query(int64_t r) const { return q + (r / heads) * q_stride + (r % heads) * hd; }
+  float* Out(int64_t r) const { return out + (r / heads) * out_stride + (r % heads) * hd; }
+};
+
+// Rows of a cache a tile of positions at a time, as floats: F32 rows in
+// place; F16, BF16 and Q8_0 (KV = uint8_t) rows widened once into a buffer
+// that every head of the group then reads (not once per head).
+template <typename Kernels, typename KV>
+struct FloatTiles {
+  const uint8_t* rows;
+  size_t row_bytes;
+  int64_t hd;
+  float* buffer;   // kTile x hd; unused for F32
+  int64_t stride;  // of the rows Tile returns: hd, or an F32 row's length
+  const float* Tile(int64_t j0, int64_t count) const {
+    const uint8_t* first = rows + j0 * row_bytes;
+    if constexpr (std::is_same_v<KV, float>) {
+      return reinterpret_cast<const float*>(first);
+    } else {
+      Kernels::template Widen<KV>(first, row_bytes, count, hd, buffer);
+      return buffer;
+    }
+  }
+  // Asks for rows [j0, j0 + count) ahead of their use, into L2.
+  void Prefetch(int64_t j0, int64_t count) const {
+    const char* p = reinterpret_cast<const char*>(rows + j0 * row_bytes);
+    for (size_t i = 0; i < size_t(count) * row_bytes; i += 64) _mm_prefetch(p + i, _MM_HINT_T1);
+  }
+};
+
+template <typename Kernels, typename KV>
+FloatTiles<Kernels, KV> TilesOf(KvRows rows, int64_t hd, float* buffer) {
+  const int64_t stride = std::is_same_v<KV, float> ? int64_t(rows.row_bytes / 4) : hd;
+  return {static_cast<const uint8_t*>(rows.data), rows.row_bytes, hd, buffer, stride};
+}
+
+// Per tile: every row's scores (Kernels::Scores<KV> is told how many rows
+// remain, is given the first min(remaining, kMaxRows) and says how many it
+// took; KV = float for widened tiles, the cache's own type when
+// Kernels::kReadsCacheRows), the online softmax (a running maximum and
+// sum per row, the outputs rescaled when the maximum rises), then every
+// row's weighted sum of the tile's values (Kernels::WeightedSum, likewise).
+// No rows x context score matrix exists; rows whose causal range misses a
+// tile skip it, and a tile no row reaches is not read.
+template <typename Kernels, typename KV>
+void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, const FloatTiles<Kernels, KV>& values,
+                 float scale, float* lse) {
+  constexpr int kMax = Kernels::kMaxRows;
+  const int64_t n = rows.tokens * rows.heads, hd = rows.hd;
+  thread_local std::vector<float> scores, max, sum;
+  thread_local std::vector<int64_t> active;
+  scores.resize(n * kTile);
+  max.assign(n, -INFINITY);
+  sum.assign(n, 0.0f);
+  for (int64_t r = 0; r < n; ++r) std::fill(rows.Out(r), rows.Out(r) + hd, 0.0f);
+  const int64_t lo = *std::min_element(rows.begin, rows.begin + rows.tokens);
+  const int64_t hi = *std::max_element(rows.end, rows.end + rows.tokens);
+  const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
+  for (int64_t j0 = lo; j0 < hi; j0 += kTile) {
+    const int64_t count = std::min(kTile, hi - j0);
+    active.clear();
+    for (int64_t r = 0; r < n; ++r) {
+      const int64_t t = r / rows.heads;
+      if (rows.begin[t] < j0 + count && rows.end[t] > j0) active.push_back(r);
+    }
+    if (active.empty()) continue;
+    const int64_t ahead = j0 + kPrefetchTiles * kTile;
+    if (ahead < hi) {
+      keys.Prefetch(ahead, std::min(kTile, hi - ahead));
+      values.Prefetch(ahead, std::min(kTile, hi - ahead));
+    }
+    // Rows that all fit one pass read the cache's own rows (when the kernels
+    // can), converting each vector once in registers; more rows share a
+    // tile widened once into floats.
+    const bool in_place = Kernels::kReadsCacheRows && int64_t(active.size()) <= kMax;
+    const float* k = in_place ? nullptr : keys.Tile(j0, count);
+    for (size_t a = 0; a < active.size();) {
+      const float* qs[kMax];
+      float* ss[kMax];
+      const int64_t remaining = active.size() - a;
+      for (int64_t i = 0; i < std::min<int64_t>(kMax, remaining); ++i) {
+        qs[i] = rows.Query(active[a + i]);
+        ss[i] = &scores[active[a + i] * kTile];
+      }
+      if constexpr (Kernels::kReadsCacheRows) {
+        if (in_place) {
+          a += Kernels::template Scores<KV>(qs, remaining, hd, keys.rows + j0 * keys.row_bytes, keys.row_bytes, count,
+                                             scale, ss);
+          continue;
+        }
+      }
+      a += Kernels::template Scores<float>(qs, remaining, hd, reinterpret_cast<const uint8_t*>(k), keys.stride * 4,
+                                           count, scale, ss);
+    }
+    // Online softmax: positions outside a row's range weigh 0.
+    for (int64_t r : active) {
+      float* s = &scores[r * kTile];
+      const int64_t t = r / rows.heads;
+      const int64_t from = std::max<int64_t>(rows.begin[t] - j0, 0), to = std::min(rows.end[t] - j0, count);
+      if (from > 0 || to < kTile) {  // a tile at a range's edge
+        for (int64_t j = 0; j < kTile; ++j) {
+          if (j < from || j >= to) s[j] = -INFINITY;
+        }
+      }
+      __m256 m8 = minus_inf;
+      for (int64_t j = 0; j < kTile; j += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(s + j));
+      const float new_max = std::max(max[r], avx2::MaxLanes(m8));
+      const float alpha = std::exp(max[r] - new_max);  // 0 for the first tile
+      __m256 total = _mm256_setzero_ps();
+      for (int64_t j = 0; j < kTile; j += 8) {
+        // e^-inf = 0 exactly for masked positions (Exp clamps to e^-87 otherwise).
+        const __m256 x = _mm256_loadu_ps(s + j);
+        const __m256 e = _mm256_and_ps(avx2::Exp(_mm256_sub_ps(x, _mm256_set1_ps(new_max))),
+                                       _mm256_cmp_ps(x, minus_inf, _CMP_NEQ_OQ));
+        _mm256_storeu_ps(s + j, e);
+        total = _mm256_add_ps(total, e);
+      }
+      sum[r] = sum[r] * alpha + avx2::SumLanes(total);
+      max[r] = new_max;
+      if (alpha != 1.0f) {
+        float* o = rows.Out(r);
+        for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(o + i), _mm256_set1_ps(alpha)));
+      }
+    }
+    const float* v = in_place ? nullptr : values.Tile(j0, count);
+    for (size_t a = 0; a < active.size();) {
+      const float* ps[kMax];
+      float* os[kMax];
+      const int64_t remaining = active.size() - a;
+      for (int64_t i = 0; i < std::min<int64_t>(kMax, remaining); ++i) {
+        ps[i] = &scores[active[a + i] * kTile];
+        os[i] = rows.Out(active[a + i]);
+      }
+      if constexpr (Kernels::kReadsCacheRows) {
+        if (in_place) {
+          a += Kernels::template WeightedSum<KV>(ps, remaining, values.rows + j0 * values.row_bytes, values.row_bytes,
+                                                  count, hd, os);
+          continue;
+        }
+      }
+      a += Kernels::template WeightedSum<float>(ps, remaining, reinterpret_cast<const uint8_t*>(v), values.stride * 4,
+                                                count, hd, os);
+    }
+  }
+  for (int64_t r = 0; r < n; ++r) {
+    const float inv = sum[r] > 0 ? 1.0f / sum[r] : 0.0f;
+    float* o = rows.Out(r);
+    for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(o + i), _mm256_set1_ps(inv)));
+    if (lse) lse[r] = max[r] + std::log(sum[r]);
+  }
+}
+
+template <typename Kernels, typename KV>
+void AttendRows(const QueryRows& rows, KvRows keys, KvRows values, float scale, float* lse) {
+  thread_local std::vector<float> buffer;  // one tile, keys' then values'
+  buffer.resize(kTile * rows.hd);
+  AttendTiles(rows, TilesOf<Kernels, KV>(keys, rows.hd, buffer.data()),
+              TilesOf<Kernels, KV>(values, rows.hd, buffer.data()), scale, lse);
+}
+
+// FloatOps::attend_kv on Kernels: keys and values of one element type and
+// row length, hd a multiple of Kernels::kWidth (and of 32 for Q8_0); other
+// calls go to `fallback`'s.
+template <typename Kernels>
+void AttendKv(const FloatOps& fallback, const float* q, int64_t q_stride, int64_t tokens, int64_t heads, KvRows keys,
+              KvRows values, const int64_t* begin, const int64_t* end, int64_t hd, float scale, float* out,
+              int64_t out_stride, float* lse) {
+  const bool fits = keys.element == KvElement::kQ8_0 ? hd % 32 == 0 : hd % Kernels::kWidth == 0;
+  if (!fits || keys.element != values.element || keys.row_bytes != values.row_bytes) {
+    return fallback.attend_kv(q, q_stride, tokens, heads, keys, values, begin, end, hd, scale, out, out_stride, lse);
+  }
+  const QueryRows rows{q, q_stride, tokens, heads, hd, begin, end, out, out_stride};
+  switch (keys.element) {
+    case KvElement::kF32: return AttendRows<Kernels, float>(rows, keys, values, scale, lse);
+    case KvElement::kF16: return AttendRows<Kernels, uint16_t>(rows, keys, values, scale, lse);
+    case KvElement::kBF16: return AttendRows<Kernels, Bf16>(rows, keys, values, scale, lse);
+    case KvElement::kQ8_0: return AttendRows<Kernels, uint8_t>(rows, keys, values, scale, lse);
+  }
+}
+
+}  // namespace simd::tiled
+
+#endif  // APR_COMMON_SIMD_ATTENTION_TILED_H_

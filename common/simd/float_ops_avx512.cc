@@ -1,0 +1,202 @@
+// AVX-512 attention over a KV cache: the tiled driver of attention_tiled.h
+// with 512-bit kernels (on cores with two 512-bit FMA units, twice AVX2's
+// multiply-adds a cycle; elsewhere half the instructions). The other float
+// ops are AVX2's. Entered only on CPUs with the AVX-512 tier.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+
+#include "common/simd/attention_tiled.h"
+#include "common/simd/avx2_math.h"
+#include "common/simd/avx512_sums.h"
+#include "common/simd/float_ops.h"
+
+// GCC 12's 512-bit conversion intrinsics pass _mm512_undefined_* as a merge
+// operand, which -Wmaybe-uninitialized reports as a use of an uninitialized
+// value (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace simd {
+namespace {
+
+// Values [i, i + 16) of a cache row as floats: F32 as is, IEEE halves
+// widened, bfloat16 shifted into a float's upper half, Q8_0 (KV = uint8_t)
+// codes times their block's scale (i a multiple of 16, so within a block).
+template <typename KV>
+inline __m512 Load16(const uint8_t* row, int64_t i) {
+  if constexpr (std::is_same_v<KV, float>) {
+    return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i);
+  } else if constexpr (std::is_same_v<KV, uint16_t>) {
+    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
+  } else if constexpr (std::is_same_v<KV, tiled::Bf16>) {
+    const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
+  } else {
+    const uint8_t* block = row + (i / 32) * 34;
+    uint16_t d_bits;
+    std::memcpy(&d_bits, block, 2);
+    const __m128i codes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2 + i % 32));
+    return _mm512_mul_ps(_mm512_set1_ps(_cvtsh_ss(d_bits)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(codes)));
+  }
+}
+
+// Lane k of the result: the sum of v[k]'s lanes.
+inline __m128 Sum4(const __m512* v) {
+  const __m256 halves[4] = {FoldHalves(v[0]), FoldHalves(v[1]), FoldHalves(v[2]), FoldHalves(v[3])};
+  return avx2::Hsum4(halves);
+}
+
+// scores[h][j + k] = scale * dot(qs[h], key j + k) for H rows and K keys
+// (1 or 4): each key vector loaded serves all H rows (six rows of four keys:
+// 24 accumulators, 4 keys and a query in AVX-512's 32 registers).
+template <typename KV, int H, int K>
+inline void ScoresStep(const float* const* qs, int64_t hd, const uint8_t* keys, size_t row_bytes, int64_t j,
+                       float scale, float* const* scores) {
+  __m512 acc[H][K];
+#pragma GCC unroll 6
+  for (int h = 0; h < H; ++h) {
+#pragma GCC unroll 4
+    for (int k = 0; k < K; ++k) acc[h][k] = _mm512_setzero_ps();
+  }
+  for (int64_t i = 0; i < hd; i += 16) {
+    __m512 kv[K];
+#pragma GCC unroll 4
+    for (int k = 0; k < K; ++k) kv[k] = Load16<KV>(keys + (j + k) * row_bytes, i);
+#pragma GCC unroll 6
+    for (int h = 0; h < H; ++h) {
+      const __m512 q = _mm512_loadu_ps(qs[h] + i);
+#pragma GCC unroll 4
+      for (int k = 0; k < K; ++k) acc[h][k] = _mm512_fmadd_ps(q, kv[k], acc[h][k]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int h = 0; h < H; ++h) {
+    if constexpr (K == 4) {
+      _mm_storeu_ps(scores[h] + j, _mm_mul_ps(Sum4(acc[h]), _mm_set1_ps(scale)));
+    } else {
+      scores[h][j] = SumLanes(acc[h][0]) * scale;
+    }
+  }
+}
+
+template <typename KV, int H>
+void ScoresRows(const float* const* qs, int64_t hd, const uint8_t* keys, size_t row_bytes, int64_t count,
+                float scale, float* const* scores) {
+  int64_t j = 0;
+  for (; j + 4 <= count; j += 4) ScoresStep<KV, H, 4>(qs, hd, keys, row_bytes, j, scale, scores);
+  for (; j < count; ++j) ScoresStep<KV, H, 1>(qs, hd, keys, row_bytes, j, scale, scores);
+}
+
+// outs[h] += sum_j ps[h][j] * value j for H rows, W * 16 outputs from i0 on:
+// each value vector loaded serves all H rows.
+template <typename KV, int H, int W>
+void WeightedSumBlock(const float* const* ps, const uint8_t* values, size_t row_bytes, int64_t count, int64_t i0,
+                      float* const* outs) {
+  __m512 acc[H][W];
+#pragma GCC unroll 6
+  for (int h = 0; h < H; ++h) {
+#pragma GCC unroll 4
+    for (int k = 0; k < W; ++k) acc[h][k] = _mm512_loadu_ps(outs[h] + i0 + 16 * k);
+  }
+  for (int64_t j = 0; j < count; ++j) {
+    __m512 v[W];
+#pragma GCC unroll 4
+    for (int k = 0; k < W; ++k) v[k] = Load16<KV>(values + j * row_bytes, i0 + 16 * k);
+#pragma GCC unroll 6
+    for (int h = 0; h < H; ++h) {
+      const __m512 w = _mm512_set1_ps(ps[h][j]);
+#pragma GCC unroll 4
+      for (int k = 0; k < W; ++k) acc[h][k] = _mm512_fmadd_ps(w, v[k], acc[h][k]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int h = 0; h < H; ++h) {
+#pragma GCC unroll 4
+    for (int k = 0; k < W; ++k) _mm512_storeu_ps(outs[h] + i0 + 16 * k, acc[h][k]);
+  }
+}
+
+// All hd outputs (a multiple of 16): 64 at a time, then the rest.
+template <typename KV, int H>
+void WeightedSumRows(const float* const* ps, const uint8_t* values, size_t row_bytes, int64_t count, int64_t hd,
+                     float* const* outs) {
+  int64_t i0 = 0;
+  for (; i0 + 64 <= hd; i0 += 64) WeightedSumBlock<KV, H, 4>(ps, values, row_bytes, count, i0, outs);
+  switch ((hd - i0) / 16) {
+    case 3: return WeightedSumBlock<KV, H, 3>(ps, values, row_bytes, count, i0, outs);
+    case 2: return WeightedSumBlock<KV, H, 2>(ps, values, row_bytes, count, i0, outs);
+    case 1: return WeightedSumBlock<KV, H, 1>(ps, values, row_bytes, count, i0, outs);
+    default: return;
+  }
+}
+
+// Calls f.template operator()<H>() for H = take in [1, 6].
+template <typename F>
+void WithRows(int take, F&& f) {
+  switch (take) {
+    case 1: return f.template operator()<1>();
+    case 2: return f.template operator()<2>();
+    case 3: return f.template operator()<3>();
+    case 4: return f.template operator()<4>();
+    case 5: return f.template operator()<5>();
+    default: return f.template operator()<6>();
+  }
+}
+
+// The rows a pass takes: up to six, the passes as even as they can be (7
+// rows as 4 + 3, not 6 + 1).
+inline int RowsPerPass(int64_t remaining) {
+  const int64_t passes = (remaining + 5) / 6;
+  return static_cast<int>((remaining + passes - 1) / passes);
+}
+
+struct Avx512AttentionKernels {
+  static constexpr int kWidth = 16;
+  static constexpr int kMaxRows = 6;
+  static constexpr bool kReadsCacheRows = true;
+  template <typename KV>
+  static void Widen(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* tile) {
+    for (int64_t r = 0; r < count; ++r) {
+      for (int64_t i = 0; i < hd; i += 16) _mm512_storeu_ps(tile + r * hd + i, Load16<KV>(rows + r * row_bytes, i));
+    }
+  }
+  template <typename KV>
+  static int Scores(const float* const* qs, int64_t remaining, int64_t hd, const uint8_t* keys, size_t row_bytes,
+                    int64_t count, float scale, float* const* scores) {
+    const int take = RowsPerPass(remaining);
+    WithRows(take, [&]<int H>() { ScoresRows<KV, H>(qs, hd, keys, row_bytes, count, scale, scores); });
+    return take;
+  }
+  template <typename KV>
+  static int WeightedSum(const float* const* ps, int64_t remaining, const uint8_t* values, size_t row_bytes,
+                         int64_t count, int64_t hd, float* const* outs) {
+    const int take = RowsPerPass(remaining);
+    WithRows(take, [&]<int H>() { WeightedSumRows<KV, H>(ps, values, row_bytes, count, hd, outs); });
+    return take;
+  }
+};
+
+// AVX2's attention takes the shapes these kernels do not.
+void AttendKv(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, KvRows keys, KvRows values,
+              const int64_t* begin, const int64_t* end, int64_t hd, float scale, float* out, int64_t out_stride,
+              float* lse) {
+  tiled::AttendKv<Avx512AttentionKernels>(Avx2FloatOps(), q, q_stride, tokens, heads, keys, values, begin, end, hd,
+                                          scale, out, out_stride, lse);
+}
+
+}  // namespace
+
+const FloatOps& Avx512FloatOps() {
+  static const FloatOps ops = [] {
+    FloatOps o = Avx2FloatOps();
+    o.isa = "avx512";
+    o.attend_kv = AttendKv;
+    return o;
+  }();
+  return ops;
+}
+
+}  // namespace simd
