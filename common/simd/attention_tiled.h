@@ -65,6 +65,12 @@ struct FloatTiles {
       return buffer;
     }
   }
+  // The tile as floats transposed: hd rows of kTile positions (those past
+  // `count` zero).
+  const float* TransposedTile(int64_t j0, int64_t count) const {
+    Kernels::template WidenTransposed<KV>(rows + j0 * row_bytes, row_bytes, count, hd, buffer);
+    return buffer;
+  }
   // Asks for rows [j0, j0 + count) ahead of their use, into L2.
   void Prefetch(int64_t j0, int64_t count) const {
     const char* p = reinterpret_cast<const char*>(rows + j0 * row_bytes);
@@ -80,8 +86,9 @@ FloatTiles<Kernels, KV> TilesOf(KvRows rows, int64_t hd, float* buffer) {
 
 // Per tile: every row's scores (Kernels::Scores<KV> is told how many rows
 // remain, is given the first min(remaining, kMaxRows) and says how many it
-// took; KV = float for widened tiles, the cache's own type when
-// Kernels::kReadsCacheRows), the online softmax (a running maximum and
+// took; KV = float for widened tiles, the cache's own type for up to
+// kInPlaceRows rows when Kernels::kReadsCacheRows; ScoresTransposed likewise
+// over a transposed tile when Kernels::kTransposesKeys), the online softmax (a running maximum and
 // sum per row, the outputs rescaled when the maximum rises), then every
 // row's weighted sum of the tile's values (Kernels::WeightedSum, likewise).
 // No rows x context score matrix exists; rows whose causal range misses a
@@ -92,11 +99,23 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
   constexpr int kMax = Kernels::kMaxRows;
   const int64_t n = rows.tokens * rows.heads, hd = rows.hd;
   thread_local std::vector<float> scores, max, sum;
-  thread_local std::vector<int64_t> active;
+  thread_local std::vector<int64_t> active, first, last;
+  thread_local std::vector<const float*> query;
+  thread_local std::vector<float*> output;
   scores.resize(n * kTile);
   max.assign(n, -INFINITY);
   sum.assign(n, 0.0f);
-  for (int64_t r = 0; r < n; ++r) std::fill(rows.Out(r), rows.Out(r) + hd, 0.0f);
+  first.resize(n);
+  last.resize(n);
+  query.resize(n);
+  output.resize(n);
+  for (int64_t r = 0; r < n; ++r) {
+    first[r] = rows.begin[r / rows.heads];
+    last[r] = rows.end[r / rows.heads];
+    query[r] = rows.Query(r);
+    output[r] = rows.Out(r);
+    std::fill(output[r], output[r] + hd, 0.0f);
+  }
   const int64_t lo = *std::min_element(rows.begin, rows.begin + rows.tokens);
   const int64_t hi = *std::max_element(rows.end, rows.end + rows.tokens);
   const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
@@ -104,8 +123,7 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
     const int64_t count = std::min(kTile, hi - j0);
     active.clear();
     for (int64_t r = 0; r < n; ++r) {
-      const int64_t t = r / rows.heads;
-      if (rows.begin[t] < j0 + count && rows.end[t] > j0) active.push_back(r);
+      if (first[r] < j0 + count && last[r] > j0) active.push_back(r);
     }
     if (active.empty()) continue;
     const int64_t ahead = j0 + kPrefetchTiles * kTile;
@@ -115,15 +133,23 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
     }
     // Rows that all fit one pass read the cache's own rows (when the kernels
     // can), converting each vector once in registers; more rows share a
-    // tile widened once into floats.
-    const bool in_place = Kernels::kReadsCacheRows && int64_t(active.size()) <= kMax;
-    const float* k = in_place ? nullptr : keys.Tile(j0, count);
+    // tile widened once into floats (transposed, when the kernels score
+    // positions in lanes).
+    const bool in_place = Kernels::kReadsCacheRows && int64_t(active.size()) <= Kernels::kInPlaceRows;
+    const float* k = nullptr;
+    if (!in_place) {
+      if constexpr (Kernels::kTransposesKeys) {
+        k = keys.TransposedTile(j0, count);
+      } else {
+        k = keys.Tile(j0, count);
+      }
+    }
     for (size_t a = 0; a < active.size();) {
       const float* qs[kMax];
       float* ss[kMax];
       const int64_t remaining = active.size() - a;
       for (int64_t i = 0; i < std::min<int64_t>(kMax, remaining); ++i) {
-        qs[i] = rows.Query(active[a + i]);
+        qs[i] = query[active[a + i]];
         ss[i] = &scores[active[a + i] * kTile];
       }
       if constexpr (Kernels::kReadsCacheRows) {
@@ -133,14 +159,17 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
           continue;
         }
       }
-      a += Kernels::template Scores<float>(qs, remaining, hd, reinterpret_cast<const uint8_t*>(k), keys.stride * 4,
-                                           count, scale, ss);
+      if constexpr (Kernels::kTransposesKeys) {
+        a += Kernels::ScoresTransposed(qs, remaining, hd, k, scale, ss);
+      } else {
+        a += Kernels::template Scores<float>(qs, remaining, hd, reinterpret_cast<const uint8_t*>(k), keys.stride * 4,
+                                             count, scale, ss);
+      }
     }
     // Online softmax: positions outside a row's range weigh 0.
     for (int64_t r : active) {
       float* s = &scores[r * kTile];
-      const int64_t t = r / rows.heads;
-      const int64_t from = std::max<int64_t>(rows.begin[t] - j0, 0), to = std::min(rows.end[t] - j0, count);
+      const int64_t from = std::max<int64_t>(first[r] - j0, 0), to = std::min(last[r] - j0, count);
       if (from > 0 || to < kTile) {  // a tile at a range's edge
         for (int64_t j = 0; j < kTile; ++j) {
           if (j < from || j >= to) s[j] = -INFINITY;
@@ -162,7 +191,7 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
       sum[r] = sum[r] * alpha + avx2::SumLanes(total);
       max[r] = new_max;
       if (alpha != 1.0f) {
-        float* o = rows.Out(r);
+        float* o = output[r];
         for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(o + i), _mm256_set1_ps(alpha)));
       }
     }
@@ -173,7 +202,7 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
       const int64_t remaining = active.size() - a;
       for (int64_t i = 0; i < std::min<int64_t>(kMax, remaining); ++i) {
         ps[i] = &scores[active[a + i] * kTile];
-        os[i] = rows.Out(active[a + i]);
+        os[i] = output[active[a + i]];
       }
       if constexpr (Kernels::kReadsCacheRows) {
         if (in_place) {
@@ -188,7 +217,7 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
   }
   for (int64_t r = 0; r < n; ++r) {
     const float inv = sum[r] > 0 ? 1.0f / sum[r] : 0.0f;
-    float* o = rows.Out(r);
+    float* o = output[r];
     for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(o + i), _mm256_set1_ps(inv)));
     if (lse) lse[r] = max[r] + std::log(sum[r]);
   }

@@ -287,7 +287,9 @@ void WeightedSumRows(const float* const* ps, const float* values, int64_t stride
 struct Avx2AttentionKernels {
   static constexpr int kWidth = 8;
   static constexpr int kMaxRows = 3;
+  static constexpr int kInPlaceRows = 0;
   static constexpr bool kReadsCacheRows = false;  // float tiles only
+  static constexpr bool kTransposesKeys = false;
   template <typename KV>
   static void Widen(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* tile) {
     if constexpr (std::is_same_v<KV, uint8_t>) {

@@ -14,10 +14,11 @@
 #include "common/simd/avx512_sums.h"
 #include "common/simd/float_ops.h"
 
-// GCC 12's 512-bit conversion intrinsics pass _mm512_undefined_* as a merge
-// operand, which -Wmaybe-uninitialized reports as a use of an uninitialized
-// value (GCC bug 105593).
+// GCC 12's 512-bit conversion and shuffle intrinsics pass _mm512_undefined_*
+// as a merge operand, which -Wmaybe-uninitialized and -Wuninitialized report
+// as a use of an uninitialized value (GCC bug 105593).
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace simd {
 namespace {
@@ -133,7 +134,7 @@ void WeightedSumRows(const float* const* ps, const uint8_t* values, size_t row_b
   }
 }
 
-// Calls f.template operator()<H>() for H = take in [1, 6].
+// Calls f.template operator()<H>() for H = take in [1, 12].
 template <typename F>
 void WithRows(int take, F&& f) {
   switch (take) {
@@ -142,21 +143,82 @@ void WithRows(int take, F&& f) {
     case 3: return f.template operator()<3>();
     case 4: return f.template operator()<4>();
     case 5: return f.template operator()<5>();
-    default: return f.template operator()<6>();
+    case 6: return f.template operator()<6>();
+    case 7: return f.template operator()<7>();
+    case 8: return f.template operator()<8>();
+    case 9: return f.template operator()<9>();
+    case 10: return f.template operator()<10>();
+    case 11: return f.template operator()<11>();
+    default: return f.template operator()<12>();
   }
 }
 
-// The rows a pass takes: up to six, the passes as even as they can be (7
-// rows as 4 + 3, not 6 + 1).
-inline int RowsPerPass(int64_t remaining) {
-  const int64_t passes = (remaining + 5) / 6;
+// v[r] becomes lane r of the 16 vectors: v[d][r] = old v[r][d].
+inline void Transpose16(__m512* v) {
+  __m512 t[16], u[16];
+  for (int p = 0; p < 8; ++p) {
+    t[2 * p] = _mm512_unpacklo_ps(v[2 * p], v[2 * p + 1]);
+    t[2 * p + 1] = _mm512_unpackhi_ps(v[2 * p], v[2 * p + 1]);
+  }
+  // u[4g + c]: element c of each 128-bit lane of v[4g .. 4g + 3].
+  for (int g = 0; g < 4; ++g) {
+    const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
+    const __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
+    u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
+    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
+    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
+    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
+  }
+  // Row 4L + c: lane L of u[c], u[4 + c], u[8 + c], u[12 + c].
+  for (int c = 0; c < 4; ++c) {
+    const __m512 x0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), x1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+    const __m512 y0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+    const __m512 y1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    v[c] = _mm512_shuffle_f32x4(x0, y0, 0x88);
+    v[4 + c] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
+    v[8 + c] = _mm512_shuffle_f32x4(x1, y1, 0x88);
+    v[12 + c] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
+  }
+}
+
+// scores[h][0, 32) = scale * q_h . key j for H rows over a transposed tile
+// (kt[i * 32 + j]: value i of key j): the 32 positions in two vectors' lanes,
+// each query value broadcast, so no lane sums (twelve rows: 24 accumulators).
+template <int H>
+void ScoresOfTransposed(const float* const* qs, int64_t hd, const float* kt, float scale, float* const* scores) {
+  __m512 acc[H][2];
+#pragma GCC unroll 12
+  for (int h = 0; h < H; ++h) acc[h][0] = acc[h][1] = _mm512_setzero_ps();
+  for (int64_t i = 0; i < hd; ++i) {
+    const __m512 k0 = _mm512_loadu_ps(kt + i * tiled::kTile), k1 = _mm512_loadu_ps(kt + i * tiled::kTile + 16);
+#pragma GCC unroll 12
+    for (int h = 0; h < H; ++h) {
+      const __m512 q = _mm512_set1_ps(qs[h][i]);
+      acc[h][0] = _mm512_fmadd_ps(q, k0, acc[h][0]);
+      acc[h][1] = _mm512_fmadd_ps(q, k1, acc[h][1]);
+    }
+  }
+  const __m512 s = _mm512_set1_ps(scale);
+#pragma GCC unroll 12
+  for (int h = 0; h < H; ++h) {
+    _mm512_storeu_ps(scores[h], _mm512_mul_ps(acc[h][0], s));
+    _mm512_storeu_ps(scores[h] + 16, _mm512_mul_ps(acc[h][1], s));
+  }
+}
+
+// The rows a pass takes: up to `most`, the passes as even as they can be
+// (7 rows in passes of 6 as 4 + 3, not 6 + 1).
+inline int RowsPerPass(int64_t remaining, int64_t most) {
+  const int64_t passes = (remaining + most - 1) / most;
   return static_cast<int>((remaining + passes - 1) / passes);
 }
 
 struct Avx512AttentionKernels {
   static constexpr int kWidth = 16;
-  static constexpr int kMaxRows = 6;
+  static constexpr int kMaxRows = 12;
+  static constexpr int kInPlaceRows = 6;
   static constexpr bool kReadsCacheRows = true;
+  static constexpr bool kTransposesKeys = true;
   template <typename KV>
   static void Widen(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* tile) {
     for (int64_t r = 0; r < count; ++r) {
@@ -164,17 +226,40 @@ struct Avx512AttentionKernels {
     }
   }
   template <typename KV>
+  static void WidenTransposed(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* kt) {
+    for (int64_t r0 = 0; r0 < tiled::kTile; r0 += 16) {
+      for (int64_t i = 0; i < hd; i += 16) {
+        __m512 v[16];
+        for (int64_t r = 0; r < 16; ++r) {
+          v[r] = r0 + r < count ? Load16<KV>(rows + (r0 + r) * row_bytes, i) : _mm512_setzero_ps();
+        }
+        Transpose16(v);
+        for (int64_t d = 0; d < 16; ++d) _mm512_storeu_ps(kt + (i + d) * tiled::kTile + r0, v[d]);
+      }
+    }
+  }
+  template <typename KV>
   static int Scores(const float* const* qs, int64_t remaining, int64_t hd, const uint8_t* keys, size_t row_bytes,
                     int64_t count, float scale, float* const* scores) {
-    const int take = RowsPerPass(remaining);
-    WithRows(take, [&]<int H>() { ScoresRows<KV, H>(qs, hd, keys, row_bytes, count, scale, scores); });
+    const int take = RowsPerPass(remaining, 6);
+    WithRows(take, [&]<int H>() {
+      if constexpr (H <= 6) ScoresRows<KV, H>(qs, hd, keys, row_bytes, count, scale, scores);
+    });
+    return take;
+  }
+  static int ScoresTransposed(const float* const* qs, int64_t remaining, int64_t hd, const float* kt, float scale,
+                              float* const* scores) {
+    const int take = RowsPerPass(remaining, 12);
+    WithRows(take, [&]<int H>() { ScoresOfTransposed<H>(qs, hd, kt, scale, scores); });
     return take;
   }
   template <typename KV>
   static int WeightedSum(const float* const* ps, int64_t remaining, const uint8_t* values, size_t row_bytes,
                          int64_t count, int64_t hd, float* const* outs) {
-    const int take = RowsPerPass(remaining);
-    WithRows(take, [&]<int H>() { WeightedSumRows<KV, H>(ps, values, row_bytes, count, hd, outs); });
+    const int take = RowsPerPass(remaining, 6);
+    WithRows(take, [&]<int H>() {
+      if constexpr (H <= 6) WeightedSumRows<KV, H>(ps, values, row_bytes, count, hd, outs);
+    });
     return take;
   }
 };
