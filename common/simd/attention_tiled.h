@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <type_traits>
 #include <vector>
 
@@ -34,6 +35,17 @@ inline constexpr int64_t kPrefetchTiles = 4;
 struct Bf16 {
   uint16_t bits;
 };
+
+template <typename F>
+inline F LoadLanes(const float* p) {
+  F v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <typename F>
+inline void StoreLanes(float* p, F v) {
+  std::memcpy(p, &v, sizeof v);
+}
 
 // `tokens` x `heads` query rows; row r is token r / heads, head r % heads.
 struct QueryRows {
@@ -118,7 +130,9 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
   }
   const int64_t lo = *std::min_element(rows.begin, rows.begin + rows.tokens);
   const int64_t hi = *std::max_element(rows.end, rows.end + rows.tokens);
-  const __m256 minus_inf = _mm256_set1_ps(-INFINITY);
+  constexpr int N = Kernels::kWidth;  // hd is a multiple of it
+  using F = typename avx2::Lanes<N>::F;
+  const F minus_inf = F{} - INFINITY;
   for (int64_t j0 = lo; j0 < hi; j0 += kTile) {
     const int64_t count = std::min(kTile, hi - j0);
     active.clear();
@@ -175,24 +189,26 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
           if (j < from || j >= to) s[j] = -INFINITY;
         }
       }
-      __m256 m8 = minus_inf;
-      for (int64_t j = 0; j < kTile; j += 8) m8 = _mm256_max_ps(m8, _mm256_loadu_ps(s + j));
-      const float new_max = std::max(max[r], avx2::MaxLanes(m8));
-      const float alpha = std::exp(max[r] - new_max);  // 0 for the first tile
-      __m256 total = _mm256_setzero_ps();
-      for (int64_t j = 0; j < kTile; j += 8) {
-        // e^-inf = 0 exactly for masked positions (Exp clamps to e^-87 otherwise).
-        const __m256 x = _mm256_loadu_ps(s + j);
-        const __m256 e = _mm256_and_ps(avx2::Exp(_mm256_sub_ps(x, _mm256_set1_ps(new_max))),
-                                       _mm256_cmp_ps(x, minus_inf, _CMP_NEQ_OQ));
-        _mm256_storeu_ps(s + j, e);
-        total = _mm256_add_ps(total, e);
+      F m = LoadLanes<F>(s);
+      for (int64_t j = N; j < kTile; j += N) {
+        const F x = LoadLanes<F>(s + j);
+        m = x > m ? x : m;
       }
-      sum[r] = sum[r] * alpha + avx2::SumLanes(total);
+      const float new_max = std::max(max[r], avx2::MaxOfLanes<N>(m));
+      const float alpha = std::exp(max[r] - new_max);  // 0 for the first tile
+      F total = {};
+      for (int64_t j = 0; j < kTile; j += N) {
+        // e^-inf = 0 exactly for masked positions (Exp clamps to e^-87 otherwise).
+        const F x = LoadLanes<F>(s + j);
+        const F e = x == minus_inf ? F{} : avx2::ExpLanes<N>(x - new_max);
+        StoreLanes(s + j, e);
+        total += e;
+      }
+      sum[r] = sum[r] * alpha + avx2::SumOfLanes<N>(total);
       max[r] = new_max;
       if (alpha != 1.0f) {
         float* o = output[r];
-        for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(o + i), _mm256_set1_ps(alpha)));
+        for (int64_t i = 0; i < hd; i += N) StoreLanes(o + i, LoadLanes<F>(o + i) * alpha);
       }
     }
     const float* v = in_place ? nullptr : values.Tile(j0, count);

@@ -7,29 +7,51 @@
 
 #include <immintrin.h>
 
+#include <cstring>
+
 #if defined(__AVX2__) && defined(__FMA__)
 
 namespace simd::avx2 {
 
-// e^x for 8 floats: x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor
+// Lanes of floats and of int32 as GCC vector types: 8 (AVX2) or 16 (AVX-512).
+template <int N>
+struct Lanes {
+  typedef float F __attribute__((vector_size(4 * N)));
+  typedef int I __attribute__((vector_size(4 * N)));
+};
+
+// e^x for each lane: x = n ln2 + r with |r| <= ln2/2, e^r by its Taylor
 // series to r^6 (relative error below 2e-7 there), times 2^n built in the
 // exponent bits. Inputs are clamped to [-87, 88], where 2^n stays normal.
-inline __m256 Exp(__m256 x) {
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.0f)), _mm256_set1_ps(88.0f));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+// n is rounded to nearest by adding 1.5 * 2^23, which also leaves it in the
+// low mantissa bits.
+template <int N>
+inline typename Lanes<N>::F ExpLanes(typename Lanes<N>::F x) {
+  using F = typename Lanes<N>::F;
+  using I = typename Lanes<N>::I;
+  const F lo = F{} - 87.0f, hi = F{} + 88.0f;
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
+  const F magic = F{} + 12582912.0f;
+  const F t = x * 1.44269504f + magic;
+  const F n = t - magic;
   // ln2 in two parts, so n * ln2 is subtracted without rounding error.
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693145752f), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(1.42860677e-6f), r);
-  __m256 p = _mm256_set1_ps(1.0f / 720);
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-  const __m256i scale = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_mul_ps(p, _mm256_castsi256_ps(scale));
+  F r = x - n * 0.693145752f;
+  r = r - n * 1.42860677e-6f;
+  F p = F{} + 1.0f / 720;
+  p = p * r + 1.0f / 120;
+  p = p * r + 1.0f / 24;
+  p = p * r + 1.0f / 6;
+  p = p * r + 0.5f;
+  p = p * r + 1.0f;
+  p = p * r + 1.0f;
+  // Casts between vector types of one size keep the bits.
+  const I scale = (((I)t - (I)magic) + 127) << 23;
+  return p * (F)scale;
+}
+
+inline __m256 Exp(__m256 x) {
+  return (__m256)ExpLanes<8>((Lanes<8>::F)x);
 }
 
 // Horizontal sums of 4 vectors at once: lane j of the result is the sum of v[j].
@@ -50,6 +72,24 @@ inline float SumLanes(__m256 v) {
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
   return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
 }
+
+// Lane sum and maximum of 8 or 16 lanes (16 folded to 8 first).
+template <int N>
+inline __m256 Fold8(typename Lanes<N>::F v, bool max) {
+  if constexpr (N == 8) {
+    return (__m256)v;
+  } else {
+    static_assert(N == 16);
+    typename Lanes<8>::F lo, hi;
+    std::memcpy(&lo, &v, sizeof lo);
+    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + sizeof lo, sizeof hi);
+    return max ? _mm256_max_ps((__m256)lo, (__m256)hi) : _mm256_add_ps((__m256)lo, (__m256)hi);
+  }
+}
+template <int N>
+inline float SumOfLanes(typename Lanes<N>::F v) { return SumLanes(Fold8<N>(v, false)); }
+template <int N>
+inline float MaxOfLanes(typename Lanes<N>::F v) { return MaxLanes(Fold8<N>(v, true)); }
 
 }  // namespace simd::avx2
 
