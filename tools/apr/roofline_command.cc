@@ -142,6 +142,10 @@ int RunRoofline(const std::vector<std::string>& args) {
   int exit_code = 0;
   if (!ParseOrExit(parser, "roofline", args, &exit_code)) return exit_code;
 
+  // A path that cannot be written fails now, not after a minute of measuring.
+  if (!svg.empty()) {
+    if (auto s = WriteTextFile(svg, ""); !s.ok()) return Fail("roofline", s);
+  }
   roofline::MeasureOptions options;
   options.quick = quick;
   options.threads = static_cast<int>(threads);
