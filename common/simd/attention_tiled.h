@@ -99,10 +99,11 @@ FloatTiles<Kernels, KV> TilesOf(KvRows rows, int64_t hd, float* buffer) {
 // Per tile: every row's scores (Kernels::Scores<KV> is told how many rows
 // remain, is given the first min(remaining, kMaxRows) and says how many it
 // took; KV = float for widened tiles, the cache's own type for up to
-// kInPlaceRows rows when Kernels::kReadsCacheRows; ScoresTransposed likewise
-// over a transposed tile when Kernels::kTransposesKeys), the online softmax (a running maximum and
-// sum per row, the outputs rescaled when the maximum rises), then every
-// row's weighted sum of the tile's values (Kernels::WeightedSum, likewise).
+// kInPlaceRows rows when Kernels::kReadsCacheRows; ScoresTransposed
+// likewise over a transposed tile when Kernels::kTransposesKeys), the online
+// softmax (a running maximum and sum per row, the outputs rescaled when the
+// maximum rises), then every row's weighted sum of the tile's values
+// (Kernels::WeightedSum, likewise).
 // No rows x context score matrix exists; rows whose causal range misses a
 // tile skip it, and a tile no row reaches is not read.
 template <typename Kernels, typename KV>

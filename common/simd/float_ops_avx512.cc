@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <utility>
 
 #include "common/simd/attention_tiled.h"
 #include "common/simd/avx2_math.h"
@@ -134,23 +135,13 @@ void WeightedSumRows(const float* const* ps, const uint8_t* values, size_t row_b
   }
 }
 
-// Calls f.template operator()<H>() for H = take in [1, 12].
-template <typename F>
+// Calls f.template operator()<H>() for H = take, 1 <= take <= kMost (the
+// kernels' register budget), so only the row counts a kernel takes exist.
+template <int kMost, typename F>
 void WithRows(int take, F&& f) {
-  switch (take) {
-    case 1: return f.template operator()<1>();
-    case 2: return f.template operator()<2>();
-    case 3: return f.template operator()<3>();
-    case 4: return f.template operator()<4>();
-    case 5: return f.template operator()<5>();
-    case 6: return f.template operator()<6>();
-    case 7: return f.template operator()<7>();
-    case 8: return f.template operator()<8>();
-    case 9: return f.template operator()<9>();
-    case 10: return f.template operator()<10>();
-    case 11: return f.template operator()<11>();
-    default: return f.template operator()<12>();
-  }
+  [&]<int... I>(std::integer_sequence<int, I...>) {
+    ((take == I + 1 && (f.template operator()<I + 1>(), true)) || ...);
+  }(std::make_integer_sequence<int, kMost>{});
 }
 
 // v[r] becomes lane r of the 16 vectors: v[d][r] = old v[r][d].
@@ -242,24 +233,20 @@ struct Avx512AttentionKernels {
   static int Scores(const float* const* qs, int64_t remaining, int64_t hd, const uint8_t* keys, size_t row_bytes,
                     int64_t count, float scale, float* const* scores) {
     const int take = RowsPerPass(remaining, 6);
-    WithRows(take, [&]<int H>() {
-      if constexpr (H <= 6) ScoresRows<KV, H>(qs, hd, keys, row_bytes, count, scale, scores);
-    });
+    WithRows<6>(take, [&]<int H>() { ScoresRows<KV, H>(qs, hd, keys, row_bytes, count, scale, scores); });
     return take;
   }
   static int ScoresTransposed(const float* const* qs, int64_t remaining, int64_t hd, const float* kt, float scale,
                               float* const* scores) {
     const int take = RowsPerPass(remaining, 12);
-    WithRows(take, [&]<int H>() { ScoresOfTransposed<H>(qs, hd, kt, scale, scores); });
+    WithRows<12>(take, [&]<int H>() { ScoresOfTransposed<H>(qs, hd, kt, scale, scores); });
     return take;
   }
   template <typename KV>
   static int WeightedSum(const float* const* ps, int64_t remaining, const uint8_t* values, size_t row_bytes,
                          int64_t count, int64_t hd, float* const* outs) {
     const int take = RowsPerPass(remaining, 6);
-    WithRows(take, [&]<int H>() {
-      if constexpr (H <= 6) WeightedSumRows<KV, H>(ps, values, row_bytes, count, hd, outs);
-    });
+    WithRows<6>(take, [&]<int H>() { WeightedSumRows<KV, H>(ps, values, row_bytes, count, hd, outs); });
     return take;
   }
 };

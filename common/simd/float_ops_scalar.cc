@@ -144,10 +144,11 @@ const FloatOps& ScalarFloatOps() {
 }
 
 const FloatOps& BestFloatOps() {
-  const cpu::CpuFeatures& cpu = cpu::GetCpuFeatures();
-  static const FloatOps& best = cpu.HasAvx512Vnni() ? Avx512FloatOps()
-                                : cpu.HasAvx2Fma()    ? Avx2FloatOps()
-                                                      : ScalarFloatOps();
+  static const FloatOps& best = []() -> const FloatOps& {
+    const cpu::CpuFeatures& cpu = cpu::GetCpuFeatures();
+    if (cpu.HasAvx512Vnni()) return Avx512FloatOps();
+    return cpu.HasAvx2Fma() ? Avx2FloatOps() : ScalarFloatOps();
+  }();
   return best;
 }
 
