@@ -47,13 +47,23 @@ inline void StoreLanes(float* p, F v) {
   std::memcpy(p, &v, sizeof v);
 }
 
+// A query row rounded to Q8_0 (RoundToQ8_0): hd codes, and per block of 32
+// its scale and the sum of its codes.
+struct Q8Query {
+  const int8_t* codes;
+  const float* scales;
+  const int32_t* sums;
+};
+
 // `tokens` x `heads` query rows; row r is token r / heads, head r % heads.
+// Against Q8_0 keys, also each row rounded to Q8_0 (q8[r]).
 struct QueryRows {
   const float* q;
   int64_t q_stride, tokens, heads, hd;
   const int64_t *begin, *end;  // per token
   float* out;
   int64_t out_stride;
+  const Q8Query* q8 = nullptr;
   const float* Query(int64_t r) const { return q + (r / heads) * q_stride + (r % heads) * hd; }
   float* Out(int64_t r) const { return out + (r / heads) * out_stride + (r % heads) * hd; }
 };
@@ -103,15 +113,24 @@ FloatTiles<Kernels, KV> TilesOf(KvRows rows, int64_t hd, float* buffer) {
 // likewise over a transposed tile when Kernels::kTransposesKeys), the online
 // softmax (a running maximum and sum per row, the outputs rescaled when the
 // maximum rises), then every row's weighted sum of the tile's values
-// (Kernels::WeightedSum, likewise).
+// (Kernels::WeightedSum, likewise). Q8_0 keys, when Kernels::kScoresQ8Keys,
+// are laid out once a tile for integer products (TransposeQ8Keys) and
+// scored against the rows' Q8_0 codes (ScoresQ8).
 // No rows x context score matrix exists; rows whose causal range misses a
 // tile skip it, and a tile no row reaches is not read.
 template <typename Kernels, typename KV>
 void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, const FloatTiles<Kernels, KV>& values,
                  float scale, float* lse) {
   constexpr int kMax = Kernels::kMaxRows;
+  constexpr bool kIntegerKeys = std::is_same_v<KV, uint8_t> && Kernels::kScoresQ8Keys;
   const int64_t n = rows.tokens * rows.heads, hd = rows.hd;
   thread_local std::vector<float> scores, max, sum;
+  thread_local std::vector<uint8_t> q8_keys;    // a tile's keys as TransposeQ8Keys lays them out
+  thread_local std::vector<float> q8_key_scales;
+  if constexpr (kIntegerKeys) {
+    q8_keys.resize(kTile * hd);
+    q8_key_scales.resize(kTile * hd / 32);
+  }
   thread_local std::vector<int64_t> active, first, last;
   thread_local std::vector<const float*> query;
   thread_local std::vector<float*> output;
@@ -152,14 +171,27 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
     // positions in lanes).
     const bool in_place = Kernels::kReadsCacheRows && int64_t(active.size()) <= Kernels::kInPlaceRows;
     const float* k = nullptr;
-    if (!in_place) {
+    if constexpr (kIntegerKeys) {
+      Kernels::TransposeQ8Keys(keys.rows + j0 * keys.row_bytes, keys.row_bytes, count, hd, q8_keys.data(),
+                               q8_key_scales.data());
+      for (size_t a = 0; a < active.size();) {
+        Q8Query qs[kMax];
+        float* ss[kMax];
+        const int64_t remaining = active.size() - a;
+        for (int64_t i = 0; i < std::min<int64_t>(kMax, remaining); ++i) {
+          qs[i] = rows.q8[active[a + i]];
+          ss[i] = &scores[active[a + i] * kTile];
+        }
+        a += Kernels::ScoresQ8(qs, remaining, hd, q8_keys.data(), q8_key_scales.data(), scale, ss);
+      }
+    } else if (!in_place) {
       if constexpr (Kernels::kTransposesKeys) {
         k = keys.TransposedTile(j0, count);
       } else {
         k = keys.Tile(j0, count);
       }
     }
-    for (size_t a = 0; a < active.size();) {
+    for (size_t a = 0; !kIntegerKeys && a < active.size();) {
       const float* qs[kMax];
       float* ss[kMax];
       const int64_t remaining = active.size() - a;
@@ -259,7 +291,30 @@ void AttendKv(const FloatOps& fallback, const float* q, int64_t q_stride, int64_
   if (!fits || keys.element != values.element || keys.row_bytes != values.row_bytes) {
     return fallback.attend_kv(q, q_stride, tokens, heads, keys, values, begin, end, hd, scale, out, out_stride, lse);
   }
-  const QueryRows rows{q, q_stride, tokens, heads, hd, begin, end, out, out_stride};
+  QueryRows rows{q, q_stride, tokens, heads, hd, begin, end, out, out_stride};
+  if (keys.element == KvElement::kQ8_0) {
+    // Rounded once per call; float kernels read the rounded values back.
+    const int64_t n = tokens * heads, nb = hd / 32;
+    thread_local std::vector<int8_t> codes;
+    thread_local std::vector<float> scales, rounded;
+    thread_local std::vector<int32_t> sums;
+    thread_local std::vector<Q8Query> q8;
+    codes.resize(n * hd);
+    scales.resize(n * nb);
+    sums.resize(n * nb);
+    q8.resize(n);
+    for (int64_t r = 0; r < n; ++r) {
+      RoundToQ8_0(rows.Query(r), hd, &codes[r * hd], &scales[r * nb], &sums[r * nb]);
+      q8[r] = {&codes[r * hd], &scales[r * nb], &sums[r * nb]};
+    }
+    rows.q8 = q8.data();
+    if constexpr (!Kernels::kScoresQ8Keys) {
+      rounded.resize(n * hd);
+      for (int64_t i = 0; i < n * hd; ++i) rounded[i] = scales[i / 32] * static_cast<float>(codes[i]);
+      rows.q = rounded.data();
+      rows.q_stride = heads * hd;
+    }
+  }
   switch (keys.element) {
     case KvElement::kF32: return AttendRows<Kernels, float>(rows, keys, values, scale, lse);
     case KvElement::kF16: return AttendRows<Kernels, uint16_t>(rows, keys, values, scale, lse);

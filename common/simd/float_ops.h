@@ -60,7 +60,10 @@ struct FloatOps {
   // keys and values; its output goes to out + t * out_stride + h * hd. When
   // `lse` is given, lse[t * heads + h] = log(sum of e^score over those
   // positions), so attention over parts of a context can be merged
-  // (MergeAttention). kQ8_0 needs hd % 32 == 0.
+  // (MergeAttention). kQ8_0 needs hd % 32 == 0, and its keys are scored
+  // against each query rounded to Q8_0 (RoundToQ8_0), as llama.cpp scores
+  // them: integer dot products where the CPU has them, the same sums in
+  // float elsewhere.
   void (*attend_kv)(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, KvRows keys, KvRows values,
                     const int64_t* begin, const int64_t* end, int64_t hd, float scale, float* out,
                     int64_t out_stride, float* lse);
@@ -72,6 +75,12 @@ struct FloatOps {
 // e^(lse_p - lse) with lse the log-sum-exp of all of them.
 void MergeAttention(const float* outs, int64_t part_stride, const float* lse, int64_t lse_stride, int64_t parts,
                     int64_t hd, float* out);
+
+// x's n values (a multiple of 32) as Q8_0: per block of 32, scale d =
+// max |x| / 127 and codes round(x / d) in [-127, 127] (all 0 when the block
+// is), so each value is d * code within d / 2. sums[b] = the sum of block
+// b's codes.
+void RoundToQ8_0(const float* x, int64_t n, int8_t* codes, float* scales, int32_t* sums);
 
 const FloatOps& ScalarFloatOps();
 const FloatOps& Avx2FloatOps();

@@ -197,6 +197,83 @@ void ScoresOfTransposed(const float* const* qs, int64_t hd, const float* kt, flo
   }
 }
 
+// Q8_0 keys of a tile (kTile rows of hd / 32 blocks) laid out for integer
+// products, 16 keys in a vector's lanes: kt[(g * nd + d) * 64 + 4 * r + c] is
+// byte c of 4-byte group d of key 16 g + r's codes, plus 128 (vpdpbusd takes
+// unsigned bytes on one side); dk[(g * nb + b) * 16 + r] is that key's block
+// b scale. Keys past `count` are zero codes with scale 0.
+void TransposeQ8Keys(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, uint8_t* kt, float* dk) {
+  const int64_t nb = hd / 32, nd = hd / 4;
+  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
+  const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  for (int64_t g = 0; g < tiled::kTile / 16; ++g) {
+    const int64_t keys = std::clamp<int64_t>(count - 16 * g, 0, 16);
+    const uint8_t* first = rows + 16 * g * row_bytes;
+    const __mmask16 present = static_cast<__mmask16>((1u << keys) - 1);
+    // Two blocks' codes a vector: groups 16 p .. 16 p + 15.
+    for (int64_t p = 0; 2 * p < nb; ++p) {
+      __m512 v[16];
+      for (int64_t r = 0; r < 16; ++r) {
+        if (r < keys) {
+          const uint8_t* block = first + r * row_bytes + 2 * p * 34 + 2;
+          const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block));
+          const __m256i hi = 2 * p + 1 < nb ? _mm256_loadu_si256(reinterpret_cast<const __m256i*>(block + 34))
+                                            : _mm256_setzero_si256();
+          v[r] = _mm512_castsi512_ps(_mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1));
+        } else {
+          v[r] = _mm512_setzero_ps();
+        }
+      }
+      Transpose16(v);
+      for (int64_t d = 0; d < 16 && 16 * p + d < nd; ++d) {
+        _mm512_storeu_si512(kt + (g * nd + 16 * p + d) * 64, _mm512_xor_si512(_mm512_castps_si512(v[d]), bias));
+      }
+    }
+    // Each key's block scale: the 4 bytes at the block's start, low half.
+    for (int64_t b = 0; b < nb; ++b) {
+      const __m512i words = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), present, offsets, first + b * 34, 1);
+      _mm512_storeu_ps(dk + (g * nb + b) * 16, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words)));
+    }
+  }
+}
+
+// scores[h][0, kTile) = scale * q_h . key j for H rows rounded to Q8_0
+// against keys laid out by TransposeQ8Keys: per block, the codes' products
+// summed exactly by vpdpbusd (each sum starts at -128 x the row's code sum,
+// cancelling the keys' +128), then scaled by both blocks' scales.
+template <int H>
+void ScoresOfQ8(const tiled::Q8Query* qs, int64_t hd, const uint8_t* kt, const float* dk, float scale,
+                float* const* scores) {
+  const int64_t nb = hd / 32, nd = hd / 4;
+  for (int64_t g = 0; g < tiled::kTile / 16; ++g) {
+    __m512 acc[H];
+#pragma GCC unroll 12
+    for (int h = 0; h < H; ++h) acc[h] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; ++b) {
+      __m512i k[8];
+#pragma GCC unroll 8
+      for (int c = 0; c < 8; ++c) k[c] = _mm512_loadu_si512(kt + (g * nd + 8 * b + c) * 64);
+      const __m512 key_scales = _mm512_loadu_ps(dk + (g * nb + b) * 16);
+#pragma GCC unroll 12
+      for (int h = 0; h < H; ++h) {
+        const int8_t* codes = qs[h].codes + 32 * b;
+        __m512i dot = _mm512_set1_epi32(-128 * qs[h].sums[b]);
+#pragma GCC unroll 8
+        for (int c = 0; c < 8; ++c) {
+          int32_t four;
+          std::memcpy(&four, codes + 4 * c, 4);
+          dot = _mm512_dpbusd_epi32(dot, k[c], _mm512_set1_epi32(four));
+        }
+        const __m512 both = _mm512_mul_ps(key_scales, _mm512_set1_ps(qs[h].scales[b] * scale));
+        acc[h] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), both, acc[h]);
+      }
+    }
+#pragma GCC unroll 12
+    for (int h = 0; h < H; ++h) _mm512_storeu_ps(scores[h] + 16 * g, acc[h]);
+  }
+}
+
 // The rows a pass takes: up to `most`, the passes as even as they can be
 // (7 rows in passes of 6 as 4 + 3, not 6 + 1).
 inline int RowsPerPass(int64_t remaining, int64_t most) {
@@ -210,6 +287,7 @@ struct Avx512AttentionKernels {
   static constexpr int kInPlaceRows = 6;
   static constexpr bool kReadsCacheRows = true;
   static constexpr bool kTransposesKeys = true;
+  static constexpr bool kScoresQ8Keys = true;
   template <typename KV>
   static void Widen(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* tile) {
     for (int64_t r = 0; r < count; ++r) {
@@ -240,6 +318,16 @@ struct Avx512AttentionKernels {
                               float* const* scores) {
     const int take = RowsPerPass(remaining, 12);
     WithRows<12>(take, [&]<int H>() { ScoresOfTransposed<H>(qs, hd, kt, scale, scores); });
+    return take;
+  }
+  static void TransposeQ8Keys(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, uint8_t* kt,
+                              float* dk) {
+    simd::TransposeQ8Keys(rows, row_bytes, count, hd, kt, dk);
+  }
+  static int ScoresQ8(const tiled::Q8Query* qs, int64_t remaining, int64_t hd, const uint8_t* kt, const float* dk,
+                      float scale, float* const* scores) {
+    const int take = RowsPerPass(remaining, 12);
+    WithRows<12>(take, [&]<int H>() { ScoresOfQ8<H>(qs, hd, kt, dk, scale, scores); });
     return take;
   }
   template <typename KV>

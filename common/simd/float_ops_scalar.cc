@@ -98,11 +98,20 @@ float KvValue(const KvRows& rows, int64_t j, int64_t i) {
 void AttendKv(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, KvRows keys, KvRows values,
               const int64_t* begin, const int64_t* end, int64_t hd, float scale, float* out, int64_t out_stride,
               float* lse) {
+  std::vector<float> rounded(keys.element == KvElement::kQ8_0 ? hd : 0);
+  std::vector<int8_t> codes(rounded.size());
+  std::vector<float> scales(rounded.size() / 32);
+  std::vector<int32_t> sums(scales.size());
   for (int64_t t = 0; t < tokens; ++t) {
     const int64_t seen = end[t] - begin[t];
     std::vector<float> s(seen);
     for (int64_t h = 0; h < heads; ++h) {
       const float* qh = q + t * q_stride + h * hd;
+      if (!rounded.empty()) {
+        RoundToQ8_0(qh, hd, codes.data(), scales.data(), sums.data());
+        for (int64_t i = 0; i < hd; ++i) rounded[i] = scales[i / 32] * static_cast<float>(codes[i]);
+        qh = rounded.data();
+      }
       float* o = out + t * out_stride + h * hd;
       for (int64_t j = 0; j < seen; ++j) {
         float dot = 0;
@@ -123,6 +132,24 @@ void AttendKv(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, K
 }
 
 }  // namespace
+
+void RoundToQ8_0(const float* x, int64_t n, int8_t* codes, float* scales, int32_t* sums) {
+  for (int64_t b = 0; b < n / 32; ++b) {
+    const float* xb = x + 32 * b;
+    float amax = 0;
+    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(xb[i]));
+    const float d = amax / 127.0f, inverse = amax > 0 ? 127.0f / amax : 0.0f;
+    int32_t sum = 0;
+    for (int i = 0; i < 32; ++i) {
+      // fmin/fmax first: a NaN becomes 127, not an undefined conversion.
+      const int code = static_cast<int>(std::nearbyint(std::fmax(-127.0f, std::fmin(127.0f, xb[i] * inverse))));
+      codes[32 * b + i] = static_cast<int8_t>(code);
+      sum += code;
+    }
+    scales[b] = d;
+    sums[b] = sum;
+  }
+}
 
 void MergeAttention(const float* outs, int64_t part_stride, const float* lse, int64_t lse_stride, int64_t parts,
                     int64_t hd, float* out) {

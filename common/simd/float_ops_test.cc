@@ -112,9 +112,52 @@ TypedRows MakeRows(KvElement element, int64_t rows, int64_t hd, int64_t stride, 
   return t;
 }
 
+// The queries as attention scores them against keys of `element`: each
+// row of hd values (rows `stride` apart) rounded to Q8_0 against Q8_0 keys,
+// as they are otherwise.
+std::vector<float> QueriesAsScored(KvElement element, const std::vector<float>& q, int64_t hd, int64_t stride) {
+  std::vector<float> scored = q;
+  if (element != KvElement::kQ8_0) return scored;
+  std::vector<int8_t> codes(hd);
+  std::vector<float> scales(hd / 32);
+  std::vector<int32_t> sums(hd / 32);
+  for (size_t row = 0; row + hd <= q.size(); row += stride) {
+    RoundToQ8_0(q.data() + row, hd, codes.data(), scales.data(), sums.data());
+    for (int64_t i = 0; i < hd; ++i) scored[row + i] = scales[i / 32] * float(codes[i]);
+  }
+  return scored;
+}
+
+TEST(FloatOps, RoundToQ8_0IsWithinHalfAStep) {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(96);
+  for (float& v : x) v = 4 * normal(rng);
+  for (int i = 64; i < 96; ++i) x[i] = 0;  // an all-zero block
+  x[5] = -20;                              // the first block's largest magnitude
+  std::vector<int8_t> codes(96);
+  std::vector<float> scales(3);
+  std::vector<int32_t> sums(3);
+  RoundToQ8_0(x.data(), 96, codes.data(), scales.data(), sums.data());
+  EXPECT_EQ(codes[5], -127);
+  EXPECT_FLOAT_EQ(scales[0], 20.0f / 127);
+  EXPECT_EQ(scales[2], 0.0f);
+  for (int64_t b = 0; b < 3; ++b) {
+    int32_t sum = 0;
+    for (int i = 0; i < 32; ++i) {
+      const int64_t k = 32 * b + i;
+      ASSERT_LE(std::fabs(scales[b] * codes[k] - x[k]), scales[b] / 2 * (1 + 1e-6f)) << k;
+      ASSERT_LE(std::abs(int(codes[k])), 127);
+      sum += codes[k];
+    }
+    EXPECT_EQ(sums[b], sum);
+  }
+}
+
 // Attention over a typed cache computes what attention over the decoded
 // floats does (only summation order differs), for every element type and
-// version; lse is the log-sum-exp of the scores, computed here in double.
+// version, with the queries as scored (QueriesAsScored); lse is the
+// log-sum-exp of the scores, computed here in double.
 TEST(FloatOps, AttendKvEqualsAttendGroupOnTheDecodedCache) {
   const std::vector<const FloatOps*> all = AllOps();
   std::mt19937 rng(11);
@@ -127,8 +170,9 @@ TEST(FloatOps, AttendKvEqualsAttendGroupOnTheDecodedCache) {
           const int64_t stride = element == KvElement::kQ8_0 ? hd + 32 : hd + 8;
           const TypedRows keys = MakeRows(element, seen, hd, stride, rng);
           const TypedRows values = MakeRows(element, seen, hd, stride, rng);
-          std::vector<float> q(heads * hd);
-          for (float& v : q) v = normal(rng);
+          std::vector<float> raw(heads * hd);
+          for (float& v : raw) v = normal(rng);
+          const std::vector<float> q = QueriesAsScored(element, raw, hd, hd);
           std::vector<double> want_lse(heads);
           for (int64_t h = 0; h < heads; ++h) {
             std::vector<double> s(seen);
@@ -148,7 +192,7 @@ TEST(FloatOps, AttendKvEqualsAttendGroupOnTheDecodedCache) {
             ScalarFloatOps().attend_group(q.data(), heads, keys.decoded.data(), values.decoded.data(), stride, seen,
                                           hd, 0.125f, scores.data(), want.data());
             const int64_t begin = 0, end = seen;
-            ops->attend_kv(q.data(), heads * hd, 1, heads, k_rows, v_rows, &begin, &end, hd, 0.125f, got.data(),
+            ops->attend_kv(raw.data(), heads * hd, 1, heads, k_rows, v_rows, &begin, &end, hd, 0.125f, got.data(),
                            heads * hd, lse.data());
             for (size_t i = 0; i < want.size(); ++i) {
               ASSERT_NEAR(got[i], want[i], 1e-5f * (1 + std::fabs(want[i])))
@@ -204,8 +248,14 @@ TEST(FloatOps, TokensAttendTheirOwnRanges) {
   for (KvElement element : {KvElement::kF32, KvElement::kF16, KvElement::kQ8_0}) {
     const TypedRows keys = MakeRows(element, cached + tokens, hd, hd, rng);
     const TypedRows values = MakeRows(element, cached + tokens, hd, hd, rng);
-    std::vector<float> q(tokens * q_stride);
-    for (float& v : q) v = 2 * normal(rng);
+    std::vector<float> raw(tokens * q_stride);
+    for (float& v : raw) v = 2 * normal(rng);
+    std::vector<float> q(raw.size());
+    for (int64_t t = 0; t < tokens; ++t) {
+      const std::vector<float> row(raw.begin() + t * q_stride, raw.begin() + t * q_stride + heads * hd);
+      const std::vector<float> scored = QueriesAsScored(element, row, hd, hd);
+      std::copy(scored.begin(), scored.end(), q.begin() + t * q_stride);
+    }
     for (int64_t window : {0, 40}) {
       std::vector<int64_t> begin(tokens), end(tokens);
       for (int64_t t = 0; t < tokens; ++t) {
@@ -215,7 +265,7 @@ TEST(FloatOps, TokensAttendTheirOwnRanges) {
       const KvRows k{keys.bytes.data(), keys.row_bytes, element}, v{values.bytes.data(), values.row_bytes, element};
       for (const FloatOps* ops : AllOps()) {
         std::vector<float> got(tokens * out_stride), lse(tokens * heads);
-        ops->attend_kv(q.data(), q_stride, tokens, heads, k, v, begin.data(), end.data(), hd, 0.125f, got.data(),
+        ops->attend_kv(raw.data(), q_stride, tokens, heads, k, v, begin.data(), end.data(), hd, 0.125f, got.data(),
                        out_stride, lse.data());
         for (int64_t t = 0; t < tokens; ++t) {
           std::vector<float> scores(heads * (end[t] - begin[t])), want(heads * hd);
