@@ -20,6 +20,7 @@
 
 #include "common/simd/avx2_math.h"
 #include "common/simd/float_ops.h"
+#include "common/simd/q8_rounding.h"
 
 namespace simd::tiled {
 
@@ -304,7 +305,7 @@ void AttendKv(const FloatOps& fallback, const float* q, int64_t q_stride, int64_
     sums.resize(n * nb);
     q8.resize(n);
     for (int64_t r = 0; r < n; ++r) {
-      RoundToQ8_0(rows.Query(r), hd, &codes[r * hd], &scales[r * nb], &sums[r * nb]);
+      RoundRowToQ8_0(rows.Query(r), hd, &codes[r * hd], &scales[r * nb], &sums[r * nb]);
       q8[r] = {&codes[r * hd], &scales[r * nb], &sums[r * nb]};
     }
     rows.q8 = q8.data();

@@ -121,11 +121,65 @@ void WeightedSumBlock(const float* const* ps, const uint8_t* values, size_t row_
   }
 }
 
+// Q8_0 values, outputs i0 .. i0 + 16 W (W / 2 blocks): outs[h] += sum_j
+// ps[h][j] * d_jb * code, the weights ps[h][j] times value j's block scales
+// taken first (weighted[h][block][j], at fixed offsets from one pointer), so
+// each 16 codes cost a sign extension and a conversion before the H rows'
+// multiply-adds.
+template <int H, int W>
+void WeightedSumQ8Block(const float* const* ps, const uint8_t* values, size_t row_bytes, int64_t count, int64_t i0,
+                        float* const* outs) {
+  constexpr int kBlocks = W / 2;
+  alignas(64) float weighted[H][kBlocks][tiled::kTile];
+  const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  for (int64_t j0 = 0; j0 < tiled::kTile; j0 += 16) {
+    const int64_t n = std::clamp<int64_t>(count - j0, 0, 16);
+    const __mmask16 present = static_cast<__mmask16>((1u << n) - 1);
+    for (int c = 0; c < kBlocks; ++c) {
+      const uint8_t* scales = values + j0 * row_bytes + (i0 / 32 + c) * 34;
+      const __m512i words = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), present, offsets, scales, 1);
+      const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words));
+      for (int h = 0; h < H; ++h) _mm512_store_ps(&weighted[h][c][j0], _mm512_mul_ps(_mm512_loadu_ps(ps[h] + j0), d));
+    }
+  }
+  __m512 acc[H][W];
+#pragma GCC unroll 6
+  for (int h = 0; h < H; ++h) {
+#pragma GCC unroll 4
+    for (int k = 0; k < W; ++k) acc[h][k] = _mm512_loadu_ps(outs[h] + i0 + 16 * k);
+  }
+  for (int64_t j = 0; j < count; ++j) {
+    const uint8_t* row = values + j * row_bytes + (i0 / 32) * 34 + 2;
+    __m512 v[W];
+#pragma GCC unroll 4
+    for (int k = 0; k < W; ++k) {
+      const __m128i codes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + (k / 2) * 34 + (k % 2) * 16));
+      v[k] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(codes));
+    }
+#pragma GCC unroll 6
+    for (int h = 0; h < H; ++h) {
+#pragma GCC unroll 4
+      for (int k = 0; k < W; ++k) acc[h][k] = _mm512_fmadd_ps(_mm512_set1_ps(weighted[h][k / 2][j]), v[k], acc[h][k]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int h = 0; h < H; ++h) {
+#pragma GCC unroll 4
+    for (int k = 0; k < W; ++k) _mm512_storeu_ps(outs[h] + i0 + 16 * k, acc[h][k]);
+  }
+}
+
 // All hd outputs (a multiple of 16): 64 at a time, then the rest.
 template <typename KV, int H>
 void WeightedSumRows(const float* const* ps, const uint8_t* values, size_t row_bytes, int64_t count, int64_t hd,
                      float* const* outs) {
   int64_t i0 = 0;
+  if constexpr (std::is_same_v<KV, uint8_t>) {
+    for (; i0 + 64 <= hd; i0 += 64) WeightedSumQ8Block<H, 4>(ps, values, row_bytes, count, i0, outs);
+    if (hd - i0 == 32) WeightedSumQ8Block<H, 2>(ps, values, row_bytes, count, i0, outs);
+    return;
+  }
   for (; i0 + 64 <= hd; i0 += 64) WeightedSumBlock<KV, H, 4>(ps, values, row_bytes, count, i0, outs);
   switch ((hd - i0) / 16) {
     case 3: return WeightedSumBlock<KV, H, 3>(ps, values, row_bytes, count, i0, outs);

@@ -6,6 +6,7 @@
 #include "common/cpu/cpu_features.h"
 #include "common/quant/fp16.h"
 #include "common/simd/float_ops.h"
+#include "common/simd/q8_rounding.h"
 
 namespace simd {
 namespace {
@@ -134,21 +135,7 @@ void AttendKv(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, K
 }  // namespace
 
 void RoundToQ8_0(const float* x, int64_t n, int8_t* codes, float* scales, int32_t* sums) {
-  for (int64_t b = 0; b < n / 32; ++b) {
-    const float* xb = x + 32 * b;
-    float amax = 0;
-    for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(xb[i]));
-    const float d = amax / 127.0f, inverse = amax > 0 ? 127.0f / amax : 0.0f;
-    int32_t sum = 0;
-    for (int i = 0; i < 32; ++i) {
-      // fmin/fmax first: a NaN becomes 127, not an undefined conversion.
-      const int code = static_cast<int>(std::nearbyint(std::fmax(-127.0f, std::fmin(127.0f, xb[i] * inverse))));
-      codes[32 * b + i] = static_cast<int8_t>(code);
-      sum += code;
-    }
-    scales[b] = d;
-    sums[b] = sum;
-  }
+  RoundRowToQ8_0(x, n, codes, scales, sums);
 }
 
 void MergeAttention(const float* outs, int64_t part_stride, const float* lse, int64_t lse_stride, int64_t parts,
