@@ -92,11 +92,11 @@ void ScoresRows(const float* const* qs, int64_t hd, const uint8_t* keys, size_t 
   for (; j < count; ++j) ScoresStep<KV, H, 1>(qs, hd, keys, row_bytes, j, scale, scores);
 }
 
-// outs[h] += sum_j ps[h][j] * value j for H rows, W * 16 outputs from i0 on:
+// outs[h][i0 + 16 k + l] += sum_j weight(h, k, j) * v[k][l] for H rows and
+// W vectors of outputs, v the vectors values(j, v) loads for position j:
 // each value vector loaded serves all H rows.
-template <typename KV, int H, int W>
-void WeightedSumBlock(const float* const* ps, const uint8_t* values, size_t row_bytes, int64_t count, int64_t i0,
-                      float* const* outs) {
+template <int H, int W, typename Values, typename Weight>
+inline void AccumulateWeighted(int64_t count, int64_t i0, float* const* outs, Values values, Weight weight) {
   __m512 acc[H][W];
 #pragma GCC unroll 6
   for (int h = 0; h < H; ++h) {
@@ -105,13 +105,11 @@ void WeightedSumBlock(const float* const* ps, const uint8_t* values, size_t row_
   }
   for (int64_t j = 0; j < count; ++j) {
     __m512 v[W];
-#pragma GCC unroll 4
-    for (int k = 0; k < W; ++k) v[k] = Load16<KV>(values + j * row_bytes, i0 + 16 * k);
+    values(j, v);
 #pragma GCC unroll 6
     for (int h = 0; h < H; ++h) {
-      const __m512 w = _mm512_set1_ps(ps[h][j]);
 #pragma GCC unroll 4
-      for (int k = 0; k < W; ++k) acc[h][k] = _mm512_fmadd_ps(w, v[k], acc[h][k]);
+      for (int k = 0; k < W; ++k) acc[h][k] = _mm512_fmadd_ps(_mm512_set1_ps(weight(h, k, j)), v[k], acc[h][k]);
     }
   }
 #pragma GCC unroll 6
@@ -119,6 +117,19 @@ void WeightedSumBlock(const float* const* ps, const uint8_t* values, size_t row_
 #pragma GCC unroll 4
     for (int k = 0; k < W; ++k) _mm512_storeu_ps(outs[h] + i0 + 16 * k, acc[h][k]);
   }
+}
+
+// outs[h] += sum_j ps[h][j] * value j for H rows, W * 16 outputs from i0 on.
+template <typename KV, int H, int W>
+void WeightedSumBlock(const float* const* ps, const uint8_t* values, size_t row_bytes, int64_t count, int64_t i0,
+                      float* const* outs) {
+  AccumulateWeighted<H, W>(
+      count, i0, outs,
+      [&](int64_t j, __m512* v) {
+#pragma GCC unroll 4
+        for (int k = 0; k < W; ++k) v[k] = Load16<KV>(values + j * row_bytes, i0 + 16 * k);
+      },
+      [&](int h, int, int64_t j) { return ps[h][j]; });
 }
 
 // Q8_0 values, outputs i0 .. i0 + 16 W (W / 2 blocks): outs[h] += sum_j
@@ -143,31 +154,17 @@ void WeightedSumQ8Block(const float* const* ps, const uint8_t* values, size_t ro
       for (int h = 0; h < H; ++h) _mm512_store_ps(&weighted[h][c][j0], _mm512_mul_ps(_mm512_loadu_ps(ps[h] + j0), d));
     }
   }
-  __m512 acc[H][W];
-#pragma GCC unroll 6
-  for (int h = 0; h < H; ++h) {
+  AccumulateWeighted<H, W>(
+      count, i0, outs,
+      [&](int64_t j, __m512* v) {
+        const uint8_t* row = values + j * row_bytes + (i0 / 32) * 34 + 2;
 #pragma GCC unroll 4
-    for (int k = 0; k < W; ++k) acc[h][k] = _mm512_loadu_ps(outs[h] + i0 + 16 * k);
-  }
-  for (int64_t j = 0; j < count; ++j) {
-    const uint8_t* row = values + j * row_bytes + (i0 / 32) * 34 + 2;
-    __m512 v[W];
-#pragma GCC unroll 4
-    for (int k = 0; k < W; ++k) {
-      const __m128i codes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + (k / 2) * 34 + (k % 2) * 16));
-      v[k] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(codes));
-    }
-#pragma GCC unroll 6
-    for (int h = 0; h < H; ++h) {
-#pragma GCC unroll 4
-      for (int k = 0; k < W; ++k) acc[h][k] = _mm512_fmadd_ps(_mm512_set1_ps(weighted[h][k / 2][j]), v[k], acc[h][k]);
-    }
-  }
-#pragma GCC unroll 6
-  for (int h = 0; h < H; ++h) {
-#pragma GCC unroll 4
-    for (int k = 0; k < W; ++k) _mm512_storeu_ps(outs[h] + i0 + 16 * k, acc[h][k]);
-  }
+        for (int k = 0; k < W; ++k) {
+          const __m128i codes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(row + (k / 2) * 34 + (k % 2) * 16));
+          v[k] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(codes));
+        }
+      },
+      [&](int h, int k, int64_t j) { return weighted[h][k / 2][j]; });
 }
 
 // All hd outputs (a multiple of 16): 64 at a time, then the rest.
