@@ -32,11 +32,15 @@ std::string ReportPath() {
 int main(int argc, char** argv) {
   ch13::ChapterOptions options;
   if (argc > 1) options.model_path = argv[1];
-  // Under a sanitizer the timings say nothing; one repetition and one round
-  // run the same code in less time (CI runs the example under two).
+  // Under a sanitizer the timings say nothing, and the example's own test
+  // (APR_CHAPTER_QUICK) checks what it prints while ch13_contracts_test
+  // checks the claims on a full run: one repetition and one round run the
+  // same code in less time, and measured claims are reported, not enforced.
   const char* sanitizer = std::getenv("APR_SANITIZER");
   const bool instrumented = sanitizer != nullptr && *sanitizer != '\0';
-  if (instrumented) {
+  const char* quick_env = std::getenv("APR_CHAPTER_QUICK");
+  const bool quick = instrumented || (quick_env != nullptr && std::string(quick_env) == "1");
+  if (quick) {
     options.repetitions = 1;
     options.quick_calibration = true;
     options.fidelity_rounds = 1;
@@ -96,9 +100,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("HTML report (roofline plot, per-layer chart, tables): %s\n", html.c_str());
-  // Under a sanitizer, timings say nothing about the code: report, don't fail.
-  if (failed > 0 && instrumented) {
-    std::printf("(built with %s: %d measured claim(s) reported, not enforced)\n", sanitizer, failed);
+  if (failed > 0 && quick) {
+    const std::string why = instrumented ? absl::StrCat("built with ", sanitizer) : "a quick run";
+    std::printf("(%s: %d measured claim(s) reported, not enforced)\n", why.c_str(), failed);
     return 0;
   }
   return failed == 0 ? 0 : 1;

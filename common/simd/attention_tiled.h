@@ -311,7 +311,7 @@ void AttendKv(const FloatOps& fallback, const float* q, int64_t q_stride, int64_
     rows.q8 = q8.data();
     if constexpr (!Kernels::kScoresQ8Keys) {
       rounded.resize(n * hd);
-      for (int64_t i = 0; i < n * hd; ++i) rounded[i] = scales[i / 32] * static_cast<float>(codes[i]);
+      Q8RowToFloats(codes.data(), scales.data(), n * hd, rounded.data());
       rows.q = rounded.data();
       rows.q_stride = heads * hd;
     }

@@ -110,7 +110,7 @@ void AttendKv(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, K
       const float* qh = q + t * q_stride + h * hd;
       if (!rounded.empty()) {
         RoundToQ8_0(qh, hd, codes.data(), scales.data(), sums.data());
-        for (int64_t i = 0; i < hd; ++i) rounded[i] = scales[i / 32] * static_cast<float>(codes[i]);
+        Q8RowToFloats(codes.data(), scales.data(), hd, rounded.data());
         qh = rounded.data();
       }
       float* o = out + t * out_stride + h * hd;

@@ -31,6 +31,11 @@ inline void RoundRowToQ8_0(const float* x, int64_t n, int8_t* codes, float* scal
   }
 }
 
+// The values a row rounded to Q8_0 stands for: out[i] = scales[i / 32] * codes[i].
+inline void Q8RowToFloats(const int8_t* codes, const float* scales, int64_t n, float* out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = scales[i / 32] * static_cast<float>(codes[i]);
+}
+
 }  // namespace simd
 
 #endif  // APR_COMMON_SIMD_Q8_ROUNDING_H_
