@@ -171,7 +171,6 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
     // tile widened once into floats (transposed, when the kernels score
     // positions in lanes).
     const bool in_place = Kernels::kReadsCacheRows && int64_t(active.size()) <= Kernels::kInPlaceRows;
-    const float* k = nullptr;
     if constexpr (kIntegerKeys) {
       Kernels::TransposeQ8Keys(keys.rows + j0 * keys.row_bytes, keys.row_bytes, count, hd, q8_keys.data(),
                                q8_key_scales.data());
@@ -185,33 +184,36 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
         }
         a += Kernels::ScoresQ8(qs, remaining, hd, q8_keys.data(), q8_key_scales.data(), scale, ss);
       }
-    } else if (!in_place) {
-      if constexpr (Kernels::kTransposesKeys) {
-        k = keys.TransposedTile(j0, count);
-      } else {
-        k = keys.Tile(j0, count);
-      }
-    }
-    for (size_t a = 0; !kIntegerKeys && a < active.size();) {
-      const float* qs[kMax];
-      float* ss[kMax];
-      const int64_t remaining = active.size() - a;
-      for (int64_t i = 0; i < std::min<int64_t>(kMax, remaining); ++i) {
-        qs[i] = query[active[a + i]];
-        ss[i] = &scores[active[a + i] * kTile];
-      }
-      if constexpr (Kernels::kReadsCacheRows) {
-        if (in_place) {
-          a += Kernels::template Scores<KV>(qs, remaining, hd, keys.rows + j0 * keys.row_bytes, keys.row_bytes, count,
-                                             scale, ss);
-          continue;
+    } else {
+      const float* k = nullptr;
+      if (!in_place) {
+        if constexpr (Kernels::kTransposesKeys) {
+          k = keys.TransposedTile(j0, count);
+        } else {
+          k = keys.Tile(j0, count);
         }
       }
-      if constexpr (Kernels::kTransposesKeys) {
-        a += Kernels::ScoresTransposed(qs, remaining, hd, k, scale, ss);
-      } else {
-        a += Kernels::template Scores<float>(qs, remaining, hd, reinterpret_cast<const uint8_t*>(k), keys.stride * 4,
-                                             count, scale, ss);
+      for (size_t a = 0; a < active.size();) {
+        const float* qs[kMax];
+        float* ss[kMax];
+        const int64_t remaining = active.size() - a;
+        for (int64_t i = 0; i < std::min<int64_t>(kMax, remaining); ++i) {
+          qs[i] = query[active[a + i]];
+          ss[i] = &scores[active[a + i] * kTile];
+        }
+        if constexpr (Kernels::kReadsCacheRows) {
+          if (in_place) {
+            a += Kernels::template Scores<KV>(qs, remaining, hd, keys.rows + j0 * keys.row_bytes, keys.row_bytes, count,
+                                               scale, ss);
+            continue;
+          }
+        }
+        if constexpr (Kernels::kTransposesKeys) {
+          a += Kernels::ScoresTransposed(qs, remaining, hd, k, scale, ss);
+        } else {
+          a += Kernels::template Scores<float>(qs, remaining, hd, reinterpret_cast<const uint8_t*>(k), keys.stride * 4,
+                                               count, scale, ss);
+        }
       }
     }
     // Online softmax: positions outside a row's range weigh 0.

@@ -92,6 +92,21 @@ void ScoresRows(const float* const* qs, int64_t hd, const uint8_t* keys, size_t 
   for (; j < count; ++j) ScoresStep<KV, H, 1>(qs, hd, keys, row_bytes, j, scale, scores);
 }
 
+// The byte offsets of 16 consecutive cache rows, a lane each.
+inline __m512i RowOffsets(size_t row_bytes) {
+  return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                            _mm512_set1_epi32(static_cast<int>(row_bytes)));
+}
+
+// Lane r: the IEEE-half scale of the Q8_0 block at `block` + offsets[r] (the
+// first 2 of the 4 bytes gathered there) as a float, for r < n <= 16; the
+// other lanes 0, their rows not read.
+inline __m512 Q8ScalesOfRows(const uint8_t* block, __m512i offsets, int64_t n) {
+  const __mmask16 present = static_cast<__mmask16>((1u << n) - 1);
+  const __m512i words = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), present, offsets, block, 1);
+  return _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words));
+}
+
 // outs[h][i0 + 16 k + l] += sum_j weight(h, k, j) * v[k][l] for H rows and
 // W vectors of outputs, v the vectors values(j, v) loads for position j:
 // each value vector loaded serves all H rows.
@@ -142,15 +157,11 @@ void WeightedSumQ8Block(const float* const* ps, const uint8_t* values, size_t ro
                         float* const* outs) {
   constexpr int kBlocks = W / 2;
   alignas(64) float weighted[H][kBlocks][tiled::kTile];
-  const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                             _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  const __m512i offsets = RowOffsets(row_bytes);
   for (int64_t j0 = 0; j0 < tiled::kTile; j0 += 16) {
     const int64_t n = std::clamp<int64_t>(count - j0, 0, 16);
-    const __mmask16 present = static_cast<__mmask16>((1u << n) - 1);
     for (int c = 0; c < kBlocks; ++c) {
-      const uint8_t* scales = values + j0 * row_bytes + (i0 / 32 + c) * 34;
-      const __m512i words = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), present, offsets, scales, 1);
-      const __m512 d = _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words));
+      const __m512 d = Q8ScalesOfRows(values + j0 * row_bytes + (i0 / 32 + c) * 34, offsets, n);
       for (int h = 0; h < H; ++h) _mm512_store_ps(&weighted[h][c][j0], _mm512_mul_ps(_mm512_loadu_ps(ps[h] + j0), d));
     }
   }
@@ -256,12 +267,10 @@ void ScoresOfTransposed(const float* const* qs, int64_t hd, const float* kt, flo
 void TransposeQ8Keys(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, uint8_t* kt, float* dk) {
   const int64_t nb = hd / 32, nd = hd / 4;
   const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
-  const __m512i offsets = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                                             _mm512_set1_epi32(static_cast<int>(row_bytes)));
+  const __m512i offsets = RowOffsets(row_bytes);
   for (int64_t g = 0; g < tiled::kTile / 16; ++g) {
     const int64_t keys = std::clamp<int64_t>(count - 16 * g, 0, 16);
     const uint8_t* first = rows + 16 * g * row_bytes;
-    const __mmask16 present = static_cast<__mmask16>((1u << keys) - 1);
     // Two blocks' codes a vector: groups 16 p .. 16 p + 15.
     for (int64_t p = 0; 2 * p < nb; ++p) {
       __m512 v[16];
@@ -281,10 +290,8 @@ void TransposeQ8Keys(const uint8_t* rows, size_t row_bytes, int64_t count, int64
         _mm512_storeu_si512(kt + (g * nd + 16 * p + d) * 64, _mm512_xor_si512(_mm512_castps_si512(v[d]), bias));
       }
     }
-    // Each key's block scale: the 4 bytes at the block's start, low half.
     for (int64_t b = 0; b < nb; ++b) {
-      const __m512i words = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), present, offsets, first + b * 34, 1);
-      _mm512_storeu_ps(dk + (g * nb + b) * 16, _mm512_cvtph_ps(_mm512_cvtepi32_epi16(words)));
+      _mm512_storeu_ps(dk + (g * nb + b) * 16, Q8ScalesOfRows(first + b * 34, offsets, keys));
     }
   }
 }
