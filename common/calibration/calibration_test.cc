@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "common/calibration/engine_ops_calibration.h"
 #include "common/calibration/expected_time.h"
 #include "common/cost/model_spec.h"
 #include "common/cost/op_cost.h"
@@ -189,6 +190,38 @@ TEST(AddExpected, PricesEachOpByItsCalibration) {
   cost::PhasePrediction prefill = Predict(*spec, cost::PromptOps(*spec, 512, 0, 256), 512);
   ASSERT_TRUE(AddExpected(c, *spec, "f16", 0, &prefill).ok());
   EXPECT_GT(prefill.expected_seconds, decode.expected_seconds);
+}
+
+// Keys in one type and values in another: attention takes the mean of its
+// time over a cache of each type (each at its own bytes); the rest is as
+// either.
+TEST(AddExpected, PricesMixedCacheTypesAsTheMeanOfEach) {
+  auto spec = cost::SpecFromPreset("qwen2.5-0.5b", "q8_0");
+  ASSERT_TRUE(spec.ok());
+  Calibration c = Full();
+  for (AttentionCalibration& a : c.attention) {
+    if (a.cache_type == "q8_0") a = {"q8_0", 5e-6, 1.0 / 20e9, 1.0 / 30e9, 40, {7e-6, 1.0 / 25e9}};
+  }
+  auto attention_seconds = [&](const std::string& type, double bytes_per_element, int tokens) {
+    spec->kv_bytes_per_element = bytes_per_element;
+    cost::PhasePrediction p = tokens == 1 ? Predict(*spec, cost::DecodeOps(*spec, 8000), 1)
+                                          : Predict(*spec, cost::PromptOps(*spec, tokens, 4000, 256), tokens);
+    EXPECT_TRUE(AddExpected(c, *spec, type, 0, &p).ok()) << type;
+    double s = 0;
+    for (const cost::OpPrediction& o : p.ops) {
+      if (CalibratedGroup(o.op.name) == "attention") s += o.expected_seconds;
+    }
+    return s;
+  };
+  for (int tokens : {1, 91}) {
+    const double f16 = attention_seconds("f16", 2, tokens), q8 = attention_seconds("q8_0", 34.0 / 32, tokens);
+    const double mixed = attention_seconds("q8_0/f16", (2 + 34.0 / 32) / 2, tokens);
+    EXPECT_GT(q8, f16 * 1.2) << tokens;  // the two calibrations differ
+    EXPECT_NEAR(mixed, (f16 + q8) / 2, 1e-9 * mixed) << tokens;
+  }
+  cost::PhasePrediction p = Predict(*spec, cost::DecodeOps(*spec, 10), 1);
+  EXPECT_EQ(AddExpected(c, *spec, "q8_0/q4_0", 0, &p).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(AddExpected(c, *spec, "f16/f16/f16", 0, &p).code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(AddExpected, SaysWhatIsMissing) {

@@ -4,7 +4,9 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/calibration/engine_ops_calibration.h"
+#include "common/model/kv_cache.h"
 
 namespace calibration {
 namespace {
@@ -32,6 +34,32 @@ absl::StatusOr<double> MatrixSeconds(const Calibration& c, const cost::ModelSpec
 
 bool IsMatrix(const cost::OpCost& op) { return op.traffic == cost::Traffic::kWeights && !op.tensor.empty(); }
 
+// Attention a layer over a cache of one type: `kv_bytes` read, `flops` done.
+double AttentionSeconds(const AttentionCalibration& a, bool decode, double kv_bytes, double flops, double dram_gbps) {
+  if (!decode) return a.prefill.At(flops);
+  const double seconds = a.decode_fixed + kv_bytes * a.decode_per_kv_byte + flops * a.decode_per_flop;
+  return dram_gbps > 0 ? std::max(seconds, kv_bytes / (dram_gbps * 1e9)) : seconds;
+}
+
+// The calibrated attention of the keys' type and of the values' ("q8_0/f16"),
+// or of the one type both have; each with its bytes per cached value.
+struct CacheAttention {
+  const AttentionCalibration* calibration;
+  double bytes_per_element;
+};
+absl::StatusOr<std::vector<CacheAttention>> AttentionOf(const Calibration& c, const std::string& cache_type) {
+  std::vector<CacheAttention> out;
+  for (absl::string_view name : absl::StrSplit(cache_type, '/')) {
+    const AttentionCalibration* a = c.Attention(std::string(name));
+    if (a == nullptr) return absl::NotFoundError(absl::StrCat("no calibration of attention over a ", name, " cache"));
+    auto type = model::ParseKvCacheType(std::string(name));
+    if (!type.ok()) return type.status();
+    out.push_back({a, model::KvCacheBytesPerElement(*type)});
+  }
+  if (out.size() > 2) return absl::InvalidArgumentError(absl::StrCat("'", cache_type, "' names more than two types"));
+  return out;
+}
+
 }  // namespace
 
 absl::Status AddExpected(const Calibration& c, const cost::ModelSpec& spec, const std::string& cache_type,
@@ -40,10 +68,10 @@ absl::Status AddExpected(const Calibration& c, const cost::ModelSpec& spec, cons
     return absl::InvalidArgumentError(absl::StrCat("the calibration was measured with ", c.threads,
                                                    " thread(s), the prediction is for ", phase->threads));
   }
-  const AttentionCalibration* attention = c.Attention(cache_type);
-  if (attention == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no calibration of attention over a ", cache_type, " cache"));
-  }
+  auto attention = AttentionOf(c, cache_type);
+  if (!attention.ok()) return attention.status();
+  double mean_bytes_per_element = 0;
+  for (const CacheAttention& a : *attention) mean_bytes_per_element += a.bytes_per_element / attention->size();
   const bool decode = phase->tokens <= 1;
   // The non-matrix ops by (layer, group): a group's line prices the sum of
   // its ops' work in a layer, then each op gets its share.
@@ -69,11 +97,12 @@ absl::Status AddExpected(const Calibration& c, const cost::ModelSpec& spec, cons
           flops += p.op.flops;
         }
       }
-      if (decode) {
-        g.seconds = attention->decode_fixed + kv_bytes * attention->decode_per_kv_byte + flops * attention->decode_per_flop;
-        if (dram_gbps > 0) g.seconds = std::max(g.seconds, kv_bytes / (dram_gbps * 1e9));
-      } else {
-        g.seconds = attention->prefill.At(flops);
+      // Keys and values of two types: half the time of a cache of each
+      // (scores read the keys, the weighted sums the values), at its bytes.
+      g.seconds = 0;
+      for (const CacheAttention& a : *attention) {
+        const double bytes = kv_bytes * a.bytes_per_element / mean_bytes_per_element;
+        g.seconds += AttentionSeconds(*a.calibration, decode, bytes, flops, dram_gbps) / attention->size();
       }
       continue;
     }

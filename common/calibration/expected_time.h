@@ -22,7 +22,8 @@ namespace calibration {
 // cache bytes and FLOPs (decode when the phase is one token); the other ops
 // a layer by their group's line. `dram_gbps` > 0: what decode streams from
 // DRAM goes no faster than that read bandwidth (measured now); `cache_type` names the
-// KV cache's ("f16"). NotFound when a format or the cache type was not
+// KV cache's ("f16"), or its keys' and values' ("q8_0/f16",
+// model::KvCacheTypesName). NotFound when a format or a cache type was not
 // calibrated; InvalidArgument when the calibration's thread count differs.
 absl::Status AddExpected(const Calibration& c, const cost::ModelSpec& spec, const std::string& cache_type,
                          double dram_gbps, cost::PhasePrediction* phase);

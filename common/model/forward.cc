@@ -50,13 +50,13 @@ double OpTimes::Total() const {
 }
 
 Transformer::Transformer(const ModelWeights& weights, parallel::ThreadPool& pool, int max_context,
-                         KvCacheType cache_type)
+                         KvCacheTypes cache_types)
     : w_(weights),
       c_(weights.config()),
       pool_(pool),
       max_context_(max_context),
-      cache_status_(CheckKvCacheType(c_, cache_type)),
-      cache_(c_, max_context, cache_status_.ok() ? cache_type : KvCacheType::kF32) {
+      cache_status_(CheckKvCacheType(c_, cache_types)),
+      cache_(c_, max_context, cache_status_.ok() ? cache_types : KvCacheType::kF32) {
   inv_freq_[0] = RopeInverseFrequencies(c_, weights.RopeFactors(max_context), /*sliding=*/false);
   inv_freq_[1] = RopeInverseFrequencies(c_, {}, /*sliding=*/true);
   rope_mscale_ = c_.rope_attn_factor;

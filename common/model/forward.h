@@ -74,10 +74,10 @@ struct ForwardOptions {
 
 class Transformer {
  public:
-  // A cache type the model's heads do not fit (CheckKvCacheType) makes
+  // Cache types the model's heads do not fit (CheckKvCacheType) make
   // Forward return that error.
   Transformer(const ModelWeights& weights, parallel::ThreadPool& pool, int max_context,
-              KvCacheType cache_type = KvCacheType::kF32);
+              KvCacheTypes cache_types = KvCacheType::kF32);
 
   // Evaluates `tokens` after the position() already cached and caches them.
   // `logits` receives vocab floats (the last token's) or tokens x vocab.
@@ -104,7 +104,7 @@ class Transformer {
   absl::Status RepeatCache(int positions);
   int position() const { return position_; }
   int max_context() const { return max_context_; }
-  KvCacheType cache_type() const { return cache_.type(); }
+  KvCacheTypes cache_types() const { return cache_.types(); }
   const ModelWeights& weights() const { return w_; }
   // A mixture of experts: per layer, how many distinct experts the last
   // Forward's tokens were routed to (empty for a dense model).

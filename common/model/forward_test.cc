@@ -329,8 +329,11 @@ TEST(Forward, EachCacheTypesLogitsAgreeWithTheF32Cache) {
     all.all_logits = true;
     std::vector<float> a;
     ASSERT_TRUE(f32.Forward(kPrompt, &a, all).ok());
-    for (auto [type, bound] : {std::pair{KvCacheType::kF16, 5e-3}, {KvCacheType::kBF16, 4e-2},
-                               {KvCacheType::kQ8_0, 4e-2}}) {
+    for (auto [type, bound] : {std::pair<KvCacheTypes, double>{KvCacheType::kF16, 5e-3},
+                               {KvCacheType::kBF16, 4e-2},
+                               {KvCacheType::kQ8_0, 4e-2},
+                               {{KvCacheType::kQ8_0, KvCacheType::kF16}, 4e-2},
+                               {{KvCacheType::kF16, KvCacheType::kQ8_0}, 4e-2}}) {
       Transformer t(*w, pool, 64, type);
       std::vector<float> b;
       ASSERT_TRUE(t.Forward(kPrompt, &b, all).ok());
@@ -340,9 +343,10 @@ TEST(Forward, EachCacheTypesLogitsAgreeWithTheF32Cache) {
         const std::vector<float> want(a.begin() + p * vocab, a.begin() + (p + 1) * vocab);
         worst = std::max(worst, RelativeRmsError(b.data() + p * vocab, want));
       }
-      EXPECT_LT(worst, bound) << arch << " " << KvCacheTypeName(type);
-      EXPECT_GT(worst, 0) << arch << ": the " << KvCacheTypeName(type) << " cache changed nothing?";
-      std::printf("%s: %s cache against F32, worst relative RMS %.2e\n", arch, KvCacheTypeName(type), worst);
+      const std::string name = KvCacheTypesName(type);
+      EXPECT_LT(worst, bound) << arch << " " << name;
+      EXPECT_GT(worst, 0) << arch << ": the " << name << " cache changed nothing?";
+      std::printf("%s: %s cache against F32, worst relative RMS %.2e\n", arch, name.c_str(), worst);
       // Decode after prefill reads the same cache.
       std::vector<float> c;
       Transformer split(*w, pool, 64, type);

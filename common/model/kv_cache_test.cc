@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <tuple>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -33,6 +34,21 @@ TEST(KvCache, NamesAsLlamaCppDoes) {
   EXPECT_EQ(KvCacheBytesPerElement(KvCacheType::kBF16), 2.0);
 }
 
+TEST(KvCache, KeysAndValuesMayDiffer) {
+  const KvCacheTypes mixed(KvCacheType::kQ8_0, KvCacheType::kF16);
+  EXPECT_TRUE(mixed.mixed());
+  EXPECT_FALSE(KvCacheTypes(KvCacheType::kF16).mixed());
+  EXPECT_EQ(KvCacheTypesName(mixed), "q8_0/f16");
+  EXPECT_EQ(KvCacheTypesName(KvCacheType::kBF16), "bf16");
+  EXPECT_EQ(KvCacheBytesPerElement(mixed), (34.0 / 32 + 2) / 2);
+  KvCache cache(TwoHeads(64), 8, mixed);
+  EXPECT_EQ(cache.Keys(1, 1, 0).row_bytes, 2u * 34);
+  EXPECT_EQ(cache.Keys(1, 1, 0).element, simd::KvElement::kQ8_0);
+  EXPECT_EQ(cache.Values(1, 1, 0).row_bytes, 64u * 2);
+  EXPECT_EQ(cache.Values(1, 1, 0).element, simd::KvElement::kF16);
+  EXPECT_FALSE(CheckKvCacheType(TwoHeads(72), {KvCacheType::kF16, KvCacheType::kQ8_0}).ok());
+}
+
 TEST(KvCache, Q8_0NeedsWholeBlocksPerHead) {
   EXPECT_TRUE(CheckKvCacheType(TwoHeads(64), KvCacheType::kQ8_0).ok());
   const absl::Status s = CheckKvCacheType(TwoHeads(72), KvCacheType::kQ8_0);
@@ -44,14 +60,21 @@ TEST(KvCache, Q8_0NeedsWholeBlocksPerHead) {
 // What a type keeps of a value, read back through a copy into an F32 cache:
 // F32 exactly, F16 and BF16 to half a unit in their last place, Q8_0 to half
 // a step of its block's scale (amax / 127) plus the scale's own rounding to
-// a half.
+// a half; keys and values each to their own type's.
 TEST(KvCache, EachTypeKeepsItsValuesToItsPrecision) {
   const ModelConfig c = TwoHeads(64);
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 2.0f);
   const int positions = 5;
-  for (KvCacheType type : {KvCacheType::kF32, KvCacheType::kF16, KvCacheType::kBF16, KvCacheType::kQ8_0}) {
-    KvCache cache(c, 8, type);
+  const KvCacheTypes kTypes[] = {KvCacheType::kF32,
+                                 KvCacheType::kF16,
+                                 KvCacheType::kBF16,
+                                 KvCacheType::kQ8_0,
+                                 {KvCacheType::kQ8_0, KvCacheType::kF16},
+                                 {KvCacheType::kF16, KvCacheType::kBF16}};
+  for (KvCacheTypes types : kTypes) {
+    KvCache cache(c, 8, types);
+    ASSERT_EQ(cache.types(), types);
     std::vector<float> keys(c.n_layers * c.n_kv_heads * positions * 64), values(keys.size());
     for (size_t i = 0; i < keys.size(); ++i) keys[i] = normal(rng), values[i] = normal(rng);
     size_t at = 0;
@@ -72,7 +95,8 @@ TEST(KvCache, EachTypeKeepsItsValuesToItsPrecision) {
             float got_k, got_v;
             std::memcpy(&got_k, static_cast<const char*>(k.data) + p * k.row_bytes + 4 * i, 4);
             std::memcpy(&got_v, static_cast<const char*>(v.data) + p * v.row_bytes + 4 * i, 4);
-            for (auto [want, got, all] : {std::tuple{keys[at + i], got_k, &keys}, {values[at + i], got_v, &values}}) {
+            for (auto [want, got, all, type] : {std::tuple{keys[at + i], got_k, &keys, types.key},
+                                                {values[at + i], got_v, &values, types.value}}) {
               const float* block = all->data() + at + i / 32 * 32;
               float amax = 0;
               for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(block[j]));
@@ -80,7 +104,7 @@ TEST(KvCache, EachTypeKeepsItsValuesToItsPrecision) {
                                    : type == KvCacheType::kF16  ? std::fabs(want) * 0x1p-11
                                    : type == KvCacheType::kBF16 ? std::fabs(want) * 0x1p-8
                                                                 : amax / 127 * (0.5 + 127 * 0x1p-11);
-              ASSERT_LE(std::fabs(got - want), bound) << KvCacheTypeName(type) << " layer " << layer << " head " << h
+              ASSERT_LE(std::fabs(got - want), bound) << KvCacheTypesName(types) << " layer " << layer << " head " << h
                                                       << " position " << p << " value " << i;
             }
           }

@@ -29,7 +29,7 @@ absl::StatusOr<std::vector<double>> Repeat(Transformer& t, int reps, int depth, 
 absl::StatusOr<DepthSnapshot> DepthSnapshot::Prefill(Transformer& t, int depth) {
   DepthSnapshot snapshot;
   if (depth == 0) return snapshot;
-  snapshot.filled_ = std::make_unique<Transformer>(t.weights(), t.pool(), depth, t.cache_type());
+  snapshot.filled_ = std::make_unique<Transformer>(t.weights(), t.pool(), depth, t.cache_types());
   std::vector<float> unused;
   ForwardOptions fill;
   fill.no_logits = true;

@@ -119,11 +119,11 @@ FloatTiles<Kernels, KV> TilesOf(KvRows rows, int64_t hd, float* buffer) {
 // scored against the rows' Q8_0 codes (ScoresQ8).
 // No rows x context score matrix exists; rows whose causal range misses a
 // tile skip it, and a tile no row reaches is not read.
-template <typename Kernels, typename KV>
-void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, const FloatTiles<Kernels, KV>& values,
+template <typename Kernels, typename KK, typename VV>
+void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KK>& keys, const FloatTiles<Kernels, VV>& values,
                  float scale, float* lse) {
   constexpr int kMax = Kernels::kMaxRows;
-  constexpr bool kIntegerKeys = std::is_same_v<KV, uint8_t> && Kernels::kScoresQ8Keys;
+  constexpr bool kIntegerKeys = std::is_same_v<KK, uint8_t> && Kernels::kScoresQ8Keys;
   const int64_t n = rows.tokens * rows.heads, hd = rows.hd;
   thread_local std::vector<float> scores, max, sum;
   thread_local std::vector<uint8_t> q8_keys;    // a tile's keys as TransposeQ8Keys lays them out
@@ -203,7 +203,7 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
         }
         if constexpr (Kernels::kReadsCacheRows) {
           if (in_place) {
-            a += Kernels::template Scores<KV>(qs, remaining, hd, keys.rows + j0 * keys.row_bytes, keys.row_bytes, count,
+            a += Kernels::template Scores<KK>(qs, remaining, hd, keys.rows + j0 * keys.row_bytes, keys.row_bytes, count,
                                                scale, ss);
             continue;
           }
@@ -258,7 +258,7 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
       }
       if constexpr (Kernels::kReadsCacheRows) {
         if (in_place) {
-          a += Kernels::template WeightedSum<KV>(ps, remaining, values.rows + j0 * values.row_bytes, values.row_bytes,
+          a += Kernels::template WeightedSum<VV>(ps, remaining, values.rows + j0 * values.row_bytes, values.row_bytes,
                                                   count, hd, os);
           continue;
         }
@@ -275,23 +275,34 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KV>& keys, con
   }
 }
 
-template <typename Kernels, typename KV>
+template <typename Kernels, typename KK, typename VV>
 void AttendRows(const QueryRows& rows, KvRows keys, KvRows values, float scale, float* lse) {
   thread_local std::vector<float> buffer;  // one tile, keys' then values'
   buffer.resize(kTile * rows.hd);
-  AttendTiles(rows, TilesOf<Kernels, KV>(keys, rows.hd, buffer.data()),
-              TilesOf<Kernels, KV>(values, rows.hd, buffer.data()), scale, lse);
+  AttendTiles(rows, TilesOf<Kernels, KK>(keys, rows.hd, buffer.data()),
+              TilesOf<Kernels, VV>(values, rows.hd, buffer.data()), scale, lse);
 }
 
-// FloatOps::attend_kv on Kernels: keys and values of one element type and
-// row length, hd a multiple of Kernels::kWidth (and of 32 for Q8_0); other
-// calls go to `fallback`'s.
+// AttendRows with the values' element type `values` chosen at run time.
+template <typename Kernels, typename KK>
+void AttendRowsWithKeys(const QueryRows& rows, KvRows keys, KvRows values, float scale, float* lse) {
+  switch (values.element) {
+    case KvElement::kF32: return AttendRows<Kernels, KK, float>(rows, keys, values, scale, lse);
+    case KvElement::kF16: return AttendRows<Kernels, KK, uint16_t>(rows, keys, values, scale, lse);
+    case KvElement::kBF16: return AttendRows<Kernels, KK, Bf16>(rows, keys, values, scale, lse);
+    case KvElement::kQ8_0: return AttendRows<Kernels, KK, uint8_t>(rows, keys, values, scale, lse);
+  }
+}
+
+// FloatOps::attend_kv on Kernels: keys and values of any element types, hd
+// a multiple of Kernels::kWidth (and of 32 for Q8_0); other calls go to
+// `fallback`'s.
 template <typename Kernels>
 void AttendKv(const FloatOps& fallback, const float* q, int64_t q_stride, int64_t tokens, int64_t heads, KvRows keys,
               KvRows values, const int64_t* begin, const int64_t* end, int64_t hd, float scale, float* out,
               int64_t out_stride, float* lse) {
-  const bool fits = keys.element == KvElement::kQ8_0 ? hd % 32 == 0 : hd % Kernels::kWidth == 0;
-  if (!fits || keys.element != values.element || keys.row_bytes != values.row_bytes) {
+  const bool q8 = keys.element == KvElement::kQ8_0 || values.element == KvElement::kQ8_0;
+  if (hd % Kernels::kWidth != 0 || (q8 && hd % 32 != 0)) {
     return fallback.attend_kv(q, q_stride, tokens, heads, keys, values, begin, end, hd, scale, out, out_stride, lse);
   }
   QueryRows rows{q, q_stride, tokens, heads, hd, begin, end, out, out_stride};
@@ -319,10 +330,10 @@ void AttendKv(const FloatOps& fallback, const float* q, int64_t q_stride, int64_
     }
   }
   switch (keys.element) {
-    case KvElement::kF32: return AttendRows<Kernels, float>(rows, keys, values, scale, lse);
-    case KvElement::kF16: return AttendRows<Kernels, uint16_t>(rows, keys, values, scale, lse);
-    case KvElement::kBF16: return AttendRows<Kernels, Bf16>(rows, keys, values, scale, lse);
-    case KvElement::kQ8_0: return AttendRows<Kernels, uint8_t>(rows, keys, values, scale, lse);
+    case KvElement::kF32: return AttendRowsWithKeys<Kernels, float>(rows, keys, values, scale, lse);
+    case KvElement::kF16: return AttendRowsWithKeys<Kernels, uint16_t>(rows, keys, values, scale, lse);
+    case KvElement::kBF16: return AttendRowsWithKeys<Kernels, Bf16>(rows, keys, values, scale, lse);
+    case KvElement::kQ8_0: return AttendRowsWithKeys<Kernels, uint8_t>(rows, keys, values, scale, lse);
   }
 }
 

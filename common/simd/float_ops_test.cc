@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "common/cpu/cpu_features.h"
@@ -155,51 +156,59 @@ TEST(FloatOps, RoundToQ8_0IsWithinHalfAStep) {
 }
 
 // Attention over a typed cache computes what attention over the decoded
-// floats does (only summation order differs), for every element type and
-// version, with the queries as scored (QueriesAsScored); lse is the
-// log-sum-exp of the scores, computed here in double.
+// floats does (only summation order differs), for every element type of the
+// keys and of the values and every version, with the queries as scored
+// (QueriesAsScored); lse is the log-sum-exp of the scores, computed here in
+// double. Keys and values of different types run fewer shapes.
 TEST(FloatOps, AttendKvEqualsAttendGroupOnTheDecodedCache) {
   const std::vector<const FloatOps*> all = AllOps();
   std::mt19937 rng(11);
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  for (KvElement element : {KvElement::kF32, KvElement::kF16, KvElement::kBF16, KvElement::kQ8_0}) {
-    for (int64_t hd : {64, 96, 80, 72, 6, 128}) {
-      if (element == KvElement::kQ8_0 && hd % 32 != 0) continue;
-      for (int64_t seen : {1, 5, 37, 70}) {
-        for (int64_t heads : {1, 3, 6, 7}) {
-          const int64_t stride = element == KvElement::kQ8_0 ? hd + 32 : hd + 8;
-          const TypedRows keys = MakeRows(element, seen, hd, stride, rng);
-          const TypedRows values = MakeRows(element, seen, hd, stride, rng);
-          std::vector<float> raw(heads * hd);
-          for (float& v : raw) v = normal(rng);
-          const std::vector<float> q = QueriesAsScored(element, raw, hd, hd);
-          std::vector<double> want_lse(heads);
-          for (int64_t h = 0; h < heads; ++h) {
-            std::vector<double> s(seen);
-            for (int64_t j = 0; j < seen; ++j) {
-              for (int64_t i = 0; i < hd; ++i) s[j] += double(q[h * hd + i]) * keys.decoded[j * stride + i];
-              s[j] *= 0.125;
-            }
-            double max = s[0], sum = 0;
-            for (double v : s) max = std::max(max, v);
-            for (double v : s) sum += std::exp(v - max);
-            want_lse[h] = max + std::log(sum);
-          }
-          const KvRows k_rows{keys.bytes.data(), keys.row_bytes, element};
-          const KvRows v_rows{values.bytes.data(), values.row_bytes, element};
-          for (const FloatOps* ops : all) {
-            std::vector<float> scores(heads * seen), want(heads * hd), got(heads * hd), lse(heads);
-            ScalarFloatOps().attend_group(q.data(), heads, keys.decoded.data(), values.decoded.data(), stride, seen,
-                                          hd, 0.125f, scores.data(), want.data());
-            const int64_t begin = 0, end = seen;
-            ops->attend_kv(raw.data(), heads * hd, 1, heads, k_rows, v_rows, &begin, &end, hd, 0.125f, got.data(),
-                           heads * hd, lse.data());
-            for (size_t i = 0; i < want.size(); ++i) {
-              ASSERT_NEAR(got[i], want[i], 1e-5f * (1 + std::fabs(want[i])))
-                  << ops->isa << " element " << int(element) << " hd " << hd << " seen " << seen;
-            }
+  constexpr KvElement kElements[] = {KvElement::kF32, KvElement::kF16, KvElement::kBF16, KvElement::kQ8_0};
+  for (KvElement key_element : kElements) {
+    for (KvElement value_element : kElements) {
+      const bool mixed = key_element != value_element;
+      const bool q8 = key_element == KvElement::kQ8_0 || value_element == KvElement::kQ8_0;
+      for (int64_t hd : {64, 96, 80, 72, 6, 128}) {
+        if ((q8 && hd % 32 != 0) || (mixed && hd == 96)) continue;
+        for (int64_t seen : {1, 5, 37, 70}) {
+          for (int64_t heads : {1, 3, 6, 7}) {
+            if (mixed && (heads == 3 || seen == 5)) continue;
+            const int64_t stride = q8 ? hd + 32 : hd + 8;
+            const TypedRows keys = MakeRows(key_element, seen, hd, stride, rng);
+            const TypedRows values = MakeRows(value_element, seen, hd, stride, rng);
+            std::vector<float> raw(heads * hd);
+            for (float& v : raw) v = normal(rng);
+            const std::vector<float> q = QueriesAsScored(key_element, raw, hd, hd);
+            std::vector<double> want_lse(heads);
             for (int64_t h = 0; h < heads; ++h) {
-              ASSERT_NEAR(lse[h], want_lse[h], 1e-5 * (1 + std::fabs(want_lse[h]))) << ops->isa;
+              std::vector<double> s(seen);
+              for (int64_t j = 0; j < seen; ++j) {
+                for (int64_t i = 0; i < hd; ++i) s[j] += double(q[h * hd + i]) * keys.decoded[j * stride + i];
+                s[j] *= 0.125;
+              }
+              double max = s[0], sum = 0;
+              for (double v : s) max = std::max(max, v);
+              for (double v : s) sum += std::exp(v - max);
+              want_lse[h] = max + std::log(sum);
+            }
+            const KvRows k_rows{keys.bytes.data(), keys.row_bytes, key_element};
+            const KvRows v_rows{values.bytes.data(), values.row_bytes, value_element};
+            for (const FloatOps* ops : all) {
+              std::vector<float> scores(heads * seen), want(heads * hd), got(heads * hd), lse(heads);
+              ScalarFloatOps().attend_group(q.data(), heads, keys.decoded.data(), values.decoded.data(), stride, seen,
+                                            hd, 0.125f, scores.data(), want.data());
+              const int64_t begin = 0, end = seen;
+              ops->attend_kv(raw.data(), heads * hd, 1, heads, k_rows, v_rows, &begin, &end, hd, 0.125f, got.data(),
+                             heads * hd, lse.data());
+              for (size_t i = 0; i < want.size(); ++i) {
+                ASSERT_NEAR(got[i], want[i], 1e-5f * (1 + std::fabs(want[i])))
+                    << ops->isa << " keys " << int(key_element) << " values " << int(value_element) << " hd " << hd
+                    << " seen " << seen << " heads " << heads;
+              }
+              for (int64_t h = 0; h < heads; ++h) {
+                ASSERT_NEAR(lse[h], want_lse[h], 1e-5 * (1 + std::fabs(want_lse[h]))) << ops->isa;
+              }
             }
           }
         }
@@ -208,7 +217,6 @@ TEST(FloatOps, AttendKvEqualsAttendGroupOnTheDecodedCache) {
   }
 }
 
-// Attention over parts of a context, merged, is attention over all of it.
 TEST(FloatOps, MergedPartsEqualTheWholeContext) {
   std::mt19937 rng(13);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -240,14 +248,17 @@ TEST(FloatOps, MergedPartsEqualTheWholeContext) {
 // Several query tokens at once, each over its own causal range (and, with a
 // window, from its own first position), rows strided as a batch's are: each
 // token's outputs are what attention of that token alone over its range
-// gives, in every element type and version.
+// gives, in every element type (and mixes of keys and values) and version.
 TEST(FloatOps, TokensAttendTheirOwnRanges) {
   std::mt19937 rng(17);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   const int64_t hd = 64, heads = 3, tokens = 9, cached = 70, q_stride = heads * hd + 8, out_stride = heads * hd + 16;
-  for (KvElement element : {KvElement::kF32, KvElement::kF16, KvElement::kQ8_0}) {
+  const std::pair<KvElement, KvElement> kTypes[] = {
+      {KvElement::kF32, KvElement::kF32},  {KvElement::kF16, KvElement::kF16}, {KvElement::kQ8_0, KvElement::kQ8_0},
+      {KvElement::kQ8_0, KvElement::kF16}, {KvElement::kF16, KvElement::kQ8_0}, {KvElement::kBF16, KvElement::kF32}};
+  for (auto [element, value_element] : kTypes) {
     const TypedRows keys = MakeRows(element, cached + tokens, hd, hd, rng);
-    const TypedRows values = MakeRows(element, cached + tokens, hd, hd, rng);
+    const TypedRows values = MakeRows(value_element, cached + tokens, hd, hd, rng);
     std::vector<float> raw(tokens * q_stride);
     for (float& v : raw) v = 2 * normal(rng);
     std::vector<float> q(raw.size());
@@ -262,7 +273,8 @@ TEST(FloatOps, TokensAttendTheirOwnRanges) {
         end[t] = cached + t + 1;
         begin[t] = window > 0 ? std::max<int64_t>(0, end[t] - window) : 0;
       }
-      const KvRows k{keys.bytes.data(), keys.row_bytes, element}, v{values.bytes.data(), values.row_bytes, element};
+      const KvRows k{keys.bytes.data(), keys.row_bytes, element};
+      const KvRows v{values.bytes.data(), values.row_bytes, value_element};
       for (const FloatOps* ops : AllOps()) {
         std::vector<float> got(tokens * out_stride), lse(tokens * heads);
         ops->attend_kv(raw.data(), q_stride, tokens, heads, k, v, begin.data(), end.data(), hd, 0.125f, got.data(),
@@ -274,7 +286,8 @@ TEST(FloatOps, TokensAttendTheirOwnRanges) {
                                         scores.data(), want.data());
           for (int64_t i = 0; i < heads * hd; ++i) {
             ASSERT_NEAR(got[t * out_stride + i], want[i], 1e-5f * (1 + std::fabs(want[i])))
-                << ops->isa << " element " << int(element) << " window " << window << " token " << t;
+                << ops->isa << " keys " << int(element) << " values " << int(value_element) << " window " << window
+                << " token " << t;
           }
         }
       }

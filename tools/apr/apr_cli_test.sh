@@ -52,6 +52,7 @@ expect 0 '"predicted_tps"' profile --preset llama-2-7b --type q4_k --machine "$m
 expect 2 "give a MODEL.gguf or --preset" profile --machine "$machine"
 # qwen2.5-1.5b: 28 layers x 2 x 256 values of 34/32 bytes a cached token.
 expect 0 "KV cache (q8_0): 15.2 kB per cached token" profile --preset qwen2.5-1.5b --type q4_k_m --ctx 4096 -ctk q8_0 -ctv q8_0 --machine "$machine"
+expect 0 "KV cache (q8_0/f16): 22.0 kB per cached token" profile --preset qwen2.5-1.5b --type q4_k_m --ctx 4096 -ctk q8_0 -ctv f16 --machine "$machine"
 expect 0 '"overtakes_weights_at_depth"' profile --preset qwen2.5-1.5b --type q4_k_m --json --machine "$machine"
 expect 1 "unknown preset 'gpt-9'" profile --preset gpt-9 --machine "$machine"
 expect 1 "unknown quantization scheme 'q9'" profile --preset qwen2.5-0.5b --type q9 --machine "$machine"
@@ -75,7 +76,7 @@ expect 0 '"type_k": "f32"' bench "$model" -p 8 -n 0 -r 1 -t 1 -ctk f32 -ctv f32 
 expect 1 "unknown KV cache type 'q4_0' (supported: f32, f16, bf16, q8_0)" run "$model" --tokens 1,2 -ctk q4_0 -ctv q4_0
 expect 0 '"type_v": "q8_0"' bench "$model" -p 8 -n 2 -d 4 -r 1 -t 1 -ctk q8_0 -ctv q8_0 -o json
 expect 0 '"type_k": "bf16"' bench "$model" -p 8 -n 2 -r 1 -t 1 -ctk bf16 -ctv bf16 -o json
-expect 1 "keys and values in different cache types (f16, f32)" run "$model" --tokens 1,2 -ctv f32
+expect 0 '"type_v": "f16"' bench "$model" -p 8 -n 2 -d 4 -r 1 -t 1 -ctk q8_0 -ctv f16 -o json
 expect 0 "| pp8 @ d16 |" bench "$model" -p 8 -n 2 -d 0,16 -r 1 -t 1
 expect 0 '"n_depth": 16' bench "$model" -p 0 -n 2 -d 16 -r 1 -t 1 -o json
 expect 2 "-o must be md, json or csv" bench "$model" -o xml
@@ -83,6 +84,7 @@ expect 2 "nothing to measure" bench "$model" -p 0 -n 0
 expect 0 "Decode, per token" trace "$model" -p 8 -n 2 --machine "$machine" "${later[@]}"
 expect 0 '"decode_per_token"' trace "$model" -p 8 -n 2 --machine "$machine" --json "${later[@]}"
 expect 0 "Prefill of 8 tokens after 24 cached" trace "$model" -p 8 -n 2 -d 24 -ctk q8_0 -ctv q8_0 --machine "$machine" "${later[@]}"
+expect 0 "Prefill of 8 tokens after 24 cached" trace "$model" -p 8 -n 2 -d 24 -ctk f16 -ctv q8_0 --machine "$machine" "${later[@]}"
 # A mixture of experts: the profile's routed bytes, the trace's experts per layer.
 expect 0 "parameters 30.5 G, of which a token reads 3.35 G" profile --preset qwen3-30b-a3b --type q4_k_m --machine "$machine" "${later[@]}"
 expect 0 "(127.6 experts a layer under uniform routing)" profile --preset qwen3-30b-a3b --batch 91 --machine "$machine" "${later[@]}"

@@ -74,6 +74,7 @@ int RunBench(const std::vector<std::string>& args) {
   if (!ParseOrExit(parser, "bench", args, &exit_code)) return exit_code;
   auto cache_type = cache.Resolve();
   if (!cache_type.ok()) return Fail("bench", cache_type.status());
+  const std::string cache_name = model::KvCacheTypesName(*cache_type);
   if (output != "md" && output != "json" && output != "csv") {
     std::fprintf(stderr, "apr bench: -o must be md, json or csv\n%s", parser.Usage().c_str());
     return 2;
@@ -123,13 +124,14 @@ int RunBench(const std::vector<std::string>& args) {
     if (auto s = retimers[thread_index].Retime(&cal, around); !s.ok()) return s;
     if (prompt > 0) {
       auto s = calibration::ExpectedSeconds(cal, spec, cost::PromptOps(spec, prompt, depth, model::kPrefillMicroBatch),
-                                            prompt, threads, cache.k, 0);
+                                            prompt, threads, cache_name, 0);
       if (!s.ok()) return s.status();
       return *s > 0 ? prompt / *s : 0;
     }
     auto dram = roofline::MeasureDramReadGbps(threads);
     if (!dram.ok()) return dram.status();
-    auto s = calibration::ExpectedSeconds(cal, spec, cost::DecodeOps(spec, depth + gen / 2), 1, threads, cache.k, *dram);
+    auto s = calibration::ExpectedSeconds(cal, spec, cost::DecodeOps(spec, depth + gen / 2), 1, threads, cache_name,
+                                          *dram);
     if (!s.ok()) return s.status();
     return *s > 0 ? 1 / *s : 0;
   };

@@ -1,7 +1,5 @@
 #include "tools/apr/cache_flags.h"
 
-#include "absl/strings/str_cat.h"
-
 namespace apr {
 
 void CacheFlags::AddTo(ArgParser& parser) {
@@ -11,16 +9,12 @@ void CacheFlags::AddTo(ArgParser& parser) {
   parser.AddAlias("-ctv", "cache-type-v");
 }
 
-absl::StatusOr<model::KvCacheType> CacheFlags::Resolve() const {
+absl::StatusOr<model::KvCacheTypes> CacheFlags::Resolve() const {
   auto key = model::ParseKvCacheType(k);
   if (!key.ok()) return key.status();
   auto value = model::ParseKvCacheType(v);
   if (!value.ok()) return value.status();
-  if (*key != *value) {
-    return absl::UnimplementedError(absl::StrCat("keys and values in different cache types (", k, ", ", v,
-                                                 ") are not supported; give both the same type"));
-  }
-  return *key;
+  return model::KvCacheTypes(*key, *value);
 }
 
 }  // namespace apr

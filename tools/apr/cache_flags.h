@@ -1,4 +1,4 @@
-// The KV cache's element type, as llama.cpp's tools take it:
+// The KV cache's element types, as llama.cpp's tools take them:
 // --cache-type-k / --cache-type-v (-ctk / -ctv), f16 by default.
 #ifndef APR_TOOLS_APR_CACHE_FLAGS_H_
 #define APR_TOOLS_APR_CACHE_FLAGS_H_
@@ -14,9 +14,8 @@ namespace apr {
 struct CacheFlags {
   std::string k = "f16", v = "f16";
   void AddTo(ArgParser& parser);
-  // The cache type both name; keys and values in different types are
-  // refused (the engine's attention reads one type for both).
-  absl::StatusOr<model::KvCacheType> Resolve() const;
+  // The keys' and the values' types (InvalidArgument for a name that is none).
+  absl::StatusOr<model::KvCacheTypes> Resolve() const;
 };
 
 }  // namespace apr

@@ -59,7 +59,7 @@ int RunProfile(const std::vector<std::string>& args) {
   r.machine = &*machine;
   r.ctx = static_cast<uint64_t>(ctx);
   r.batch = static_cast<uint64_t>(batch);
-  r.kv_cache_type = model::KvCacheTypeName(*cache_type);
+  r.kv_cache_type = model::KvCacheTypesName(*cache_type);
   auto decode = cost::PredictPhase(cost::DecodeOps(*spec, r.ctx), *machine, t, 1);
   if (!decode.ok()) return Fail("profile", decode.status());
   // As the engine evaluates a prompt: in micro-batches.

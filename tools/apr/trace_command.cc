@@ -131,7 +131,7 @@ int RunTrace(const std::vector<std::string>& args) {
   if (!bound_only) {
     auto cal = calibration_flags.Load(*spec, t);
     if (!cal.ok()) return Fail("trace", cal.status());
-    const std::string type = model::KvCacheTypeName(*cache_type);
+    const std::string type = model::KvCacheTypesName(*cache_type);
     if (auto s = calibration::AddExpected(*cal, *spec, type, dram_now, &*decode_pred); !s.ok()) return Fail("trace", s);
     if (auto s = calibration::AddExpected(*cal, *spec, type, dram_now, &*prefill_pred); !s.ok()) return Fail("trace", s);
   }
