@@ -28,4 +28,6 @@ AVX512BF16_COPTS = AVX512_COPTS + ["-mavx512bf16"]
 
 AMX_COPTS = AVX512_COPTS + ["-mamx-tile", "-mamx-int8"]
 
+AMX_BF16_COPTS = AVX512BF16_COPTS + ["-mamx-tile", "-mamx-bf16"]
+
 AVXVNNI_COPTS = AVX2_COPTS + ["-mavxvnni"]

@@ -72,8 +72,10 @@ CpuFeatures Detect() {
     f.avx512vl = os_avx512 && (b & (1u << 31));
     f.avx512vnni = os_avx512 && (c & (1u << 11));
     const bool os_amx = (xcr0 & 0x60000) == 0x60000;  // XTILECFG and XTILEDATA
-    const bool amx_tile = d & (1u << 24), amx_int8 = d & (1u << 25);
-    f.amx_int8 = os_amx && amx_tile && amx_int8 && RequestAmxTileData();
+    const bool amx_tile = d & (1u << 24), amx_int8 = d & (1u << 25), amx_bf16 = d & (1u << 22);
+    const bool tiles = os_amx && amx_tile && (amx_int8 || amx_bf16) && RequestAmxTileData();
+    f.amx_int8 = tiles && amx_int8;
+    f.amx_bf16 = tiles && amx_bf16;
     __cpuid_count(7, 1, a, b, c, d);
     f.avxvnni = os_avx && (a & (1u << 4));
     f.avx512bf16 = os_avx512 && (a & (1u << 5));

@@ -20,12 +20,14 @@ struct CpuFeatures {
   // AMX-INT8 tiles, with the OS's permission for this process to use them
   // (Linux asks each process to request it; Detect() does, once).
   bool amx_int8 = false;
+  bool amx_bf16 = false;  // likewise, with bfloat16 tile products
 
   bool HasAvx2Fma() const { return avx2 && fma && f16c; }
   bool HasAvx512Vnni() const { return avx512f && avx512bw && avx512vl && avx512vnni && HasAvx2Fma(); }
   bool HasAvxVnni() const { return avxvnni && HasAvx2Fma(); }
   bool HasAvx512Bf16() const { return avx512bf16 && HasAvx512Vnni(); }
   bool HasAmxInt8() const { return amx_int8 && HasAvx512Vnni(); }
+  bool HasAmxBf16() const { return amx_bf16 && HasAvx512Bf16(); }
 };
 
 const CpuFeatures& GetCpuFeatures();

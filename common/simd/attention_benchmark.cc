@@ -76,6 +76,7 @@ int Register() {
   const cpu::CpuFeatures& cpu = cpu::GetCpuFeatures();
   if (cpu.HasAvx2Fma()) all.push_back(&Avx2FloatOps());
   if (cpu.HasAvx512Vnni()) all.push_back(&Avx512FloatOps());
+  if (cpu.HasAmxBf16()) all.push_back(&AmxFloatOps());
   const std::pair<KvElement, const char*> elements[] = {
       {KvElement::kF32, "f32"}, {KvElement::kF16, "f16"}, {KvElement::kBF16, "bf16"}, {KvElement::kQ8_0, "q8_0"}};
   for (const FloatOps* ops : all) {
@@ -83,7 +84,7 @@ int Register() {
       benchmark::RegisterBenchmark((std::string("Attention/") + ops->isa + "/" + name).c_str(), BM_Attention, ops,
                                    element)
           ->ArgNames({"tokens", "context"})
-          ->ArgsProduct({{1, 16}, {1024, 16384}});
+          ->ArgsProduct({{1, 4, 8, 16}, {1024, 16384}});
     }
   }
   return 0;

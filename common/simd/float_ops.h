@@ -86,6 +86,16 @@ const FloatOps& ScalarFloatOps();
 const FloatOps& Avx2FloatOps();
 // AVX2's with AVX-512 attention over the cache (attend_kv).
 const FloatOps& Avx512FloatOps();
+// AVX-512's with attention over F32, F16 and BF16 caches on AMX-BF16 tiles
+// (AttendKvOnTiles): scores and weighted sums to 2^-16 of each product,
+// not a float's 2^-24 (for CPUs with cpu::CpuFeatures::HasAmxBf16()).
+const FloatOps& AmxFloatOps();
+// attend_kv on the tiles for keys and values of F32, F16 or BF16, hd a
+// multiple of 32, and token ranges whose begins and ends do not decrease;
+// false, having done nothing, for any other call.
+bool AttendKvOnTiles(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, KvRows keys, KvRows values,
+                     const int64_t* begin, const int64_t* end, int64_t hd, float scale, float* out, int64_t out_stride,
+                     float* lse);
 const FloatOps& BestFloatOps();
 
 }  // namespace simd

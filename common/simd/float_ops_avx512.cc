@@ -2,6 +2,13 @@
 // with 512-bit kernels (on cores with two 512-bit FMA units, twice AVX2's
 // multiply-adds a cycle; elsewhere half the instructions). The other float
 // ops are AVX2's. Entered only on CPUs with the AVX-512 tier.
+
+// GCC 12's 512-bit conversion and shuffle intrinsics pass _mm512_undefined_*
+// as a merge operand, which -Wmaybe-uninitialized and -Wuninitialized report
+// as a use of an uninitialized value (GCC bug 105593).
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -12,38 +19,13 @@
 
 #include "common/simd/attention_tiled.h"
 #include "common/simd/avx2_math.h"
+#include "common/simd/avx512_kv_load.h"
 #include "common/simd/avx512_sums.h"
+#include "common/simd/avx512_transpose.h"
 #include "common/simd/float_ops.h"
-
-// GCC 12's 512-bit conversion and shuffle intrinsics pass _mm512_undefined_*
-// as a merge operand, which -Wmaybe-uninitialized and -Wuninitialized report
-// as a use of an uninitialized value (GCC bug 105593).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
 
 namespace simd {
 namespace {
-
-// Values [i, i + 16) of a cache row as floats: F32 as is, IEEE halves
-// widened, bfloat16 shifted into a float's upper half, Q8_0 (KV = uint8_t)
-// codes times their block's scale (i a multiple of 16, so within a block).
-template <typename KV>
-inline __m512 Load16(const uint8_t* row, int64_t i) {
-  if constexpr (std::is_same_v<KV, float>) {
-    return _mm512_loadu_ps(reinterpret_cast<const float*>(row) + i);
-  } else if constexpr (std::is_same_v<KV, uint16_t>) {
-    return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
-  } else if constexpr (std::is_same_v<KV, tiled::Bf16>) {
-    const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(row + 2 * i)));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
-  } else {
-    const uint8_t* block = row + (i / 32) * 34;
-    uint16_t d_bits;
-    std::memcpy(&d_bits, block, 2);
-    const __m128i codes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 2 + i % 32));
-    return _mm512_mul_ps(_mm512_set1_ps(_cvtsh_ss(d_bits)), _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(codes)));
-  }
-}
 
 // Lane k of the result: the sum of v[k]'s lanes.
 inline __m128 Sum4(const __m512* v) {
@@ -204,34 +186,6 @@ void WithRows(int take, F&& f) {
   [&]<int... I>(std::integer_sequence<int, I...>) {
     ((take == I + 1 && (f.template operator()<I + 1>(), true)) || ...);
   }(std::make_integer_sequence<int, kMost>{});
-}
-
-// v[r] becomes lane r of the 16 vectors: v[d][r] = old v[r][d].
-inline void Transpose16(__m512* v) {
-  __m512 t[16], u[16];
-  for (int p = 0; p < 8; ++p) {
-    t[2 * p] = _mm512_unpacklo_ps(v[2 * p], v[2 * p + 1]);
-    t[2 * p + 1] = _mm512_unpackhi_ps(v[2 * p], v[2 * p + 1]);
-  }
-  // u[4g + c]: element c of each 128-bit lane of v[4g .. 4g + 3].
-  for (int g = 0; g < 4; ++g) {
-    const __m512d a = _mm512_castps_pd(t[4 * g]), b = _mm512_castps_pd(t[4 * g + 1]);
-    const __m512d c = _mm512_castps_pd(t[4 * g + 2]), d = _mm512_castps_pd(t[4 * g + 3]);
-    u[4 * g] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, c));
-    u[4 * g + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, c));
-    u[4 * g + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(b, d));
-    u[4 * g + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(b, d));
-  }
-  // Row 4L + c: lane L of u[c], u[4 + c], u[8 + c], u[12 + c].
-  for (int c = 0; c < 4; ++c) {
-    const __m512 x0 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), x1 = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
-    const __m512 y0 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
-    const __m512 y1 = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
-    v[c] = _mm512_shuffle_f32x4(x0, y0, 0x88);
-    v[4 + c] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
-    v[8 + c] = _mm512_shuffle_f32x4(x1, y1, 0x88);
-    v[12 + c] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
-  }
 }
 
 // scores[h][0, 32) = scale * q_h . key j for H rows over a transposed tile

@@ -160,6 +160,7 @@ const FloatOps& ScalarFloatOps() {
 const FloatOps& BestFloatOps() {
   static const FloatOps& best = []() -> const FloatOps& {
     const cpu::CpuFeatures& cpu = cpu::GetCpuFeatures();
+    if (cpu.HasAmxBf16()) return AmxFloatOps();
     if (cpu.HasAvx512Vnni()) return Avx512FloatOps();
     return cpu.HasAvx2Fma() ? Avx2FloatOps() : ScalarFloatOps();
   }();

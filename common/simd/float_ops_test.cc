@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -19,6 +20,7 @@ std::vector<const FloatOps*> AllOps() {
   std::vector<const FloatOps*> all = {&ScalarFloatOps()};
   if (cpu::GetCpuFeatures().HasAvx2Fma()) all.push_back(&Avx2FloatOps());
   if (cpu::GetCpuFeatures().HasAvx512Vnni()) all.push_back(&Avx512FloatOps());
+  if (cpu::GetCpuFeatures().HasAmxBf16()) all.push_back(&AmxFloatOps());
   return all;
 }
 
@@ -129,6 +131,12 @@ std::vector<float> QueriesAsScored(KvElement element, const std::vector<float>& 
   return scored;
 }
 
+// How near attention's outputs (and log-sum-exps) come to the reference:
+// float versions to 1e-5 relative; the AMX version's bfloat16 pairs carry 16
+// of a float's 24 bits, each product within 2^-16 (a score over hd = 128
+// normal values within about 1e-4 at worst), measured at most 2.2e-5 here.
+double AttentionTolerance(const FloatOps& ops) { return std::string(ops.isa) == "amx" ? 1e-4 : 1e-5; }
+
 TEST(FloatOps, RoundToQ8_0IsWithinHalfAStep) {
   std::mt19937 rng(5);
   std::normal_distribution<float> normal(0.0f, 1.0f);
@@ -202,12 +210,12 @@ TEST(FloatOps, AttendKvEqualsAttendGroupOnTheDecodedCache) {
               ops->attend_kv(raw.data(), heads * hd, 1, heads, k_rows, v_rows, &begin, &end, hd, 0.125f, got.data(),
                              heads * hd, lse.data());
               for (size_t i = 0; i < want.size(); ++i) {
-                ASSERT_NEAR(got[i], want[i], 1e-5f * (1 + std::fabs(want[i])))
+                ASSERT_NEAR(got[i], want[i], AttentionTolerance(*ops) * (1 + std::fabs(want[i])))
                     << ops->isa << " keys " << int(key_element) << " values " << int(value_element) << " hd " << hd
                     << " seen " << seen << " heads " << heads;
               }
               for (int64_t h = 0; h < heads; ++h) {
-                ASSERT_NEAR(lse[h], want_lse[h], 1e-5 * (1 + std::fabs(want_lse[h]))) << ops->isa;
+                ASSERT_NEAR(lse[h], want_lse[h], AttentionTolerance(*ops) * (1 + std::fabs(want_lse[h]))) << ops->isa;
               }
             }
           }
@@ -285,7 +293,7 @@ TEST(FloatOps, TokensAttendTheirOwnRanges) {
                                         values.decoded.data() + begin[t] * hd, hd, end[t] - begin[t], hd, 0.125f,
                                         scores.data(), want.data());
           for (int64_t i = 0; i < heads * hd; ++i) {
-            ASSERT_NEAR(got[t * out_stride + i], want[i], 1e-5f * (1 + std::fabs(want[i])))
+            ASSERT_NEAR(got[t * out_stride + i], want[i], AttentionTolerance(*ops) * (1 + std::fabs(want[i])))
                 << ops->isa << " keys " << int(element) << " values " << int(value_element) << " window " << window
                 << " token " << t;
           }
