@@ -307,6 +307,19 @@ absl::Status Retimer::Retime(Calibration* c, const std::vector<int64_t>& batched
   return absl::OkStatus();
 }
 
+absl::Status RetimeForModel(const cost::ModelSpec& spec, int threads, int64_t prompt, Calibration* c, bool quick) {
+  Calibration model_formats = *c;
+  model_formats.formats.clear();
+  for (GgmlType t : MatrixFormats(spec)) {
+    if (const FormatCalibration* f = c->Format(t)) model_formats.formats.push_back(*f);
+  }
+  auto retimer = Retimer::For(model_formats, threads, quick);
+  if (!retimer.ok()) return retimer.status();
+  const std::vector<int64_t> around =
+      prompt > 0 ? CalibratedTokensAround(std::min<int64_t>(prompt, model::kPrefillMicroBatch)) : std::vector<int64_t>{};
+  return retimer->Retime(c, around);
+}
+
 absl::StatusOr<Calibration> LoadOrCalibrate(const CalibrateOptions& options, bool remeasure, std::string* measured) {
   const int threads = options.threads > 0 ? options.threads : cpu::AvailableCpus();
   const std::string path = CachedCalibrationPath(threads);

@@ -59,6 +59,13 @@ class Retimer {
   std::unique_ptr<State> state_;
 };
 
+// c's points of the formats `spec` multiplies timed again now (Retimer):
+// decode's, and the calibrated token counts around a prompt of `prompt`
+// tokens in the engine's micro-batches (none for 0). For an expectation set
+// beside a run now from a calibration cached minutes or days before.
+absl::Status RetimeForModel(const cost::ModelSpec& spec, int threads, int64_t prompt, Calibration* c,
+                            bool quick = false);
+
 // The cached calibration when it was measured on this CPU, for this thread
 // count, with the kernels this build picks, and holds every format asked
 // for; otherwise measures what is missing (everything, when the cache does

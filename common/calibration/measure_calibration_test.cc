@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <vector>
 
 #include "common/calibration/expected_time.h"
 #include "common/cost/model_spec.h"
@@ -72,6 +74,34 @@ TEST_F(MeasureCalibrationTest, PricesAModelOfItsFormats) {
   EXPECT_GT(*decode, 0);
   // Batching: a token of a prompt costs less than a decoded one.
   EXPECT_LT(*prefill / 512, *decode);
+}
+
+// Timed again for a model: decode's points and those of the token counts
+// around its prompt, of the formats it multiplies only.
+TEST_F(MeasureCalibrationTest, RetimesTheModelsFormatsAroundItsPrompt) {
+  ASSERT_NE(calibration_, nullptr);
+  auto spec = cost::SpecFromPreset("qwen2.5-0.5b", "q8_0");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  const std::vector<GgmlType> used = MatrixFormats(*spec);
+  ASSERT_NE(std::find(used.begin(), used.end(), GgmlType::kQ8_0), used.end());
+  ASSERT_EQ(std::find(used.begin(), used.end(), GgmlType::kQ5_0), used.end());
+  Calibration c = *calibration_;
+  for (FormatCalibration& f : c.formats) {
+    for (MatmulPoint& p : f.points) p.seconds = -1;
+  }
+  ASSERT_TRUE(RetimeForModel(*spec, 2, 91, &c, /*quick=*/true).ok());
+  const std::vector<int64_t> around = CalibratedTokensAround(91);
+  for (const FormatCalibration& f : c.formats) {
+    const bool in_model = std::find(used.begin(), used.end(), f.type) != used.end();
+    for (const MatmulPoint& p : f.points) {
+      const bool wanted = p.tokens == 1 || std::find(around.begin(), around.end(), p.tokens) != around.end();
+      if (in_model && wanted) {
+        EXPECT_GT(p.seconds, 0) << gguf::TypeInfo(f.type).name << " tokens " << p.tokens;
+      } else {
+        EXPECT_EQ(p.seconds, -1) << gguf::TypeInfo(f.type).name << " tokens " << p.tokens;
+      }
+    }
+  }
 }
 
 }  // namespace
