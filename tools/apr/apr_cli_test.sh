@@ -77,6 +77,7 @@ expect 1 "unknown KV cache type 'q4_0' (supported: f32, f16, bf16, q8_0)" run "$
 expect 0 '"type_v": "q8_0"' bench "$model" -p 8 -n 2 -d 4 -r 1 -t 1 -ctk q8_0 -ctv q8_0 -o json
 expect 0 '"type_k": "bf16"' bench "$model" -p 8 -n 2 -r 1 -t 1 -ctk bf16 -ctv bf16 -o json
 expect 0 '"type_v": "f16"' bench "$model" -p 8 -n 2 -d 4 -r 1 -t 1 -ctk q8_0 -ctv f16 -o json
+expect 0 "| q8_0 | f16 | pp8 |" bench "$model" -p 8 -n 0 -r 1 -t 1 -ctk q8_0 -ctv f16
 expect 0 "| pp8 @ d16 |" bench "$model" -p 8 -n 2 -d 0,16 -r 1 -t 1
 expect 0 '"n_depth": 16' bench "$model" -p 0 -n 2 -d 16 -r 1 -t 1 -o json
 expect 2 "-o must be md, json or csv" bench "$model" -o xml

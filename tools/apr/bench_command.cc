@@ -197,13 +197,17 @@ int RunBench(const std::vector<std::string>& args) {
       std::printf(expected ? ",%.3f\n" : "\n", r.expected_tps);
     }
   } else {
-    std::printf("| model | size | params | threads | fused | test | t/s |%s\n",
-                expected ? " expected t/s | measured / expected |" : "");
-    std::printf("| --- | ---: | ---: | ---: | --- | ---: | ---: |%s\n", expected ? " ---: | ---: |" : "");
+    // As llama-bench: the cache's types in columns of their own when not the default.
+    const bool cache_columns = cache.k != "f16" || cache.v != "f16";
+    const std::string cache_cells = cache_columns ? absl::StrCat(" ", cache.k, " | ", cache.v, " |") : "";
+    std::printf("| model | size | params | threads | fused |%s test | t/s |%s\n",
+                cache_columns ? " type_k | type_v |" : "", expected ? " expected t/s | measured / expected |" : "");
+    std::printf("| --- | ---: | ---: | ---: | --- |%s ---: | ---: |%s\n", cache_columns ? " --- | --- |" : "",
+                expected ? " ---: | ---: |" : "");
     for (const Row& r : rows) {
-      std::printf("| %s %s | %s | %s | %d | %s | %s | %.2f ± %.2f |", c.arch.c_str(), name.c_str(),
+      std::printf("| %s %s | %s | %s | %d | %s |%s %s | %.2f ± %.2f |", c.arch.c_str(), name.c_str(),
                   report::Bytes(size).c_str(), report::Si(params).c_str(), r.threads, no_fuse ? "no" : "yes",
-                  r.Test().c_str(), r.MeanTps(), model::StddevTps(r.Tokens(), r.seconds));
+                  cache_cells.c_str(), r.Test().c_str(), r.MeanTps(), model::StddevTps(r.Tokens(), r.seconds));
       if (expected && r.expected_tps > 0) {
         std::printf(" %.2f | %.2f |", r.expected_tps, r.MeanTps() / r.expected_tps);
       } else if (expected) {
