@@ -237,13 +237,8 @@ void AttendOnTiles(const float* q, int64_t q_stride, int64_t tokens, int64_t hea
     if (t0 == t1) continue;
     const int64_t ahead = j0 + tiled::kPrefetchTiles * kTile;
     if (ahead < hi) {
-      const int64_t rows = std::min(kTile, hi - ahead);
-      for (size_t i = 0; i < size_t(rows) * keys.row_bytes; i += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(key_rows + ahead * keys.row_bytes) + i, _MM_HINT_T1);
-      }
-      for (size_t i = 0; i < size_t(rows) * values.row_bytes; i += 64) {
-        _mm_prefetch(reinterpret_cast<const char*>(value_rows + ahead * values.row_bytes) + i, _MM_HINT_T1);
-      }
+      tiled::PrefetchRows(key_rows + ahead * keys.row_bytes, keys.row_bytes, std::min(kTile, hi - ahead));
+      tiled::PrefetchRows(value_rows + ahead * values.row_bytes, values.row_bytes, std::min(kTile, hi - ahead));
     }
     const int64_t r0 = t0 * heads, r1 = t1 * heads;
     LayOutKeys<KK>(key_rows + j0 * keys.row_bytes, keys.row_bytes, count, hd, kb.data());

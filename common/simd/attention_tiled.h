@@ -32,6 +32,13 @@ namespace simd::tiled {
 inline constexpr int64_t kTile = 32;
 inline constexpr int64_t kPrefetchTiles = 4;
 
+// Asks for `count` cache rows of `row_bytes` from `first` ahead of their
+// use, into L2.
+inline void PrefetchRows(const uint8_t* first, size_t row_bytes, int64_t count) {
+  const char* p = reinterpret_cast<const char*>(first);
+  for (size_t i = 0; i < size_t(count) * row_bytes; i += 64) _mm_prefetch(p + i, _MM_HINT_T1);
+}
+
 // A bfloat16 cache element (its bits are a float's upper half).
 struct Bf16 {
   uint16_t bits;
@@ -95,10 +102,7 @@ struct FloatTiles {
     return buffer;
   }
   // Asks for rows [j0, j0 + count) ahead of their use, into L2.
-  void Prefetch(int64_t j0, int64_t count) const {
-    const char* p = reinterpret_cast<const char*>(rows + j0 * row_bytes);
-    for (size_t i = 0; i < size_t(count) * row_bytes; i += 64) _mm_prefetch(p + i, _MM_HINT_T1);
-  }
+  void Prefetch(int64_t j0, int64_t count) const { PrefetchRows(rows + j0 * row_bytes, row_bytes, count); }
 };
 
 template <typename Kernels, typename KV>
