@@ -307,17 +307,19 @@ absl::Status Retimer::Retime(Calibration* c, const std::vector<int64_t>& batched
   return absl::OkStatus();
 }
 
-absl::Status RetimeForModel(const cost::ModelSpec& spec, int threads, int64_t prompt, Calibration* c, bool quick) {
-  Calibration model_formats = *c;
+absl::StatusOr<Retimer> Retimer::ForModel(const Calibration& c, const cost::ModelSpec& spec, int threads,
+                                          bool quick) {
+  Calibration model_formats = c;
   model_formats.formats.clear();
   for (GgmlType t : MatrixFormats(spec)) {
-    if (const FormatCalibration* f = c->Format(t)) model_formats.formats.push_back(*f);
+    if (const FormatCalibration* f = c.Format(t)) model_formats.formats.push_back(*f);
   }
-  auto retimer = Retimer::For(model_formats, threads, quick);
-  if (!retimer.ok()) return retimer.status();
-  const std::vector<int64_t> around =
-      prompt > 0 ? CalibratedTokensAround(std::min<int64_t>(prompt, model::kPrefillMicroBatch)) : std::vector<int64_t>{};
-  return retimer->Retime(c, around);
+  return For(model_formats, threads, quick);
+}
+
+std::vector<int64_t> TokensAroundPrompt(int64_t prompt) {
+  if (prompt <= 0) return {};
+  return CalibratedTokensAround(std::min<int64_t>(prompt, model::kPrefillMicroBatch));
 }
 
 absl::StatusOr<Calibration> LoadOrCalibrate(const CalibrateOptions& options, bool remeasure, std::string* measured) {

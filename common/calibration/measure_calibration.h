@@ -46,6 +46,10 @@ absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options);
 class Retimer {
  public:
   static absl::StatusOr<Retimer> For(const Calibration& c, int threads, bool quick = false);
+  // For the formats of `c` that `spec` multiplies only (a cached calibration
+  // holds every format measured here so far).
+  static absl::StatusOr<Retimer> ForModel(const Calibration& c, const cost::ModelSpec& spec, int threads,
+                                          bool quick = false);
   Retimer(Retimer&&) noexcept;
   Retimer& operator=(Retimer&&) noexcept;
   ~Retimer();
@@ -59,12 +63,10 @@ class Retimer {
   std::unique_ptr<State> state_;
 };
 
-// c's points of the formats `spec` multiplies timed again now (Retimer):
-// decode's, and the calibrated token counts around a prompt of `prompt`
-// tokens in the engine's micro-batches (none for 0). For an expectation set
-// beside a run now from a calibration cached minutes or days before.
-absl::Status RetimeForModel(const cost::ModelSpec& spec, int threads, int64_t prompt, Calibration* c,
-                            bool quick = false);
+// The calibrated token counts a prompt of `prompt` tokens falls between in
+// the engine's micro-batches (none for 0): what Retime times again before a
+// prompt's expectation.
+std::vector<int64_t> TokensAroundPrompt(int64_t prompt);
 
 // The cached calibration when it was measured on this CPU, for this thread
 // count, with the kernels this build picks, and holds every format asked

@@ -11,6 +11,7 @@
 #include "common/calibration/expected_time.h"
 #include "common/cost/model_spec.h"
 #include "common/cost/op_cost.h"
+#include "common/model/forward.h"
 
 namespace calibration {
 namespace {
@@ -89,7 +90,11 @@ TEST_F(MeasureCalibrationTest, RetimesTheModelsFormatsAroundItsPrompt) {
   for (FormatCalibration& f : c.formats) {
     for (MatmulPoint& p : f.points) p.seconds = -1;
   }
-  ASSERT_TRUE(RetimeForModel(*spec, 2, 91, &c, /*quick=*/true).ok());
+  auto retimer = Retimer::ForModel(c, *spec, 2, /*quick=*/true);
+  ASSERT_TRUE(retimer.ok()) << retimer.status();
+  ASSERT_TRUE(retimer->Retime(&c, TokensAroundPrompt(91)).ok());
+  EXPECT_TRUE(TokensAroundPrompt(0).empty());
+  EXPECT_EQ(TokensAroundPrompt(512), CalibratedTokensAround(model::kPrefillMicroBatch));
   const std::vector<int64_t> around = CalibratedTokensAround(91);
   for (const FormatCalibration& f : c.formats) {
     const bool in_model = std::find(used.begin(), used.end(), f.type) != used.end();

@@ -105,7 +105,7 @@ int RunBench(const std::vector<std::string>& args) {
     for (int64_t threads : threads_list) {
       auto cal = calibration_flags.Load(spec, static_cast<int>(threads));
       if (!cal.ok()) return Fail("bench", cal.status());
-      auto retimer = calibration::Retimer::For(*cal, static_cast<int>(threads));
+      auto retimer = calibration::Retimer::ForModel(*cal, spec, static_cast<int>(threads));
       if (!retimer.ok()) return Fail("bench", retimer.status());
       calibrations.push_back(*std::move(cal));
       retimers.push_back(*std::move(retimer));
@@ -118,10 +118,7 @@ int RunBench(const std::vector<std::string>& args) {
   auto expect = [&](size_t thread_index, int threads, int prompt, int gen, int depth) -> absl::StatusOr<double> {
     if (!expected) return 0.0;
     calibration::Calibration cal = calibrations[thread_index];
-    const std::vector<int64_t> around =
-        prompt > 0 ? calibration::CalibratedTokensAround(std::min<int64_t>(prompt, model::kPrefillMicroBatch))
-                   : std::vector<int64_t>{};
-    if (auto s = retimers[thread_index].Retime(&cal, around); !s.ok()) return s;
+    if (auto s = retimers[thread_index].Retime(&cal, calibration::TokensAroundPrompt(prompt)); !s.ok()) return s;
     if (prompt > 0) {
       auto s = calibration::ExpectedSeconds(cal, spec, cost::PromptOps(spec, prompt, depth, model::kPrefillMicroBatch),
                                             prompt, threads, cache_name, 0);

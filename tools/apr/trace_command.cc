@@ -137,7 +137,9 @@ int RunTrace(const std::vector<std::string>& args) {
       // A cached calibration timed in another minute of this VM's drifting
       // DRAM and cores once put decode at 0.47 of its expectation: the
       // model's formats are timed again now, as bench --expected does.
-      if (auto s = calibration::RetimeForModel(*spec, t, prompt, &*cal); !s.ok()) return Fail("trace", s);
+      auto retimer = calibration::Retimer::ForModel(*cal, *spec, t);
+      if (!retimer.ok()) return Fail("trace", retimer.status());
+      if (auto s = retimer->Retime(&*cal, calibration::TokensAroundPrompt(prompt)); !s.ok()) return Fail("trace", s);
       retimed = true;
     }
     const std::string type = model::KvCacheTypesName(*cache_type);
