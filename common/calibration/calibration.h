@@ -34,8 +34,9 @@ namespace calibration {
 // A cached calibration of another version is measured anew. 3: the kernels
 // of Q5_K, Q3_K, Q2_K, IQ4_XS, Q4_1, Q5_1 (repacked) and Q6_K changed; 4:
 // AMX prefill for Q5_K and the R8 groups; 5: AVX-512 attention; 6: Q8_0
-// keys scored with integer products; 7: prompts' attention on AMX-BF16 tiles.
-inline constexpr int kCalibrationVersion = 7;
+// keys scored with integer products; 7: prompts' attention on AMX-BF16 tiles;
+// 8: the matrices' copies share one buffer of random bytes.
+inline constexpr int kCalibrationVersion = 8;
 
 // Matrix shapes (rows x cols) the calibration measures: a tall, a wide and
 // three small ones, none of them a preset's (tested), so a table of expected

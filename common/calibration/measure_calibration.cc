@@ -5,7 +5,6 @@
 #include <cstring>
 #include <functional>
 #include <memory>
-#include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -18,7 +17,6 @@
 #include "common/quant/dot_kernels.h"
 #include "common/quant/huge_pages.h"
 #include "common/quant/matmul.h"
-#include "common/quant/quantize.h"
 #include "common/roofline/measure.h"
 
 namespace calibration {
@@ -38,46 +36,60 @@ double SecondsSince(Clock::time_point start) {
 // where the allocator put each one (a 1.3 MB shape read 3-7x slower in some
 // runs than in others).
 struct MatrixCopies {
-  quant::WeightBuffer storage;
   std::vector<quant::WeightMatrix> matrices;
 };
 
-MatrixCopies MakeCopies(GgmlType type, Shape shape, size_t total_bytes) {
-  quant::WeightMatrix w{type, nullptr, shape.rows, shape.cols};
-  const size_t row_bytes = w.RowBytes(), bytes = row_bytes * shape.rows;
-  // Values matter to no kernel's speed: 64 quantized rows, repeated.
-  std::mt19937 rng(7);
-  std::normal_distribution<float> normal(0, 0.05f);
-  std::vector<float> row(shape.cols);
-  std::vector<uint8_t> data(bytes);
-  constexpr int64_t kDistinctRows = 64;
-  for (int64_t r = 0; r < std::min(kDistinctRows, shape.rows); ++r) {
-    for (float& v : row) v = normal(rng);
-    (void)quant::QuantizeRow(type, row.data(), data.data() + r * row_bytes, shape.cols);
+// Every format and shape cycles through the same buffer in turn: one of its
+// own each took formats x shapes x 4 LLC (29 GB on a 480 MiB L3), and a
+// re-timing beside a 17 GB model ran out of memory. Its bytes are random in
+// 0x30-0x3F, so any F32, F16 or BF16 read from it (a weight or a block's
+// scale) is a normal number; values matter to no kernel's speed.
+class CopyArena {
+ public:
+  // At least `cycle_bytes`, and two copies of the largest matrix.
+  explicit CopyArena(size_t cycle_bytes) {
+    size_t largest = 0;
+    for (const Shape& s : kCalibrationShapes) largest = std::max<size_t>(largest, size_t(s.rows) * s.cols * 4);
+    storage_ = quant::WeightBuffer(std::max(cycle_bytes, 2 * (largest + kSlotAlign)));
+    uint64_t state = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i + 8 <= storage_.size(); i += 8) {
+      state ^= state << 13;
+      state ^= state >> 7;
+      state ^= state << 17;
+      const uint64_t bytes = (state & 0x0f0f0f0f0f0f0f0fu) | 0x3030303030303030u;
+      std::memcpy(storage_.data() + i, &bytes, 8);
+    }
   }
-  for (int64_t r = kDistinctRows; r < shape.rows; ++r) {
-    std::memcpy(data.data() + r * row_bytes, data.data() + (r % kDistinctRows) * row_bytes, row_bytes);
+
+  // As many copies of a `type` matrix of `shape` as the buffer holds.
+  MatrixCopies Copies(GgmlType type, Shape shape) const {
+    quant::WeightMatrix w{type, nullptr, shape.rows, shape.cols};
+    const size_t bytes = w.RowBytes() * shape.rows;
+    std::vector<uint8_t> zeros(bytes);
+    w.data = zeros.data();
+    const quant::RepackedRows repacked = quant::RepackRows(w);
+    const quant::WeightMatrix one = repacked.storage.empty() ? w : repacked.matrix;
+    const uint8_t* source = repacked.storage.empty() ? zeros.data() : repacked.storage.data();
+    const size_t used = repacked.storage.empty() ? bytes : repacked.storage.size();
+    // The matrix's data may start past its storage's: kept at that offset.
+    const size_t offset = static_cast<size_t>(one.data - source);
+    const size_t slot = (used + kSlotAlign - 1) / kSlotAlign * kSlotAlign;
+    MatrixCopies copies;
+    for (size_t at = 0; at + slot <= storage_.size(); at += slot) {
+      quant::WeightMatrix m = one;
+      m.data = storage_.data() + at + offset;
+      copies.matrices.push_back(m);
+    }
+    return copies;
   }
-  w.data = data.data();
-  const quant::RepackedRows repacked = quant::RepackRows(w);
-  const quant::WeightMatrix one = repacked.storage.empty() ? w : repacked.matrix;
-  const uint8_t* source = repacked.storage.empty() ? data.data() : repacked.storage.data();
-  const size_t used = repacked.storage.empty() ? bytes : repacked.storage.size();
-  // The matrix's data may start past its storage's: kept at that offset.
-  const size_t offset = static_cast<size_t>(one.data - source);
-  const size_t slot = (used + 4095) / 4096 * 4096;
-  const size_t n = std::max<size_t>(2, total_bytes / slot + 1);
-  MatrixCopies copies;
-  copies.storage = quant::WeightBuffer(n * slot);
-  for (size_t c = 0; c < n; ++c) {
-    uint8_t* at = copies.storage.data() + c * slot;
-    std::memcpy(at, source, used);
-    quant::WeightMatrix m = one;
-    m.data = at + offset;
-    copies.matrices.push_back(m);
-  }
-  return copies;
-}
+
+  quant::MemorySpan Span() const { return {storage_.data(), storage_.size()}; }
+  size_t size() const { return storage_.size(); }
+
+ private:
+  static constexpr size_t kSlotAlign = 4096;
+  quant::WeightBuffer storage_;
+};
 
 std::string KernelName(GgmlType type) {
   quant::WeightMatrix w{type, nullptr, 8, 256};
@@ -135,11 +147,11 @@ absl::Status TimeDecode(const std::vector<MatrixCopies>& copies, parallel::Threa
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<MatrixCopies>> CopiesOfEveryShape(GgmlType type, bool quick, size_t cycle_bytes) {
+absl::StatusOr<std::vector<MatrixCopies>> CopiesOfEveryShape(GgmlType type, const CopyArena& arena) {
   std::vector<MatrixCopies> copies;
   for (const Shape& shape : kCalibrationShapes) {
     if (auto s = quant::CheckMatrix({type, nullptr, shape.rows, shape.cols}); !s.ok()) return s;
-    copies.push_back(MakeCopies(type, shape, quick ? 0 : cycle_bytes));
+    copies.push_back(arena.Copies(type, shape));
   }
   return copies;
 }
@@ -166,11 +178,11 @@ void TimeBatched(const std::vector<MatrixCopies>& copies, parallel::ThreadPool& 
 }
 
 absl::StatusOr<FormatCalibration> MeasureFormat(GgmlType type, parallel::ThreadPool& pool, bool quick,
-                                                size_t cycle_bytes) {
+                                                const CopyArena& arena) {
   FormatCalibration f;
   f.type = type;
   f.kernel = KernelName(type);
-  auto copies = CopiesOfEveryShape(type, quick, cycle_bytes);
+  auto copies = CopiesOfEveryShape(type, arena);
   if (!copies.ok()) return copies.status();
   for (const Shape& shape : kCalibrationShapes) {
     for (const int64_t tokens : kCalibrationTokens) f.points.push_back({shape.rows, shape.cols, tokens, 0});
@@ -180,8 +192,10 @@ absl::StatusOr<FormatCalibration> MeasureFormat(GgmlType type, parallel::ThreadP
   return f;
 }
 
-// Weights cycled through four times the last-level cache, and at least 128 MiB.
-size_t CycleBytes() {
+// Weights cycled through four times the last-level cache, and at least 128 MiB
+// (a quick measurement: two copies).
+size_t CycleBytes(bool quick) {
+  if (quick) return 0;
   uint64_t llc = 0;
   if (auto caches = roofline::ReadCacheLevels(roofline::kSysfsCacheDir); caches.ok() && !caches->empty()) {
     llc = caches->back().size_bytes;
@@ -239,12 +253,12 @@ absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options) 
   parallel::ThreadPool pool(threads);
   parallel::ScopedAffinity restore;
   parallel::PinCurrentThreadToCpu(0);
-  const size_t cycle = CycleBytes();
+  const CopyArena arena(CycleBytes(options.quick));
   const std::vector<GgmlType> formats = options.formats.empty() ? EngineMatrixTypes() : options.formats;
   for (size_t i = 0; i < formats.size(); ++i) {
     progress(absl::StrCat("matrix products, ", gguf::TypeInfo(formats[i]).name, " (", i + 1, " of ", formats.size(),
                           ")"));
-    auto f = MeasureFormat(formats[i], pool, options.quick, cycle);
+    auto f = MeasureFormat(formats[i], pool, options.quick, arena);
     if (!f.ok()) return f.status();
     c.formats.push_back(*std::move(f));
   }
@@ -258,6 +272,7 @@ absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options) 
 struct Retimer::State {
   int threads = 1;
   bool quick = false;
+  std::unique_ptr<CopyArena> arena;
   std::vector<std::pair<GgmlType, std::vector<MatrixCopies>>> copies;
 };
 
@@ -270,8 +285,9 @@ absl::StatusOr<Retimer> Retimer::For(const Calibration& c, int threads, bool qui
   auto state = std::make_unique<State>();
   state->threads = threads;
   state->quick = quick;
+  state->arena = std::make_unique<CopyArena>(CycleBytes(quick));
   for (const FormatCalibration& f : c.formats) {
-    auto copies = CopiesOfEveryShape(f.type, quick, CycleBytes());
+    auto copies = CopiesOfEveryShape(f.type, *state->arena);
     if (!copies.ok()) return copies.status();
     state->copies.push_back({f.type, *std::move(copies)});
   }
@@ -279,14 +295,10 @@ absl::StatusOr<Retimer> Retimer::For(const Calibration& c, int threads, bool qui
 }
 
 absl::StatusOr<double> Retimer::HugePageShare() const {
-  std::vector<quant::MemorySpan> spans;
-  for (const auto& [type, copies] : state_->copies) {
-    for (const MatrixCopies& c : copies) {
-      spans.push_back({c.storage.data(), c.storage.size()});
-    }
-  }
-  return quant::HugePageShare(spans);
+  return quant::HugePageShare({state_->arena->Span()});
 }
+
+size_t Retimer::CopyBytes() const { return state_->arena->size(); }
 
 absl::Status Retimer::Retime(Calibration* c, const std::vector<int64_t>& batched_tokens) {
   parallel::ThreadPool pool(state_->threads);
@@ -351,10 +363,10 @@ absl::StatusOr<Calibration> LoadOrCalibrate(const CalibrateOptions& options, boo
     parallel::ThreadPool pool(threads);
     parallel::ScopedAffinity restore;
     parallel::PinCurrentThreadToCpu(0);
-    const size_t cycle = CycleBytes();
+    const CopyArena arena(CycleBytes(false));
     for (GgmlType t : missing.formats) {
       if (progress) progress(absl::StrCat("matrix products, ", gguf::TypeInfo(t).name));
-      auto f = MeasureFormat(t, pool, false, cycle);
+      auto f = MeasureFormat(t, pool, false, arena);
       if (!f.ok()) return f.status();
       added.formats.push_back(*std::move(f));
       if (measured) absl::StrAppend(measured, measured->empty() ? "" : ", ", gguf::TypeInfo(t).name);

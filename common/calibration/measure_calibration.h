@@ -56,6 +56,8 @@ class Retimer {
   absl::Status Retime(Calibration* c, const std::vector<int64_t>& batched_tokens = {});
   // The share of the copies' bytes on transparent huge pages now.
   absl::StatusOr<double> HugePageShare() const;
+  // The bytes the copies take: every format and shape shares them.
+  size_t CopyBytes() const;
 
  private:
   struct State;

@@ -109,5 +109,24 @@ TEST_F(MeasureCalibrationTest, RetimesTheModelsFormatsAroundItsPrompt) {
   }
 }
 
+// The copies of every format and shape share one buffer: one each took
+// formats x shapes x 4 LLC, and ran a machine out of memory beside a model.
+TEST_F(MeasureCalibrationTest, CopiesOfEveryFormatShareOneBuffer) {
+  ASSERT_NE(calibration_, nullptr);
+  ASSERT_GE(calibration_->formats.size(), 2u);
+  Calibration one = *calibration_;
+  one.formats.resize(1);
+  auto of_one = Retimer::For(one, 1, /*quick=*/true);
+  auto of_all = Retimer::For(*calibration_, 1, /*quick=*/true);
+  ASSERT_TRUE(of_one.ok()) << of_one.status();
+  ASSERT_TRUE(of_all.ok()) << of_all.status();
+  EXPECT_EQ(of_all->CopyBytes(), of_one->CopyBytes());
+  // Two copies of the largest shape in F32, as a quick measurement asks.
+  size_t largest = 0;
+  for (const Shape& s : kCalibrationShapes) largest = std::max<size_t>(largest, size_t(s.rows) * s.cols * 4);
+  EXPECT_GE(of_all->CopyBytes(), 2 * largest);
+  EXPECT_LT(of_all->CopyBytes(), 3 * largest);
+}
+
 }  // namespace
 }  // namespace calibration
