@@ -212,11 +212,25 @@ std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch, uint64_t c
 }
 
 std::vector<OpCost> PromptOps(const ModelSpec& spec, uint64_t prompt, uint64_t ctx_depth, uint64_t micro_batch) {
+  return RoutedPromptOps(spec, prompt, ctx_depth, micro_batch, {});
+}
+
+std::vector<OpCost> RoutedPromptOps(const ModelSpec& spec, uint64_t prompt, uint64_t ctx_depth, uint64_t micro_batch,
+                                    const std::vector<std::vector<int>>& touched) {
   std::vector<OpCost> ops;
   const uint64_t step = micro_batch > 0 ? micro_batch : prompt;
-  for (uint64_t start = 0; start < prompt; start += step) {
+  size_t index = 0;
+  for (uint64_t start = 0; start < prompt; start += step, ++index) {
     const uint64_t n = std::min(step, prompt - start);
-    const std::vector<OpCost> pass = PrefillOps(spec, n, ctx_depth + start, start + n == prompt);
+    std::vector<OpCost> pass = PrefillOps(spec, n, ctx_depth + start, start + n == prompt);
+    if (index < touched.size()) {
+      for (OpCost& op : pass) {
+        const model::TensorSpec* t = spec.Find(op.tensor);
+        const std::vector<int>& layers = touched[index];
+        if (t == nullptr || t->dims.size() != 3 || op.layer < 0 || size_t(op.layer) >= layers.size()) continue;
+        op.weight_bytes = double(t->n_bytes) / double(t->dims[2]) * layers[op.layer];
+      }
+    }
     ops.insert(ops.end(), pass.begin(), pass.end());
   }
   return ops;

@@ -90,6 +90,11 @@ std::vector<OpCost> PrefillOps(const ModelSpec& spec, uint64_t batch, uint64_t c
 // `micro_batch` tokens (each reads every weight again), the last one's
 // logits only: the passes' ops, one after the other.
 std::vector<OpCost> PromptOps(const ModelSpec& spec, uint64_t prompt, uint64_t ctx_depth, uint64_t micro_batch);
+// PromptOps with each pass's expert stacks read as the experts its router
+// chose, `touched[pass][layer]`, in place of uniform routing's expectation
+// (a pass or layer without an entry keeps the expectation).
+std::vector<OpCost> RoutedPromptOps(const ModelSpec& spec, uint64_t prompt, uint64_t ctx_depth, uint64_t micro_batch,
+                                    const std::vector<std::vector<int>>& touched);
 
 }  // namespace cost
 

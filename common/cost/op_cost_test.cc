@@ -94,6 +94,41 @@ TEST(OpCost, PrefillReusesWeightsAcrossTheBatch) {
   EXPECT_DOUBLE_EQ(prefill["attn_score"].flops, 2.0 * 128 * 12 * 91 * 92 / 2);
 }
 
+// What a trace prices after the run: each pass's stacks read as the experts
+// its router chose; passes the list does not reach keep uniform routing.
+TEST(OpCost, RoutedPromptReadsTheExpertsChosen) {
+  const ModelSpec spec = Spec("qwen3-moe-mini", "q4_k_m");
+  const int layers = spec.config.n_layers;
+  std::vector<int> first(layers, 20);
+  first[1] = 3;
+  const std::vector<OpCost> uniform = PromptOps(spec, 300, 0, 256);
+  const std::vector<OpCost> routed = RoutedPromptOps(spec, 300, 0, 256, {first});
+  ASSERT_EQ(routed.size(), uniform.size());
+  const model::TensorSpec* gate = spec.Find("blk.1.ffn_gate_exps.weight");
+  ASSERT_NE(gate, nullptr);
+  const double per_expert = double(gate->n_bytes) / spec.config.n_experts;
+  int checked = 0;
+  int passes = 0;
+  for (size_t i = 0; i < routed.size(); ++i) {
+    const OpCost& r = routed[i];
+    passes += r.name == "token_embd";
+    const bool second_pass = passes > 1;
+    EXPECT_DOUBLE_EQ(r.flops, uniform[i].flops);
+    if (r.name != "ffn_gate_exps" && r.name != "ffn_up_exps" && r.name != "ffn_down_exps") {
+      EXPECT_DOUBLE_EQ(r.weight_bytes, uniform[i].weight_bytes) << r.name;
+      continue;
+    }
+    if (second_pass) {
+      EXPECT_DOUBLE_EQ(r.weight_bytes, uniform[i].weight_bytes);
+    } else if (r.name == "ffn_gate_exps") {
+      EXPECT_DOUBLE_EQ(r.weight_bytes, per_expert * first[r.layer]);
+      ++checked;
+    }
+  }
+  EXPECT_EQ(passes, 2);
+  EXPECT_EQ(checked, layers);
+}
+
 TEST(OpCost, WholeDecodeMatchesTheSimpleFootprint) {
   // Every matrix weight read once: bytes ~ weight bytes, 2 FLOPs a weight.
   const ModelSpec spec = Spec("llama-2-7b", "q4_k");

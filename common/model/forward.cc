@@ -366,6 +366,7 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
   if (w_.file().Changed()) {
     return absl::DataLossError(absl::StrCat(w_.file().path(), ": the model file shrank while in use"));
   }
+  if (options.experts_touched != nullptr && arch.moe) options.experts_touched->push_back(experts_touched_);
   position_ += static_cast<int>(n);
   if (options.no_logits) {
     logits->clear();

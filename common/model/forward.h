@@ -70,6 +70,9 @@ struct ForwardOptions {
   bool all_logits = false;     // logits of every token, not only the last
   bool no_logits = false;      // skip the final norm and output head (a prompt's tokens before its last)
   OpTimes* times = nullptr;    // accumulate per-op wall time when set
+  // A mixture of experts: each Forward appends its experts_touched() (a
+  // Prefill, one entry per micro-batch).
+  std::vector<std::vector<int>>* experts_touched = nullptr;
 };
 
 class Transformer {

@@ -567,6 +567,15 @@ TEST(Forward, MixtureGroupsTheBatchByExpert) {
   }
   ASSERT_TRUE(t.Forward({5}, &logits).ok());
   for (int touched : t.experts_touched()) EXPECT_EQ(touched, int(c.n_experts_used));
+  // A prefill's micro-batches each record theirs, in order.
+  Transformer p(*w, pool, 64);
+  std::vector<std::vector<int>> passes;
+  ForwardOptions options;
+  options.experts_touched = &passes;
+  ASSERT_TRUE(p.Prefill(kPrompt, &logits, options, /*micro_batch=*/3).ok());
+  ASSERT_EQ(passes.size(), (kPrompt.size() + 2) / 3);
+  EXPECT_EQ(passes.back(), p.experts_touched());
+  for (const std::vector<int>& pass : passes) ASSERT_EQ(pass.size(), c.n_layers);
   auto dense = Synth(Tiny("qwen3"), "q4_k_m");
   Transformer d(*dense, pool, 64);
   ASSERT_TRUE(d.Forward({5}, &logits).ok());

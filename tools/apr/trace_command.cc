@@ -1,6 +1,9 @@
 // apr trace: the real forward pass timed op by op and layer by layer, beside
 // the roofline prediction.
 #include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 #include "common/cost/model_spec.h"
@@ -64,7 +67,8 @@ std::string ExpertsTouchedText(const model::ModelConfig& c, const std::vector<in
   const model::ExpertsTouchedSummary d = model::SummarizeExpertsTouched(decode);
   std::string s = absl::StrFormat(
       "Experts read per layer (of %d, %d routed a token): prefill of %d tokens %d-%d, mean %.1f; uniform routing "
-      "predicts %.1f. A decoded token %d-%d (predicted %.0f).\n",
+      "predicts %.1f. A decoded token %d-%d (predicted %.0f). The prefill's predicted and expected times are of "
+      "the experts read.\n",
       c.n_experts, c.n_experts_used, tokens, p.least, p.most, p.mean, cost::ExpectedExpertsTouched(c, double(tokens)),
       d.least, d.most, cost::ExpectedExpertsTouched(c, 1));
   if (per_layer) {
@@ -130,6 +134,8 @@ int RunTrace(const std::vector<std::string>& args) {
                                          t, double(prompt));
   if (!prefill_pred.ok()) return Fail("trace", prefill_pred.status());
   bool retimed = false;
+  std::optional<calibration::Calibration> kept;  // to price a mixture's prefill again after it ran
+  const std::string cache_types = model::KvCacheTypesName(*cache_type);
   if (!bound_only) {
     auto cal = calibration_flags.Load(*spec, t);
     if (!cal.ok()) return Fail("trace", cal.status());
@@ -142,9 +148,13 @@ int RunTrace(const std::vector<std::string>& args) {
       if (auto s = retimer->Retime(&*cal, calibration::TokensAroundPrompt(prompt)); !s.ok()) return Fail("trace", s);
       retimed = true;
     }
-    const std::string type = model::KvCacheTypesName(*cache_type);
-    if (auto s = calibration::AddExpected(*cal, *spec, type, dram_now, &*decode_pred); !s.ok()) return Fail("trace", s);
-    if (auto s = calibration::AddExpected(*cal, *spec, type, dram_now, &*prefill_pred); !s.ok()) return Fail("trace", s);
+    if (auto s = calibration::AddExpected(*cal, *spec, cache_types, dram_now, &*decode_pred); !s.ok()) {
+      return Fail("trace", s);
+    }
+    if (auto s = calibration::AddExpected(*cal, *spec, cache_types, dram_now, &*prefill_pred); !s.ok()) {
+      return Fail("trace", s);
+    }
+    if (spec->config.IsMoe()) kept = *std::move(cal);
   }
 
   auto weights = model::ModelWeights::Load(model_path);
@@ -165,11 +175,28 @@ int RunTrace(const std::vector<std::string>& args) {
   model::OpTimes prefill_times(c.n_layers), decode_times(c.n_layers);
   model::ForwardOptions options;
   options.times = &prefill_times;
+  std::vector<std::vector<int>> prefill_passes;
+  options.experts_touched = &prefill_passes;
   pool.ResetStats();
   if (auto s = tr.Prefill(absl::MakeConstSpan(tokens).subspan(0, prompt), &logits, options); !s.ok()) {
     return Fail("trace", s);
   }
+  options.experts_touched = nullptr;
   const auto prefill_dispatches = pool.AllStats();
+  if (c.IsMoe()) {
+    // A batch reads the experts its router chose, which real and synthetic
+    // routers alike spread unevenly: its roof and expectation are of those
+    // (uniform routing's count is printed beside them).
+    prefill_pred = cost::PredictPhase(
+        cost::RoutedPromptOps(*spec, prompt, depth, model::kPrefillMicroBatch, prefill_passes), *machine, t,
+        double(prompt));
+    if (!prefill_pred.ok()) return Fail("trace", prefill_pred.status());
+    if (kept) {
+      if (auto s = calibration::AddExpected(*kept, *spec, cache_types, dram_now, &*prefill_pred); !s.ok()) {
+        return Fail("trace", s);
+      }
+    }
+  }
   // A mixture: the experts each layer read for the prompt's last micro-batch
   // and for the last decoded token.
   const std::vector<int> prefill_experts = tr.experts_touched();
