@@ -544,6 +544,22 @@ TEST(Route, TopKOfTheSoftmaxRenormalized) {
   EXPECT_EQ(chosen[1], 1);
   EXPECT_TRUE(std::isfinite(weights[1]));
   EXPECT_NEAR(weights[0], 1.0f, 1e-6f);
+  // Past 2^14 experts the chosen probabilities can sum below the clamp:
+  // one of 20000 equal ones, 1/20000 over 2^-14.
+  const std::vector<float> flat(20000, 0.5f);
+  RouteTopK(flat.data(), 20000, 1, chosen, weights);
+  EXPECT_EQ(chosen[0], 0);
+  EXPECT_NEAR(weights[0], (1.0 / 20000) / 6.103515625e-5, 1e-6);
+  // Many candidates: the k largest in order, ties lower index first.
+  std::vector<float> many(128);
+  for (int e = 0; e < 128; ++e) many[e] = float((e * 37) % 64);
+  int32_t top[8];
+  float top_weights[8];
+  RouteTopK(many.data(), 128, 8, top, top_weights);
+  std::vector<int> order(128);
+  for (int e = 0; e < 128; ++e) order[e] = e;
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return many[a] > many[b]; });
+  for (int j = 0; j < 8; ++j) EXPECT_EQ(top[j], order[j]) << j;
 }
 
 // A batch reads each expert its tokens chose once: one gate_up and one down

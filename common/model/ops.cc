@@ -44,24 +44,34 @@ void GeluMul(const float* gate, const float* up, int64_t n, float* out) {
 }
 
 void RouteTopK(const float* logits, int64_t experts, int64_t k, int32_t* chosen, float* weights) {
-  float max = logits[0];
-  for (int64_t e = 1; e < experts; ++e) max = std::max(max, logits[e]);
-  double total = 0;
-  for (int64_t e = 0; e < experts; ++e) total += std::exp(double(logits[e] - max));
-  double chosen_sum = 0;
-  for (int64_t j = 0; j < k; ++j) {
-    int32_t best = -1;
-    for (int64_t e = 0; e < experts; ++e) {
-      bool taken = false;
-      for (int64_t i = 0; i < j && !taken; ++i) taken = chosen[i] == e;
-      if (!taken && (best < 0 || logits[e] > logits[best])) best = static_cast<int32_t>(e);
+  // The k largest logits (softmax keeps their order), by insertion: an
+  // expert enters only past a strictly smaller one, so among equal logits
+  // the lower index, seen first, stays ahead.
+  int64_t kept = 0;
+  for (int64_t e = 0; e < experts; ++e) {
+    const float v = logits[e];
+    if (kept == k && !(v > logits[chosen[k - 1]])) continue;
+    int64_t at = kept < k ? kept++ : k - 1;
+    while (at > 0 && v > logits[chosen[at - 1]]) {
+      chosen[at] = chosen[at - 1];
+      --at;
     }
-    chosen[j] = best;
-    weights[j] = static_cast<float>(std::exp(double(logits[best] - max)) / total);
-    chosen_sum += weights[j];
+    chosen[at] = static_cast<int32_t>(e);
   }
-  const double norm = std::max(chosen_sum, 6.103515625e-5);
-  for (int64_t j = 0; j < k; ++j) weights[j] = static_cast<float>(weights[j] / norm);
+  // Each chosen probability over their sum: the softmax's denominator
+  // cancels, unless the sum's clamp binds, which needs more than 2^14
+  // experts (the largest probability is at least 1 / experts).
+  const double max = logits[chosen[0]];
+  double chosen_sum = 0;
+  for (int64_t j = 0; j < k; ++j) chosen_sum += std::exp(double(logits[chosen[j]]) - max);
+  double norm = chosen_sum;
+  constexpr double kLeastSum = 6.103515625e-5;
+  if (double(experts) * kLeastSum > 1) {
+    double total = 0;
+    for (int64_t e = 0; e < experts; ++e) total += std::exp(double(logits[e]) - max);
+    norm = std::max(chosen_sum / total, kLeastSum) * total;
+  }
+  for (int64_t j = 0; j < k; ++j) weights[j] = static_cast<float>(std::exp(double(logits[chosen[j]]) - max) / norm);
 }
 
 }  // namespace model
