@@ -453,6 +453,37 @@ TEST(Forward, RepackedWeightsGiveTheSameLogits) {
   for (size_t i = 0; i < la.size(); ++i) ASSERT_NEAR(la[i], lb[i], 1e-3 * (1 + std::fabs(lb[i]))) << i;
 }
 
+// Copies stop at the budget: the matrices past it are read in place from
+// the file, and the model computes the same (a mixture's stacks too).
+TEST(Forward, MatricesPastTheCopyBudgetAreReadInPlace) {
+  for (const char* arch : {"qwen2", "qwen3moe"}) {
+    const ModelConfig c = Tiny(arch);
+    auto all = Synth(c, "q4_k_m");
+    ASSERT_NE(all, nullptr);
+    EXPECT_EQ(all->in_place_bytes(), 0u) << arch;
+    const std::string path = testing::TempDir() + "/" + c.name + "-q4_k_m.gguf";
+    uint64_t matrices = 0;
+    for (const TensorSpec& t : all->tensors()) matrices += t.IsMatrix() && t.name != "token_embd.weight" ? t.n_bytes : 0;
+    auto half = ModelWeights::Load(path, /*repack=*/true, matrices / 2);
+    ASSERT_TRUE(half.ok()) << half.status();
+    EXPECT_GE((*half)->in_place_bytes(), matrices / 2 - matrices / 4) << arch;
+    EXPECT_LE((*half)->in_place_bytes(), matrices) << arch;
+    auto none = ModelWeights::Load(path, /*repack=*/true, 0);
+    ASSERT_TRUE(none.ok()) << none.status();
+    EXPECT_GE((*none)->in_place_bytes(), matrices * 9 / 10) << arch;
+    parallel::ThreadPool pool(2);
+    Transformer a(*all, pool, 64), b(**half, pool, 64), d(**none, pool, 64);
+    std::vector<float> la, lb, ld;
+    ASSERT_TRUE(a.Forward(kPrompt, &la).ok());
+    ASSERT_TRUE(b.Forward(kPrompt, &lb).ok());
+    ASSERT_TRUE(d.Forward(kPrompt, &ld).ok());
+    for (size_t i = 0; i < la.size(); ++i) {
+      ASSERT_NEAR(la[i], lb[i], 1e-3 * (1 + std::fabs(la[i]))) << arch << " " << i;
+      ASSERT_NEAR(la[i], ld[i], 1e-3 * (1 + std::fabs(la[i]))) << arch << " " << i;
+    }
+  }
+}
+
 TEST(Forward, PrefillThenDecodeEqualsRecomputingTheSequence) {
   for (const char* arch : kFamilies) {
     auto w = Synth(Tiny(arch), "q4_k_m");

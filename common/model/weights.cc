@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/model/gguf_config.h"
+#include "common/model/memory_budget.h"
 #include "common/quant/dequantize.h"
 #include "common/quant/huge_pages.h"
 #include "common/quant/repack.h"
@@ -50,14 +51,15 @@ quant::WeightMatrix ExpertRows(const quant::WeightMatrix& stack, int64_t experts
   return Rows(stack, e * rows, rows);
 }
 
-absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::string& path, bool repack) {
+absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::string& path, bool repack,
+                                                                 uint64_t copy_budget) {
   auto file = gguf::GgufFile::Open(path);
   if (!file.ok()) return file.status();
-  return FromFile(*std::move(file), repack);
+  return FromFile(*std::move(file), repack, copy_budget);
 }
 
 absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique_ptr<gguf::GgufFile> file,
-                                                                     bool repack) {
+                                                                     bool repack, uint64_t copy_budget) {
   std::unique_ptr<ModelWeights> w(new ModelWeights());
   w->file_ = std::move(file);
   const gguf::GgufFile& f = *w->file_;
@@ -167,20 +169,32 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
     // Plain copies only buy speed, so they stop at half the machine's memory:
     // a model too large for that is read in place from the file, as before.
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
-    size_t copy_budget = pages > 0 && page > 0 ? size_t(pages) * size_t(page) / 2 : 0;
+    size_t plain_budget = pages > 0 && page > 0 ? size_t(pages) * size_t(page) / 2 : 0;
+    // Every copy stops at the memory available: qwen3-30b-a3b (17.3 GB) on
+    // a 24 GB machine beside a 1.9 GB calibration buffer was killed for it.
+    uint64_t budget = copy_budget == kMachineBudget ? CopyBudgetBytes() : copy_budget;
     // Layouts in groups of 8 rows keep an expert's view whole only when its
     // rows are whole groups; other stacks keep the file's rows.
     auto copy_one = [&](quant::WeightMatrix& m, int64_t experts) {
       if (m.data == nullptr) return;  // a dense model's expert stacks, a mixture's gate/up/down
+      // The file's bytes: a layout's differ by its rows' padding to 64 bytes.
+      const size_t file_bytes = m.Stride() * m.rows;
+      if (file_bytes > budget) {
+        w->in_place_bytes_ += file_bytes;
+        return;
+      }
+      budget -= file_bytes;
       const bool split_groups = quant::R8QuantBytes(m.type) > 0 && (m.rows / experts) % 8 != 0 && experts > 1;
       quant::RepackedRows r;
       r.matrix = m;
       if (!split_groups) r = quant::RepackRows(m);
       if (r.storage.empty()) {  // no layout of its own: the same bytes, on huge pages
-        const size_t bytes = m.Stride() * m.rows;
-        if (bytes > copy_budget) return;
-        copy_budget -= bytes;
-        quant::WeightBuffer copy(bytes);
+        if (file_bytes > plain_budget) {
+          budget += file_bytes;  // read in place, as it always was past half the memory
+          return;
+        }
+        plain_budget -= file_bytes;
+        quant::WeightBuffer copy(file_bytes);
         std::memcpy(copy.data(), m.data, copy.size());
         m.data = copy.data();
         w->copies_.push_back(std::move(copy));

@@ -43,13 +43,21 @@ quant::WeightMatrix ExpertRows(const quant::WeightMatrix& stack, int64_t experts
 class ModelWeights {
  public:
   // `repack`: copy every matrix once into a WeightBuffer, in repack.h's
-  // layout where its type has one (matrices without one are copied while
-  // their total stays under half the machine's memory, and read in place
-  // past that); otherwise use the file's bytes in place.
-  static absl::StatusOr<std::unique_ptr<ModelWeights>> Load(const std::string& path, bool repack = true);
+  // layout where its type has one, while the copies fit in `copy_budget`
+  // bytes (by default CopyBudgetBytes(), memory_budget.h; matrices without
+  // a layout also stop at half the machine's memory); matrices past it are
+  // read in place (in_place_bytes()). Without `repack`, the file's bytes in
+  // place.
+  static constexpr uint64_t kMachineBudget = ~uint64_t{0};
+  static absl::StatusOr<std::unique_ptr<ModelWeights>> Load(const std::string& path, bool repack = true,
+                                                            uint64_t copy_budget = kMachineBudget);
   // Takes ownership of an already opened file.
   static absl::StatusOr<std::unique_ptr<ModelWeights>> FromFile(std::unique_ptr<gguf::GgufFile> file,
-                                                                bool repack = true);
+                                                                bool repack = true,
+                                                                uint64_t copy_budget = kMachineBudget);
+  // Bytes of matrices read in place from the file because the copies would
+  // have passed the budget.
+  uint64_t in_place_bytes() const { return in_place_bytes_; }
 
   const ModelConfig& config() const { return config_; }
   const gguf::GgufFile& file() const { return *file_; }
@@ -86,7 +94,8 @@ class ModelWeights {
   std::vector<float> rope_factors_, rope_factors_long_;
   int rope_original_context_ = 0;
   quant::WeightMatrix output_, token_embd_;
-  std::vector<quant::WeightBuffer> copies_;  // the matrices copied at load
+  std::vector<quant::WeightBuffer> copies_;
+  uint64_t in_place_bytes_ = 0;  // the matrices copied at load
 };
 
 }  // namespace model

@@ -19,6 +19,7 @@
 #include "tools/apr/calibration_flags.h"
 #include "tools/apr/command_util.h"
 #include "tools/apr/commands.h"
+#include "tools/apr/load_model.h"
 
 namespace apr {
 namespace {
@@ -84,7 +85,7 @@ int RunBench(const std::vector<std::string>& args) {
     std::fprintf(stderr, "apr bench: nothing to measure: every -p and -n is 0\n%s", parser.Usage().c_str());
     return 2;
   }
-  auto weights = model::ModelWeights::Load(model_path);
+  auto weights = LoadModel("bench", model_path);
   if (!weights.ok()) return Fail("bench", weights.status());
   const model::ModelConfig& c = (*weights)->config();
   int64_t max_ctx = 1;

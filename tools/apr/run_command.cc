@@ -10,6 +10,7 @@
 #include "tools/apr/cache_flags.h"
 #include "tools/apr/command_util.h"
 #include "tools/apr/commands.h"
+#include "tools/apr/load_model.h"
 
 namespace apr {
 
@@ -42,7 +43,7 @@ int RunRun(const std::vector<std::string>& args) {
     std::fprintf(stderr, "apr run: --tokens is required\n%s", parser.Usage().c_str());
     return 2;
   }
-  auto weights = model::ModelWeights::Load(model_path);
+  auto weights = LoadModel("run", model_path);
   if (!weights.ok()) return Fail("run", weights.status());
   parallel::ThreadPool pool(threads > 0 ? threads : cpu::AvailableCpus());
   model::Transformer t(**weights, pool, static_cast<int>(tokens.size()), *cache_type);

@@ -23,6 +23,7 @@
 #include "tools/apr/calibration_flags.h"
 #include "tools/apr/command_util.h"
 #include "tools/apr/commands.h"
+#include "tools/apr/load_model.h"
 
 namespace apr {
 namespace {
@@ -157,7 +158,7 @@ int RunTrace(const std::vector<std::string>& args) {
     if (spec->config.IsMoe()) kept = *std::move(cal);
   }
 
-  auto weights = model::ModelWeights::Load(model_path);
+  auto weights = LoadModel("trace", model_path);
   if (!weights.ok()) return Fail("trace", weights.status());
   const model::ModelConfig& c = (*weights)->config();
   parallel::ThreadPool pool(t);

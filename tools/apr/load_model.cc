@@ -1,0 +1,19 @@
+#include "tools/apr/load_model.h"
+
+#include <cstdint>
+#include <cstdio>
+
+namespace apr {
+
+absl::StatusOr<std::unique_ptr<model::ModelWeights>> LoadModel(const std::string& command, const std::string& path) {
+  auto weights = model::ModelWeights::Load(path);
+  if (weights.ok() && (*weights)->in_place_bytes() > 0) {
+    std::fprintf(stderr,
+                 "apr %s: note: %.2f GiB of the weights are read in place from the file, past the memory available "
+                 "for copies (slower kernels; pages the kernel drops are read from disk again)\n",
+                 command.c_str(), double((*weights)->in_place_bytes()) / double(uint64_t{1} << 30));
+  }
+  return weights;
+}
+
+}  // namespace apr
