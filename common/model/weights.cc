@@ -171,7 +171,7 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
     const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
     size_t plain_budget = pages > 0 && page > 0 ? size_t(pages) * size_t(page) / 2 : 0;
     // Every copy stops at the memory available: qwen3-30b-a3b (17.3 GB) on
-    // a 24 GB machine beside a 1.9 GB calibration buffer was killed for it.
+    // a 24 GB machine with 10 GB in use elsewhere needs it to run at all.
     uint64_t budget = copy_budget == kMachineBudget ? CopyBudgetBytes() : copy_budget;
     // Layouts in groups of 8 rows keep an expert's view whole only when its
     // rows are whole groups; other stacks keep the file's rows.
