@@ -40,8 +40,8 @@ struct MatrixCopies {
 };
 
 // Every format and shape cycles through the same buffer in turn: one of its
-// own each took formats x shapes x 4 LLC (29 GB on a 480 MiB L3), and a
-// re-timing beside a 17 GB model ran out of memory. Its bytes are random in
+// own each took formats x shapes x 4 LLC (28.5 GB for three formats on a
+// 480 MiB L3), and a re-timing ran a 24 GB machine out of memory. Its bytes are random in
 // 0x30-0x3F, so any F32, F16 or BF16 read from it (a weight or a block's
 // scale) is a normal number; values matter to no kernel's speed.
 class CopyArena {

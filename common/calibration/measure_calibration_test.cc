@@ -110,7 +110,7 @@ TEST_F(MeasureCalibrationTest, RetimesTheModelsFormatsAroundItsPrompt) {
 }
 
 // The copies of every format and shape share one buffer: one each took
-// formats x shapes x 4 LLC, and ran a machine out of memory beside a model.
+// formats x shapes x 4 LLC, and ran a machine out of memory.
 TEST_F(MeasureCalibrationTest, CopiesOfEveryFormatShareOneBuffer) {
   ASSERT_NE(calibration_, nullptr);
   ASSERT_GE(calibration_->formats.size(), 2u);

@@ -224,9 +224,9 @@ std::vector<OpCost> RoutedPromptOps(const ModelSpec& spec, uint64_t prompt, uint
     const uint64_t n = std::min(step, prompt - start);
     std::vector<OpCost> pass = PrefillOps(spec, n, ctx_depth + start, start + n == prompt);
     if (index < touched.size()) {
+      const std::vector<int>& layers = touched[index];
       for (OpCost& op : pass) {
         const model::TensorSpec* t = spec.Find(op.tensor);
-        const std::vector<int>& layers = touched[index];
         if (t == nullptr || t->dims.size() != 3 || op.layer < 0 || size_t(op.layer) >= layers.size()) continue;
         op.weight_bytes = double(t->n_bytes) / double(t->dims[2]) * layers[op.layer];
       }

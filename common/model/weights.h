@@ -94,8 +94,8 @@ class ModelWeights {
   std::vector<float> rope_factors_, rope_factors_long_;
   int rope_original_context_ = 0;
   quant::WeightMatrix output_, token_embd_;
-  std::vector<quant::WeightBuffer> copies_;
-  uint64_t in_place_bytes_ = 0;  // the matrices copied at load
+  std::vector<quant::WeightBuffer> copies_;  // the matrices copied at load
+  uint64_t in_place_bytes_ = 0;
 };
 
 }  // namespace model

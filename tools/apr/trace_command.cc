@@ -131,11 +131,8 @@ int RunTrace(const std::vector<std::string>& args) {
   }
   auto decode_pred = cost::PredictPhase(cost::DecodeOps(*spec, depth + prompt + gen / 2), *machine, t, 1);
   if (!decode_pred.ok()) return Fail("trace", decode_pred.status());
-  auto prefill_pred = cost::PredictPhase(cost::PromptOps(*spec, prompt, depth, model::kPrefillMicroBatch), *machine,
-                                         t, double(prompt));
-  if (!prefill_pred.ok()) return Fail("trace", prefill_pred.status());
   bool retimed = false;
-  std::optional<calibration::Calibration> kept;  // to price a mixture's prefill again after it ran
+  std::optional<calibration::Calibration> kept;  // to price the prefill once it ran
   const std::string cache_types = model::KvCacheTypesName(*cache_type);
   if (!bound_only) {
     auto cal = calibration_flags.Load(*spec, t);
@@ -152,10 +149,7 @@ int RunTrace(const std::vector<std::string>& args) {
     if (auto s = calibration::AddExpected(*cal, *spec, cache_types, dram_now, &*decode_pred); !s.ok()) {
       return Fail("trace", s);
     }
-    if (auto s = calibration::AddExpected(*cal, *spec, cache_types, dram_now, &*prefill_pred); !s.ok()) {
-      return Fail("trace", s);
-    }
-    if (spec->config.IsMoe()) kept = *std::move(cal);
+    kept = *std::move(cal);
   }
 
   auto weights = LoadModel("trace", model_path);
@@ -184,18 +178,16 @@ int RunTrace(const std::vector<std::string>& args) {
   }
   options.experts_touched = nullptr;
   const auto prefill_dispatches = pool.AllStats();
-  if (c.IsMoe()) {
-    // A batch reads the experts its router chose, which real and synthetic
-    // routers alike spread unevenly: its roof and expectation are of those
-    // (uniform routing's count is printed beside them).
-    prefill_pred = cost::PredictPhase(
-        cost::RoutedPromptOps(*spec, prompt, depth, model::kPrefillMicroBatch, prefill_passes), *machine, t,
-        double(prompt));
-    if (!prefill_pred.ok()) return Fail("trace", prefill_pred.status());
-    if (kept) {
-      if (auto s = calibration::AddExpected(*kept, *spec, cache_types, dram_now, &*prefill_pred); !s.ok()) {
-        return Fail("trace", s);
-      }
+  // A mixture's batch reads the experts its router chose, which real and
+  // synthetic routers alike spread unevenly: its roof and expectation are of
+  // those (uniform routing's count is printed beside them).
+  auto prefill_pred = cost::PredictPhase(
+      cost::RoutedPromptOps(*spec, prompt, depth, model::kPrefillMicroBatch, prefill_passes), *machine, t,
+      double(prompt));
+  if (!prefill_pred.ok()) return Fail("trace", prefill_pred.status());
+  if (kept) {
+    if (auto s = calibration::AddExpected(*kept, *spec, cache_types, dram_now, &*prefill_pred); !s.ok()) {
+      return Fail("trace", s);
     }
   }
   // A mixture: the experts each layer read for the prompt's last micro-batch
