@@ -15,6 +15,7 @@
 #include "chapters/ch13_profiling/moe_prefill.h"
 #include "common/cost/op_cost.h"
 #include "common/cost/prediction.h"
+#include "common/quant/decode_prefetch_tuning.h"
 #include "common/report/trace_report.h"
 #include "common/roofline/machine_profile.h"
 
@@ -65,6 +66,7 @@ struct ChapterRun {
   double dram_start_gbps = 0;             // measured before the predictions and the trace
   double dram_now_gbps = 0;               // measured right after the decode timing
   LongContext long_context;               // 13.7: decode at depth, per cache type
+  quant::DecodePrefetchChoice decode_prefetch;  // 13.7: decode's software prefetch distance, timed here
   // The roof of the predictions and the trace: the higher of the first two
   // (`machine` holds it).
   double DramGbps() const { return machine.ReadGbps("DRAM", threads); }

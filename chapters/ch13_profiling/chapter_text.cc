@@ -159,6 +159,17 @@ std::string BandwidthSection(const ChapterRun& run) {
                         "  its neighbours)\n",
                         100 * run.decode_achieved_gbps / roof, run.dram_now_gbps, run.dram_start_gbps,
                         run.dram_cached_gbps);
+  if (!run.decode_prefetch.trials.empty()) {
+    absl::StrAppendFormat(&s,
+                          "  decode's software prefetch: %d B ahead, the fastest distance timed here (a pass over the\n"
+                          "  model's weights, median ms:",
+                          run.decode_prefetch.bytes);
+    for (const quant::DecodePrefetchTrial& t : run.decode_prefetch.trials) {
+      absl::StrAppendFormat(&s, "%s %d B %.2f", &t == &run.decode_prefetch.trials.front() ? "" : ",", t.bytes,
+                            t.pass_seconds * 1e3);
+    }
+    s += ")\n";
+  }
   s += LongContextText(run.long_context, roof);
   return s;
 }

@@ -14,6 +14,7 @@
 #include "common/model/throughput.h"
 #include "common/parallel/thread_pool.h"
 #include "common/quant/cache_line_allocator.h"
+#include "common/quant/decode_prefetch_tuning.h"
 #include "common/quant/dot_kernels.h"
 #include "common/quant/huge_pages.h"
 #include "common/quant/matmul.h"
@@ -156,6 +157,12 @@ absl::StatusOr<std::vector<MatrixCopies>> CopiesOfEveryShape(GgmlType type, cons
   return copies;
 }
 
+// Decode's prefetch distance, chosen once a process (decode_prefetch_tuning.h)
+// before anything here times decode, over Q4_K copies of the first shape.
+void TuneDecodePrefetch(parallel::ThreadPool& pool, const CopyArena& arena) {
+  quant::EnsureDecodePrefetchTuned(pool, arena.Copies(GgmlType::kQ4_K, kCalibrationShapes[0]).matrices);
+}
+
 double TargetSeconds(bool quick) { return quick ? 0.002 : 0.04; }  // of calls per point
 
 // The points of more than one token that `wanted` takes. Their products are
@@ -254,6 +261,7 @@ absl::StatusOr<Calibration> MeasureCalibration(const CalibrateOptions& options) 
   parallel::ScopedAffinity restore;
   parallel::PinCurrentThreadToCpu(0);
   const CopyArena arena(CycleBytes(options.quick));
+  TuneDecodePrefetch(pool, arena);
   const std::vector<GgmlType> formats = options.formats.empty() ? EngineMatrixTypes() : options.formats;
   for (size_t i = 0; i < formats.size(); ++i) {
     progress(absl::StrCat("matrix products, ", gguf::TypeInfo(formats[i]).name, " (", i + 1, " of ", formats.size(),
@@ -305,6 +313,7 @@ absl::Status Retimer::Retime(Calibration* c, const std::vector<int64_t>& batched
   parallel::ScopedAffinity restore;
   parallel::PinCurrentThreadToCpu(0);
   const double target = TargetSeconds(state_->quick);
+  TuneDecodePrefetch(pool, *state_->arena);
   for (auto& [type, copies] : state_->copies) {
     for (FormatCalibration& f : c->formats) {
       if (f.type != type) continue;
@@ -364,6 +373,7 @@ absl::StatusOr<Calibration> LoadOrCalibrate(const CalibrateOptions& options, boo
     parallel::ScopedAffinity restore;
     parallel::PinCurrentThreadToCpu(0);
     const CopyArena arena(CycleBytes(false));
+    TuneDecodePrefetch(pool, arena);
     for (GgmlType t : missing.formats) {
       if (progress) progress(absl::StrCat("matrix products, ", gguf::TypeInfo(t).name));
       auto f = MeasureFormat(t, pool, false, arena);

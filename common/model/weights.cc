@@ -51,6 +51,28 @@ quant::WeightMatrix ExpertRows(const quant::WeightMatrix& stack, int64_t experts
   return Rows(stack, e * rows, rows);
 }
 
+std::vector<quant::WeightMatrix> ModelWeights::DecodeMatrices() const {
+  std::vector<quant::WeightMatrix> out;
+  auto add = [&](const quant::WeightMatrix& w) {
+    if (w.data != nullptr && w.rows > 0) out.push_back(w);
+  };
+  for (const LayerWeights& l : layers_) {
+    for (const quant::WeightMatrix* w : {&l.q, &l.k, &l.v, &l.o}) add(*w);
+    if (config_.IsMoe()) {
+      add(l.router);
+      for (int64_t e = 0; e < int64_t(config_.n_experts_used); ++e) {
+        for (const quant::WeightMatrix* stack : {&l.gate_exps, &l.up_exps, &l.down_exps}) {
+          add(ExpertRows(*stack, config_.n_experts, e));
+        }
+      }
+    } else {
+      for (const quant::WeightMatrix* w : {&l.gate, &l.up, &l.down}) add(*w);
+    }
+  }
+  add(output_);
+  return out;
+}
+
 absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::string& path, bool repack,
                                                                  uint64_t copy_budget) {
   auto file = gguf::GgufFile::Open(path);

@@ -72,6 +72,11 @@ class ModelWeights {
   // rope_factors_short / _long (phi3 LongRoPE; long past the original
   // context); empty when the file has none.
   const std::vector<float>& RopeFactors(int context) const;
+  // The matrices one decoded token multiplies, in the order it does: each
+  // layer's q, k, v, o and its FFN (a mixture's router and its first
+  // n_experts_used experts, as many as a token is routed to), then the
+  // output head.
+  std::vector<quant::WeightMatrix> DecodeMatrices() const;
   // The share of the copied matrices' bytes on transparent huge pages now
   // (0 when nothing was copied).
   absl::StatusOr<double> HugePageShare() const;

@@ -16,6 +16,9 @@
 //
 //   ./tools/bazel run //common/quant:matmul_benchmark -- --benchmark_repetitions=5
 //
+// --decode_prefetch=BYTES: decode's prefetch distance (decode_prefetch.h);
+// by default timed at the start, as the engine times it.
+//
 // --warm_cache: one copy of each matrix, called again and again, so that it
 // stays in the last-level cache where it fits, as llama.cpp's
 // `test-backend-ops perf` measures (for comparisons with it).
@@ -23,6 +26,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -32,6 +37,8 @@
 #include "common/cpu/cpu_features.h"
 #include "common/model/model_config.h"
 #include "common/quant/cache_line_allocator.h"
+#include "common/quant/decode_prefetch.h"
+#include "common/quant/decode_prefetch_tuning.h"
 #include "common/quant/matmul.h"
 #include "common/quant/quantize.h"
 #include "common/quant/repack.h"
@@ -239,14 +246,26 @@ int main(int argc, char** argv) {
   (void)cpu::AvailableCpus();  // before any thread is pinned
   (void)Machine();
   int kept = 1;
+  int64_t prefetch = 0;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--warm_cache") == 0) {
       warm_cache = true;
+    } else if (std::strncmp(argv[i], "--decode_prefetch=", 18) == 0) {
+      prefetch = std::atoll(argv[i] + 18);
     } else {
       argv[kept++] = argv[i];
     }
   }
   argc = kept;
+  if (prefetch > 0) {
+    quant::SetDecodePrefetchBytes(prefetch);
+  } else {
+    // As the engine does before it decodes: over Q4_K copies of one shape.
+    parallel::ThreadPool pool(cpu::AvailableCpus());
+    const quant::DecodePrefetchChoice& c =
+        quant::EnsureDecodePrefetchTuned(pool, WeightsFor(GgmlType::kQ4_K, 8960, 1536).matrices);
+    std::fprintf(stderr, "%s\n", c.Describe().c_str());
+  }
   Register();
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();

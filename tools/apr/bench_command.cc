@@ -139,6 +139,7 @@ int RunBench(const std::vector<std::string>& args) {
     parallel::ThreadPool pool(threads);
     parallel::ScopedAffinity restore;
     parallel::PinCurrentThreadToCpu(0);
+    TuneDecodePrefetch("bench", **weights, pool);
     model::Transformer t(**weights, pool, static_cast<int>(max_ctx), *cache_type);
     for (int64_t d64 : depths) {
       const int d = static_cast<int>(d64);

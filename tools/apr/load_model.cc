@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <cstdio>
 
+#include "common/quant/decode_prefetch_tuning.h"
+
 namespace apr {
 
 absl::StatusOr<std::unique_ptr<model::ModelWeights>> LoadModel(const std::string& command, const std::string& path) {
@@ -14,6 +16,11 @@ absl::StatusOr<std::unique_ptr<model::ModelWeights>> LoadModel(const std::string
                  command.c_str(), double((*weights)->in_place_bytes()) / double(uint64_t{1} << 30));
   }
   return weights;
+}
+
+void TuneDecodePrefetch(const std::string& command, const model::ModelWeights& weights, parallel::ThreadPool& pool) {
+  const quant::DecodePrefetchChoice& c = quant::EnsureDecodePrefetchTuned(pool, weights.DecodeMatrices());
+  std::fprintf(stderr, "apr %s: %s\n", command.c_str(), c.Describe().c_str());
 }
 
 }  // namespace apr

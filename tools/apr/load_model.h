@@ -7,12 +7,18 @@
 
 #include "absl/status/statusor.h"
 #include "common/model/weights.h"
+#include "common/parallel/thread_pool.h"
 
 namespace apr {
 
 // The model's weights; when memory kept some matrices in the file (not
 // copied), says how many bytes on stderr, as "apr CMD: note: ...".
 absl::StatusOr<std::unique_ptr<model::ModelWeights>> LoadModel(const std::string& command, const std::string& path);
+
+// Chooses decode's prefetch distance on `pool` over the model's matrices
+// (once a process: a calibration timed earlier in it has already chosen)
+// and says which on stderr, as "apr CMD: decode prefetch ...".
+void TuneDecodePrefetch(const std::string& command, const model::ModelWeights& weights, parallel::ThreadPool& pool);
 
 }  // namespace apr
 

@@ -158,6 +158,7 @@ int RunTrace(const std::vector<std::string>& args) {
   parallel::ThreadPool pool(t);
   parallel::ScopedAffinity restore;
   parallel::PinCurrentThreadToCpu(0);
+  TuneDecodePrefetch("trace", **weights, pool);
   model::Transformer tr(**weights, pool, static_cast<int>(depth + prompt + gen), *cache_type);
   const std::vector<int32_t> tokens = model::SyntheticTokens(static_cast<int>(prompt + gen), c.vocab, 1);
   std::vector<float> logits;

@@ -1,0 +1,56 @@
+// Chooses decode's prefetch distance (decode_prefetch.h) by timing it: one
+// token's matrix products over a model's matrices (or any set of them),
+// each candidate distance in turn, in alternating rounds, on the pool that
+// will run them. The same binary meets CPUs whose best distance differs by
+// a third of decode's speed (decode_prefetch.h).
+//
+//   const quant::DecodePrefetchChoice& c = quant::EnsureDecodePrefetchTuned(pool, matrices);
+//   // c.bytes is now what the kernels use; c.trials says what each candidate took.
+#ifndef APR_COMMON_QUANT_DECODE_PREFETCH_TUNING_H_
+#define APR_COMMON_QUANT_DECODE_PREFETCH_TUNING_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/parallel/thread_pool.h"
+#include "common/quant/matmul.h"
+
+namespace quant {
+
+struct DecodePrefetchTrial {
+  int64_t bytes = 0;
+  double pass_seconds = 0;  // median of the rounds
+};
+
+struct DecodePrefetchChoice {
+  int64_t bytes = 0;  // the fastest trial's
+  int64_t pass_bytes = 0;  // weight bytes one timed pass reads
+  std::vector<DecodePrefetchTrial> trials;  // in the candidates' order; empty when nothing was timed
+  // "decode prefetch 2048 B ahead (pass of 1.00 GiB: 1024 B 41.2 ms, ...)".
+  std::string Describe() const;
+};
+
+inline const std::vector<int64_t>& DecodePrefetchCandidates() {
+  static const std::vector<int64_t> candidates = {1024, 1536, 2048, 3072, 4096};
+  return candidates;
+}
+
+// Times each candidate's pass over `matrices` (in order, wrapping, until
+// their bytes, at least 64 MiB and at most 1 GiB, are read), `rounds` times
+// in rotated order after one untimed pass, and returns the fastest median.
+// Leaves the distance in use as it found it. No matrices: the distance in
+// use and no trials.
+DecodePrefetchChoice MeasureDecodePrefetch(parallel::ThreadPool& pool, const std::vector<WeightMatrix>& matrices,
+                                           const std::vector<int64_t>& candidates = DecodePrefetchCandidates(),
+                                           int rounds = 3);
+
+// The first call in a process measures over its `matrices` and sets the
+// distance; later calls return that choice without measuring again, so that
+// every timing in a process (a calibration's, a model's) shares one distance.
+const DecodePrefetchChoice& EnsureDecodePrefetchTuned(parallel::ThreadPool& pool,
+                                                      const std::vector<WeightMatrix>& matrices);
+
+}  // namespace quant
+
+#endif  // APR_COMMON_QUANT_DECODE_PREFETCH_TUNING_H_
