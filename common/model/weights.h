@@ -3,7 +3,8 @@
 // (quant::WeightBuffer: huge pages where granted, which decode streams faster
 // than the file's 4 KiB pages) and repacked there into the kernels' layout
 // where one exists; norms and biases converted to float once. The embedding
-// table is read in place. Loading checks the whole model first: metadata,
+// table is copied last, in the file's layout (Embed dequantizes a row of
+// it). Loading checks the whole model first: metadata,
 // every required tensor present with the shape its config implies, a type the
 // kernels run, and data inside the file.
 //
