@@ -113,7 +113,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   parallel::ThreadPool pool(run.threads);
   parallel::ScopedAffinity restore;
   parallel::PinCurrentThreadToCpu(0);
-  run.decode_prefetch = quant::EnsureDecodePrefetchTuned(pool, (*weights)->DecodeMatrices());
+  run.decode_prefetch = quant::EnsureDecodePrefetchTuned(pool, [&] { return (*weights)->DecodeMatrices(); });
   model::Transformer t(**weights, pool, kPromptTokens + kGenTokens + 1, kCacheType);
   const model::ModelConfig& c = (*weights)->config();
   const std::vector<int32_t> prompt = model::SyntheticTokens(kPromptTokens, c.vocab, 1);

@@ -160,7 +160,7 @@ absl::StatusOr<std::vector<MatrixCopies>> CopiesOfEveryShape(GgmlType type, cons
 // Decode's prefetch distance, chosen once a process (decode_prefetch_tuning.h)
 // before anything here times decode, over Q4_K copies of the first shape.
 void TuneDecodePrefetch(parallel::ThreadPool& pool, const CopyArena& arena) {
-  quant::EnsureDecodePrefetchTuned(pool, arena.Copies(GgmlType::kQ4_K, kCalibrationShapes[0]).matrices);
+  quant::EnsureDecodePrefetchTuned(pool, [&] { return arena.Copies(GgmlType::kQ4_K, kCalibrationShapes[0]).matrices; });
 }
 
 double TargetSeconds(bool quick) { return quick ? 0.002 : 0.04; }  // of calls per point

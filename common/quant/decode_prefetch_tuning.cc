@@ -100,19 +100,19 @@ DecodePrefetchChoice MeasureDecodePrefetch(parallel::ThreadPool& pool, const std
 }
 
 const DecodePrefetchChoice& EnsureDecodePrefetchTuned(parallel::ThreadPool& pool,
-                                                      const std::vector<WeightMatrix>& matrices) {
+                                                      absl::FunctionRef<std::vector<WeightMatrix>()> matrices) {
   static std::mutex mutex;
   static DecodePrefetchChoice* chosen = nullptr;
   static DecodePrefetchChoice untimed;
   std::lock_guard<std::mutex> lock(mutex);
-  if (chosen == nullptr && matrices.empty()) {
+  if (chosen != nullptr) return *chosen;
+  const std::vector<WeightMatrix> timed = matrices();
+  if (timed.empty()) {
     untimed.bytes = DecodePrefetchBytes();
     return untimed;
   }
-  if (chosen == nullptr) {
-    chosen = new DecodePrefetchChoice(MeasureDecodePrefetch(pool, matrices));
-    SetDecodePrefetchBytes(chosen->bytes);
-  }
+  chosen = new DecodePrefetchChoice(MeasureDecodePrefetch(pool, timed));
+  SetDecodePrefetchBytes(chosen->bytes);
   return *chosen;
 }
 

@@ -4,7 +4,8 @@
 // will run them. The same binary meets CPUs whose best distance differs by
 // a third of decode's speed (decode_prefetch.h).
 //
-//   const quant::DecodePrefetchChoice& c = quant::EnsureDecodePrefetchTuned(pool, matrices);
+//   const quant::DecodePrefetchChoice& c =
+//       quant::EnsureDecodePrefetchTuned(pool, [&] { return weights.DecodeMatrices(); });
 //   // c.bytes is now what the kernels use; c.trials says what each candidate took.
 #ifndef APR_COMMON_QUANT_DECODE_PREFETCH_TUNING_H_
 #define APR_COMMON_QUANT_DECODE_PREFETCH_TUNING_H_
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "common/parallel/thread_pool.h"
 #include "common/quant/matmul.h"
 
@@ -45,11 +47,12 @@ DecodePrefetchChoice MeasureDecodePrefetch(parallel::ThreadPool& pool, const std
                                            const std::vector<int64_t>& candidates = DecodePrefetchCandidates(),
                                            int rounds = 3);
 
-// The first call in a process measures over its `matrices` and sets the
-// distance; later calls return that choice without measuring again, so that
-// every timing in a process (a calibration's, a model's) shares one distance.
+// The first call in a process that `matrices` gives any measures over them
+// and sets the distance; later calls return that choice without calling
+// `matrices` or measuring again, so that every timing in a process (a
+// calibration's, a model's) shares one distance.
 const DecodePrefetchChoice& EnsureDecodePrefetchTuned(parallel::ThreadPool& pool,
-                                                      const std::vector<WeightMatrix>& matrices);
+                                                      absl::FunctionRef<std::vector<WeightMatrix>()> matrices);
 
 }  // namespace quant
 

@@ -96,13 +96,20 @@ TEST(DecodePrefetch, MeasureTimesEveryCandidateAndPicksTheFastest) {
 
 TEST(DecodePrefetch, EnsureTunesOncePerProcess) {
   parallel::ThreadPool pool(2);
-  EXPECT_TRUE(EnsureDecodePrefetchTuned(pool, {}).trials.empty()) << "nothing to time: nothing chosen";
+  auto none = [] { return std::vector<WeightMatrix>{}; };
+  EXPECT_TRUE(EnsureDecodePrefetchTuned(pool, none).trials.empty()) << "nothing to time: nothing chosen";
   const Matrix a = Make(GgmlType::kQ4_K, 64, 1024, 3);
-  const DecodePrefetchChoice& first = EnsureDecodePrefetchTuned(pool, {a.w});
+  int listed = 0;
+  auto matrices = [&] {
+    ++listed;
+    return std::vector<WeightMatrix>{a.w};
+  };
+  const DecodePrefetchChoice& first = EnsureDecodePrefetchTuned(pool, matrices);
   EXPECT_EQ(first.trials.size(), DecodePrefetchCandidates().size());
   EXPECT_EQ(DecodePrefetchBytes(), first.bytes);
-  const DecodePrefetchChoice& again = EnsureDecodePrefetchTuned(pool, {a.w});
+  const DecodePrefetchChoice& again = EnsureDecodePrefetchTuned(pool, matrices);
   EXPECT_EQ(&first, &again);
+  EXPECT_EQ(listed, 1) << "once chosen, the matrices are not listed again";
 }
 
 }  // namespace

@@ -17,7 +17,7 @@
 //   ./tools/bazel run //common/quant:matmul_benchmark -- --benchmark_repetitions=5
 //
 // --decode_prefetch=BYTES: decode's prefetch distance (decode_prefetch.h);
-// by default timed at the start, as the engine times it.
+// by default timed before the first decode benchmark, as the engine times it.
 //
 // --warm_cache: one copy of each matrix, called again and again, so that it
 // stays in the last-level cache where it fits, as llama.cpp's
@@ -67,6 +67,7 @@ struct Weights {
 };
 
 bool warm_cache = false;
+bool decode_prefetch_fixed = false;  // --decode_prefetch
 
 // Enough copies of one matrix to exceed the last-level cache several times
 // (one with --warm_cache).
@@ -100,6 +101,20 @@ const Weights& WeightsFor(GgmlType type, int64_t rows, int64_t cols) {
     slot->shape.data = nullptr;
   }
   return *slot;
+}
+
+// Before the first decode benchmark, as the engine before it decodes: the
+// prefetch distance timed over Q4_K copies of one shape, on every CPU.
+void TuneDecodePrefetchOnce() {
+  static const bool done = [] {
+    if (decode_prefetch_fixed) return true;
+    parallel::ThreadPool pool(cpu::AvailableCpus());
+    const quant::DecodePrefetchChoice& c =
+        quant::EnsureDecodePrefetchTuned(pool, [] { return WeightsFor(GgmlType::kQ4_K, 8960, 1536).matrices; });
+    std::fprintf(stderr, "%s\n", c.Describe().c_str());
+    return true;
+  }();
+  (void)done;
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
@@ -137,6 +152,7 @@ double PlainReadSeconds(parallel::ThreadPool& pool, const quant::WeightMatrix& m
 void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t cols) {
   const int64_t tokens = state.range(0);
   const int threads = static_cast<int>(state.range(1));
+  if (tokens == 1) TuneDecodePrefetchOnce();
   const Weights& w = WeightsFor(type, rows, cols);
   parallel::ThreadPool pool(threads);
   parallel::PinCurrentThreadToCpu(0);
@@ -259,12 +275,7 @@ int main(int argc, char** argv) {
   argc = kept;
   if (prefetch > 0) {
     quant::SetDecodePrefetchBytes(prefetch);
-  } else {
-    // As the engine does before it decodes: over Q4_K copies of one shape.
-    parallel::ThreadPool pool(cpu::AvailableCpus());
-    const quant::DecodePrefetchChoice& c =
-        quant::EnsureDecodePrefetchTuned(pool, WeightsFor(GgmlType::kQ4_K, 8960, 1536).matrices);
-    std::fprintf(stderr, "%s\n", c.Describe().c_str());
+    decode_prefetch_fixed = true;
   }
   Register();
   benchmark::Initialize(&argc, argv);

@@ -19,7 +19,7 @@ absl::StatusOr<std::unique_ptr<model::ModelWeights>> LoadModel(const std::string
 }
 
 void TuneDecodePrefetch(const std::string& command, const model::ModelWeights& weights, parallel::ThreadPool& pool) {
-  const quant::DecodePrefetchChoice& c = quant::EnsureDecodePrefetchTuned(pool, weights.DecodeMatrices());
+  const quant::DecodePrefetchChoice& c = quant::EnsureDecodePrefetchTuned(pool, [&] { return weights.DecodeMatrices(); });
   std::fprintf(stderr, "apr %s: %s\n", command.c_str(), c.Describe().c_str());
 }
 
