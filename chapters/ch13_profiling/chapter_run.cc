@@ -11,6 +11,7 @@
 #include "common/model/synth.h"
 #include "common/model/throughput.h"
 #include "common/roofline/measure.h"
+#include "common/stats/median.h"
 
 namespace ch13 {
 namespace {
@@ -19,7 +20,7 @@ namespace {
 constexpr model::KvCacheType kCacheType = model::KvCacheType::kF16;
 
 Throughput Summarize(int tokens, const std::vector<double>& seconds) {
-  return {model::MeanTps(tokens, seconds), model::StddevTps(tokens, seconds), model::Median(seconds)};
+  return {model::MeanTps(tokens, seconds), model::StddevTps(tokens, seconds), stats::Median(seconds)};
 }
 
 // Decode `n` tokens after `prompt`, timing every op; returns the times.
@@ -175,8 +176,8 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   }
   run.pp = Summarize(kPromptTokens, batched_seconds);
   run.prefill_serial = Summarize(kPromptTokens, serial_seconds);
-  run.prefill_speedup = model::MedianRatio(serial_seconds, batched_seconds);
-  const double speedup_ratio = model::Median(speedup_ratios), prefill_ratio = model::Median(prefill_ratios);
+  run.prefill_speedup = stats::MedianRatio(serial_seconds, batched_seconds);
+  const double speedup_ratio = stats::Median(speedup_ratios), prefill_ratio = stats::Median(prefill_ratios);
   // The text's expectation of the prompt: the round whose ratio is the median.
   std::vector<size_t> order(speedup_ratios.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -201,7 +202,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   if (!fusion.ok()) return fusion.status();
   run.tg = Summarize(kGenTokens, fusion->first);
   run.tg_unfused = Summarize(kGenTokens, fusion->second);
-  run.fused_over_unfused = model::MedianRatio(fusion->first, fusion->second);
+  run.fused_over_unfused = stats::MedianRatio(fusion->first, fusion->second);
   // The warm-up run is counted too: kGenTokens steps of each, pairs + 1 times.
   const double steps = static_cast<double>(kGenTokens) * (pairs + 1);
   run.ffn_dispatches_fused = pool.Stats("ffn.gate_up").dispatches / steps;
@@ -225,8 +226,8 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
     ratios.push_back(kGenTokens / seconds->front() / priced->decode_expected_tps);
     if (round == 0) run.fidelity = *priced;
   }
-  run.fidelity.decode_expected_tps = model::Median(expected_tps);
-  run.fidelity.decode_ratio = model::Median(ratios);
+  run.fidelity.decode_expected_tps = stats::Median(expected_tps);
+  run.fidelity.decode_ratio = stats::Median(ratios);
   run.fidelity.decode_ratio_least = *std::min_element(ratios.begin(), ratios.end());
   run.fidelity.decode_ratio_most = *std::max_element(ratios.begin(), ratios.end());
   run.fidelity.decode_rounds = static_cast<int>(ratios.size());

@@ -9,6 +9,7 @@
 #include "common/model/forward.h"
 #include "common/model/synth.h"
 #include "common/model/throughput.h"
+#include "common/stats/median.h"
 
 namespace ch13 {
 namespace {
@@ -82,7 +83,7 @@ absl::StatusOr<double> MeasurePrefillSpeedup(int repetitions) {
   model::Transformer t(**weights, pool, kPromptTokens + 1);
   auto times = model::TimeBatchedAndSerial(t, kPromptTokens, repetitions, {});
   if (!times.ok()) return times.status();
-  return model::MedianRatio(times->second, times->first);
+  return stats::MedianRatio(times->second, times->first);
 }
 
 }  // namespace ch13

@@ -8,6 +8,7 @@
 #include "common/cost/prediction.h"
 #include "common/model/forward.h"
 #include "common/model/throughput.h"
+#include "common/stats/median.h"
 
 namespace ch13 {
 namespace {
@@ -79,14 +80,14 @@ absl::StatusOr<LongContext> MeasureLongContext(const model::ModelWeights& weight
       LongContextRow row;
       row.type = kLongCacheTypes[i];
       row.depth = depth;
-      row.median_seconds = model::Median(seconds[i]);
+      row.median_seconds = stats::Median(seconds[i]);
       row.weight_bytes = predicted->weight_bytes;
       row.kv_bytes = cost::DecodeKvBytes(typed, mid);
       row.predicted_tps = predicted->TokensPerSecond();
       out.rows.push_back(row);
       if (depth == deepest) out.overtakes_at[i] = cost::KvOvertakesWeightsDepth(typed);
     }
-    if (depth == deepest) out.f32_over_q8_deepest = model::MedianRatio(seconds[0], seconds[2]);
+    if (depth == deepest) out.f32_over_q8_deepest = stats::MedianRatio(seconds[0], seconds[2]);
   }
   std::stable_sort(out.rows.begin(), out.rows.end(),
                    [](const LongContextRow& a, const LongContextRow& b) { return a.depth < b.depth; });

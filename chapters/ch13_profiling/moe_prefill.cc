@@ -8,6 +8,7 @@
 #include "common/model/synth.h"
 #include "common/model/throughput.h"
 #include "common/roofline/measure.h"
+#include "common/stats/median.h"
 
 namespace ch13 {
 
@@ -35,9 +36,9 @@ absl::StatusOr<MoePrefill> MeasureMoePrefill(parallel::ThreadPool& pool, int tok
   model::Transformer t(**weights, pool, tokens + 1, model::KvCacheType::kF16);
   auto timed = model::TimeBatchedAndSerial(t, tokens, reps, {});
   if (!timed.ok()) return timed.status();
-  out.batched_seconds = model::Median(timed->first);
-  out.serial_seconds = model::Median(timed->second);
-  out.speedup = model::MedianRatio(timed->second, timed->first);
+  out.batched_seconds = stats::Median(timed->first);
+  out.serial_seconds = stats::Median(timed->second);
+  out.speedup = stats::MedianRatio(timed->second, timed->first);
   // The routing of one batched pass (TimeBatchedAndSerial's last was serial).
   t.Reset();
   std::vector<float> logits;

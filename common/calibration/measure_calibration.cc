@@ -11,7 +11,7 @@
 #include "absl/time/time.h"
 #include "common/calibration/engine_ops_calibration.h"
 #include "common/cpu/cpu_features.h"
-#include "common/model/throughput.h"
+#include "common/model/forward.h"
 #include "common/parallel/thread_pool.h"
 #include "common/quant/cache_line_allocator.h"
 #include "common/quant/decode_prefetch_tuning.h"
@@ -19,6 +19,7 @@
 #include "common/quant/huge_pages.h"
 #include "common/quant/matmul.h"
 #include "common/roofline/measure.h"
+#include "common/stats/median.h"
 
 namespace calibration {
 namespace {
@@ -120,7 +121,7 @@ double TimeCalls(parallel::ThreadPool& pool, const MatrixCopies& copies, int64_t
       spent += s;
     }
   }
-  return model::Median(calls);
+  return stats::Median(calls);
 }
 
 // Decode streams from DRAM, whose read rate on these VMs drifts by half

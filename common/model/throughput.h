@@ -56,10 +56,6 @@ absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeGenerate
     const ForwardOptions& options_b, int n_gen, int reps);
 
 double Mean(const std::vector<double>& v);
-double Median(std::vector<double> v);
-// The median of a[i] / b[i]: for runs that alternated, each ratio compares
-// two runs made seconds apart, under the same drift of the machine's speed.
-double MedianRatio(const std::vector<double>& a, const std::vector<double>& b);
 // Sample standard deviation of tokens / seconds over the repetitions.
 double StddevTps(int tokens, const std::vector<double>& seconds);
 double MeanTps(int tokens, const std::vector<double>& seconds);

@@ -77,10 +77,5 @@ TEST(TimeGenerate, StartsEachRepetitionAtTheDepth) {
   EXPECT_FALSE(TimeGenerate(t, 4, 1, {}, /*depth=*/30).ok());  // 34 > the cache's 32
 }
 
-TEST(MedianRatio, ComparesRunsPairByPair) {
-  EXPECT_DOUBLE_EQ(MedianRatio({1, 4, 9}, {1, 2, 3}), 2.0);
-  EXPECT_DOUBLE_EQ(MedianRatio({2, 2, 8, 30}, {1, 1, 2, 3}), 3.0);
-}
-
 }  // namespace
 }  // namespace model

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "common/quant/cache_line_allocator.h"
 #include "common/quant/decode_prefetch.h"
+#include "common/stats/median.h"
 
 namespace quant {
 namespace {
@@ -17,12 +18,6 @@ using Clock = std::chrono::steady_clock;
 constexpr int64_t kMinPassBytes = int64_t{64} << 20, kMaxPassBytes = int64_t{1} << 30;
 
 int64_t MatrixBytes(const WeightMatrix& w) { return int64_t(w.Stride()) * w.rows; }
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 // One token through matrices from `matrices` in order, wrapping, until
 // `pass_bytes` are read.
@@ -92,7 +87,7 @@ DecodePrefetchChoice MeasureDecodePrefetch(parallel::ThreadPool& pool, const std
   SetDecodePrefetchBytes(in_use);
   size_t best = 0;
   for (size_t i = 0; i < candidates.size(); ++i) {
-    choice.trials.push_back({candidates[i], Median(seconds[i])});
+    choice.trials.push_back({candidates[i], stats::Median(seconds[i])});
     if (choice.trials[i].pass_seconds < choice.trials[best].pass_seconds) best = i;
   }
   choice.bytes = candidates[best];

@@ -16,6 +16,7 @@
 #include "common/cpu/cpu_features.h"
 #include "common/parallel/thread_pool.h"
 #include "common/roofline/roofline_kernels.h"
+#include "common/stats/median.h"
 
 namespace roofline {
 namespace {
@@ -24,11 +25,6 @@ using Clock = std::chrono::steady_clock;
 
 double Seconds(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 volatile float g_sink;
@@ -136,7 +132,7 @@ absl::Status MeasureLevel(parallel::ThreadPool& pool, const std::string& level,
     std::vector<double> gbps = TimeMemoryKernel(pool, k, kernel, bufs, n, sampling);
     out->push_back({level, MemoryKernelName(kernel), threads,
                     uint64_t(n) * sizeof(float) * StreamArrays(kernel) * threads,
-                    *std::max_element(gbps.begin(), gbps.end()), Median(gbps)});
+                    *std::max_element(gbps.begin(), gbps.end()), stats::Median(gbps)});
   }
   return absl::OkStatus();
 }
@@ -166,7 +162,7 @@ std::vector<ComputeResult> MeasureCompute(parallel::ThreadPool& pool, const Samp
       gops.push_back(threads * iterations * loop.ops_per_iteration / Seconds(start) / 1e9);
     }
     results.push_back({loop.kind, loop.isa, threads, *std::max_element(gops.begin(), gops.end()),
-                       Median(gops)});
+                       stats::Median(gops)});
   }
   return results;
 }
@@ -182,7 +178,7 @@ double MeasureDispatchUs(int threads, bool quick) {
     for (int i = 0; i < per_batch; ++i) pool.ParallelFor("roofline.dispatch", threads, empty);
     us.push_back(Seconds(start) / per_batch * 1e6);
   }
-  return Median(us);
+  return stats::Median(us);
 }
 
 std::vector<SweepPoint> Sweep(const std::vector<CacheLevel>& caches, bool quick) {
@@ -236,7 +232,7 @@ std::vector<LevelCheck> CheckLevels(const std::vector<CacheLevel>& caches,
       if (p.bytes > below && p.bytes <= size / 2) inside.push_back(p.gbps);
       if (p.bytes >= size * 2 && p.bytes <= above) beyond.push_back(p.gbps);
     }
-    LevelCheck check{caches[i].Name(), size, Median(inside), Median(beyond), false};
+    LevelCheck check{caches[i].Name(), size, stats::Median(inside), stats::Median(beyond), false};
     check.confirmed = !inside.empty() && !beyond.empty() && check.inside_gbps > 1.1 * check.beyond_gbps;
     checks.push_back(check);
   }
