@@ -137,11 +137,12 @@ TEST(DotKernels, RepackedLayoutsMatchTheReference) {
     // Shapes that end a register tile, a row block and a chunk of blocks
     // early; outputs that start on a cache line with rows of whole lines
     // (48 and 32 rows: kernels may stream those lines) or not (19, 131);
-    // pairs of R8 groups that end inside their second group (13, 29 rows).
+    // pairs of R8 groups that end inside their second group (13, 29 rows);
+    // int8 rows converted in more than one batch of sets, the last odd (300).
     for (auto [rows, cols, tokens] : {std::tuple<int64_t, int64_t, int64_t>{19, 768, 1}, {19, 768, 2},
                                       {19, 768, 5}, {19, 768, 91}, {131, 2816, 1}, {131, 2816, 7},
                                       {2, 4096, 3}, {5, 512, 512}, {19, 8960, 130}, {48, 512, 40},
-                                      {32, 1024, 33}, {13, 768, 6}, {29, 2816, 91}}) {
+                                      {32, 1024, 33}, {13, 768, 6}, {29, 2816, 91}, {300, 4096, 33}}) {
       Problem p = Make(type, rows, cols, tokens, 77 + tokens);
       QuantizedActivations plain(type, cols, tokens), inter(type, cols, tokens, /*repacked=*/true);
       plain.Quantize(p.x.data());
