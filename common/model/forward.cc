@@ -11,6 +11,7 @@
 #include "common/quant/activations.h"
 #include "common/quant/matmul.h"
 #include "common/simd/float_ops.h"
+#include "common/simd/float_ops.h"
 
 namespace model {
 namespace {
@@ -315,8 +316,8 @@ absl::Status Transformer::Forward(absl::Span<const int32_t> tokens, std::vector<
         const float* sn = sin_[set].data() + t * half;
         float* q = q_.data() + t * q_dim;
         float* k = k_.data() + t * kv_dim;
-        for (uint32_t hh = 0; hh < c_.n_heads; ++hh) Rope(q + hh * c_.head_dim, cs, sn, c_.head_dim, neox);
-        for (uint32_t hh = 0; hh < c_.n_kv_heads; ++hh) Rope(k + hh * c_.head_dim, cs, sn, c_.head_dim, neox);
+        simd::BestFloatOps().rope(q, c_.n_heads, cs, sn, c_.head_dim, neox);
+        simd::BestFloatOps().rope(k, c_.n_kv_heads, cs, sn, c_.head_dim, neox);
         const float* v = v_.data() + t * kv_dim;
         for (uint32_t hh = 0; hh < c_.n_kv_heads; ++hh) {
           cache_.Store(layer, hh, pos0 + t, k + hh * c_.head_dim, v + hh * c_.head_dim);

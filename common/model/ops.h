@@ -12,16 +12,11 @@ namespace model {
 // y = x / sqrt(mean(x^2) + eps) * weight, over n values.
 void RmsNorm(const float* x, const float* weight, float eps, int64_t n, float* y);
 
-// Rotates pairs of one head of `head_dim` values by position-dependent
-// angles (cos/sin tables of head_dim/2 entries for this position). `neox`
-// pairs element i with i + head_dim/2 (qwen2 and later); otherwise 2i with
-// 2i+1 (llama).
-void Rope(float* head, const float* cos, const float* sin, int64_t head_dim, bool neox);
-
-// Rope's angle per position for each of head_dim / 2 frequencies: the
-// full-attention layers' theta^(-2i/d) / (linear factor * factors[i]) (the
-// file's rope_freqs or LongRoPE factors; none when empty), or the
-// sliding-window layers' own base, unscaled.
+// Rope's angle per position for each of head_dim / 2 frequencies (which
+// simd::FloatOps::rope turns heads by): the full-attention layers'
+// theta^(-2i/d) / (linear factor * factors[i]) (the file's rope_freqs or
+// LongRoPE factors; none when empty), or the sliding-window layers' own
+// base, unscaled.
 std::vector<double> RopeInverseFrequencies(const ModelConfig& config, const std::vector<float>& factors,
                                            bool sliding);
 

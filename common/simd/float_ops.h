@@ -67,6 +67,16 @@ struct FloatOps {
   void (*attend_kv)(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, KvRows keys, KvRows values,
                     const int64_t* begin, const int64_t* end, int64_t hd, float scale, float* out,
                     int64_t out_stride, float* lse);
+  // Rotary position embedding of `heads` consecutive heads of hd values, in
+  // place: pair i (values i and i + hd/2 when neox, else 2i and 2i + 1) turns
+  // by the angle whose cosine and sine are cos[i] and sin[i]:
+  // (a, b) -> (a cos - b sin, b cos + a sin), the sine's product rounded and
+  // the cosine's fused onto it (one FMA), so every version gives the same
+  // bits.
+  void (*rope)(float* x, int64_t heads, const float* cos, const float* sin, int64_t hd, bool neox);
+  // out[i] = x[i] as an IEEE half, rounded to nearest even (infinity past
+  // 65504); a NaN stays a NaN.
+  void (*to_half)(const float* x, uint16_t* out, int64_t n);
 };
 
 // One head's attention outputs over `parts` disjoint parts of its context,

@@ -353,11 +353,51 @@ void AttendGroup(const float* q, int64_t heads, const float* keys, const float* 
   AttendKv(q, heads * hd, 1, heads, k, v, &begin, &end, hd, scale, out, heads * hd, nullptr);
 }
 
+void Rope(float* x, int64_t heads, const float* cos, const float* sin, int64_t hd, bool neox) {
+  if (hd % 16 != 0) return ScalarFloatOps().rope(x, heads, cos, sin, hd, neox);
+  const int64_t half = hd / 2;
+  // Interleaved pairs: cos[i], sin[i] for lanes 2i and 2i + 1 of 4 pairs;
+  // the pair's first value takes - b sin (the sign flipped on even lanes).
+  const __m256i low_pairs = _mm256_setr_epi32(0, 0, 1, 1, 2, 2, 3, 3),
+                high_pairs = _mm256_setr_epi32(4, 4, 5, 5, 6, 6, 7, 7);
+  const __m256 even_sign = _mm256_castsi256_ps(_mm256_setr_epi32(INT32_MIN, 0, INT32_MIN, 0, INT32_MIN, 0, INT32_MIN, 0));
+  for (int64_t h = 0; h < heads; ++h) {
+    float* head = x + h * hd;
+    for (int64_t i = 0; i < half; i += 8) {
+      const __m256 c = _mm256_loadu_ps(cos + i), s = _mm256_loadu_ps(sin + i);
+      if (neox) {
+        const __m256 a = _mm256_loadu_ps(head + i), b = _mm256_loadu_ps(head + half + i);
+        _mm256_storeu_ps(head + i, _mm256_fmsub_ps(a, c, _mm256_mul_ps(b, s)));
+        _mm256_storeu_ps(head + half + i, _mm256_fmadd_ps(b, c, _mm256_mul_ps(a, s)));
+        continue;
+      }
+#pragma GCC unroll 2
+      for (int part = 0; part < 2; ++part) {
+        const __m256i pairs = part == 0 ? low_pairs : high_pairs;
+        const __m256 cp = _mm256_permutevar8x32_ps(c, pairs), sp = _mm256_permutevar8x32_ps(s, pairs);
+        float* at = head + 2 * i + 8 * part;
+        const __m256 v = _mm256_loadu_ps(at), swapped = _mm256_permute_ps(v, 0xB1);
+        const __m256 turned = _mm256_xor_ps(_mm256_mul_ps(swapped, sp), even_sign);
+        _mm256_storeu_ps(at, _mm256_fmadd_ps(v, cp, turned));
+      }
+    }
+  }
+}
+
+void ToHalf(const float* x, uint16_t* out, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), h);
+  }
+  if (i < n) ScalarFloatOps().to_half(x + i, out + i, n - i);
+}
+
 }  // namespace
 
 const FloatOps& Avx2FloatOps() {
-  static const FloatOps ops = {"avx2",  Dot,     Axpy,   SiluMul,     GeluMul,
-                                RmsNorm, Softmax, Attend, AttendGroup, AttendKv};
+  static const FloatOps ops = {"avx2", Dot,         Axpy,     SiluMul, GeluMul, RmsNorm, Softmax,
+                                Attend, AttendGroup, AttendKv, Rope,    ToHalf};
   return ops;
 }
 

@@ -132,6 +132,23 @@ void AttendKv(const float* q, int64_t q_stride, int64_t tokens, int64_t heads, K
   }
 }
 
+void Rope(float* x, int64_t heads, const float* cos, const float* sin, int64_t hd, bool neox) {
+  const int64_t half = hd / 2;
+  for (int64_t h = 0; h < heads; ++h) {
+    float* head = x + h * hd;
+    for (int64_t i = 0; i < half; ++i) {
+      const int64_t a = neox ? i : 2 * i, b = neox ? i + half : 2 * i + 1;
+      const float x0 = head[a], x1 = head[b];
+      head[a] = std::fma(x0, cos[i], -(x1 * sin[i]));
+      head[b] = std::fma(x1, cos[i], x0 * sin[i]);
+    }
+  }
+}
+
+void ToHalf(const float* x, uint16_t* out, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) out[i] = quant::F32ToF16(x[i]);
+}
+
 }  // namespace
 
 void RoundToQ8_0(const float* x, int64_t n, int8_t* codes, float* scales, int32_t* sums) {
@@ -152,8 +169,8 @@ void MergeAttention(const float* outs, int64_t part_stride, const float* lse, in
 }
 
 const FloatOps& ScalarFloatOps() {
-  static const FloatOps ops = {"scalar", Dot,     Axpy,   SiluMul,     GeluMul,
-                                RmsNorm,  Softmax, Attend, AttendGroup, AttendKv};
+  static const FloatOps ops = {"scalar", Dot,         Axpy,     SiluMul, GeluMul, RmsNorm, Softmax,
+                                Attend,   AttendGroup, AttendKv, Rope,    ToHalf};
   return ops;
 }
 

@@ -42,6 +42,73 @@ TEST(FloatOps, EveryVersionMatchesTheReference) {
   }
 }
 
+// Rope turns each pair by its angle (checked in double) and every version
+// gives the reference's bits, for both pairings, several heads, and head
+// sizes with and without a vector's multiple.
+TEST(FloatOps, RopeTurnsEachPairAndMatchesTheReferenceBits) {
+  const std::vector<const FloatOps*> all = AllOps();
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> u(-4, 4), angle(-3.14f, 3.14f);
+  for (int64_t hd : {2, 6, 16, 64, 80, 128, 256}) {
+    for (bool neox : {false, true}) {
+      const int64_t heads = 3, half = hd / 2;
+      std::vector<float> x(heads * hd), cos(half), sin(half);
+      for (float& v : x) v = u(rng);
+      for (int64_t i = 0; i < half; ++i) {
+        const float a = angle(rng);
+        cos[i] = std::cos(a), sin[i] = std::sin(a);
+      }
+      std::vector<float> ref = x;
+      ScalarFloatOps().rope(ref.data(), heads, cos.data(), sin.data(), hd, neox);
+      for (int64_t h = 0; h < heads; ++h) {
+        for (int64_t i = 0; i < half; ++i) {
+          const int64_t a = h * hd + (neox ? i : 2 * i), b = h * hd + (neox ? i + half : 2 * i + 1);
+          EXPECT_NEAR(ref[a], double(x[a]) * cos[i] - double(x[b]) * sin[i], 1e-5) << hd << " " << neox;
+          EXPECT_NEAR(ref[b], double(x[a]) * sin[i] + double(x[b]) * cos[i], 1e-5) << hd << " " << neox;
+        }
+      }
+      for (const FloatOps* ops : all) {
+        std::vector<float> y = x;
+        ops->rope(y.data(), heads, cos.data(), sin.data(), hd, neox);
+        EXPECT_EQ(0, std::memcmp(y.data(), ref.data(), y.size() * sizeof(float)))
+            << ops->isa << " hd " << hd << " neox " << neox;
+      }
+    }
+  }
+}
+
+// Every version's halves are the reference's for every float but NaNs
+// (which stay NaN): ties, subnormals, overflow, signed zeros, random bits.
+TEST(FloatOps, ToHalfRoundsAsTheReference) {
+  std::vector<float> x = {0.0f, -0.0f, 1.0f, -1.0f, 65504.0f, 65519.99f, 65520.0f, -70000.0f,
+                          std::ldexp(1.0f, -24), std::ldexp(1.0f, -25), std::ldexp(3.0f, -26), std::ldexp(1.0f, -14),
+                          std::ldexp(1023.5f, -24), 1.0f + std::ldexp(1.0f, -11), 1.0f + std::ldexp(3.0f, -11),
+                          INFINITY, -INFINITY};
+  std::mt19937 rng(5);
+  for (int i = 0; i < 4000; ++i) {
+    const uint32_t bits = rng();
+    float f;
+    std::memcpy(&f, &bits, 4);
+    if (!std::isnan(f)) x.push_back(i % 2 ? f : std::ldexp(std::fmod(f, 1.0f), int(rng() % 40) - 30));
+  }
+  x.push_back(NAN);
+  std::vector<uint16_t> ref(x.size());
+  for (size_t i = 0; i < x.size(); ++i) ref[i] = quant::F32ToF16(x[i]);
+  for (const FloatOps* ops : AllOps()) {
+    for (int64_t n : {int64_t(x.size()), int64_t(7)}) {
+      std::vector<uint16_t> out(n);
+      ops->to_half(x.data(), out.data(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        if (std::isnan(x[i])) {
+          EXPECT_TRUE(std::isnan(quant::F16ToF32(out[i]))) << ops->isa;
+        } else {
+          ASSERT_EQ(out[i], ref[i]) << ops->isa << " x " << x[i];
+        }
+      }
+    }
+  }
+}
+
 // The vectorised exponential agrees with std::exp to a few float roundings,
 // across the range SiLU and softmax see and beyond it (large magnitudes
 // saturate as std::exp does: silu(g) -> g or -0, softmax weights -> 0).
