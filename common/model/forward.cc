@@ -11,7 +11,6 @@
 #include "common/quant/activations.h"
 #include "common/quant/matmul.h"
 #include "common/simd/float_ops.h"
-#include "common/simd/float_ops.h"
 
 namespace model {
 namespace {
