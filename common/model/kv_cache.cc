@@ -8,7 +8,6 @@
 #include "common/quant/blocks.h"
 #include "common/quant/dequantize.h"
 #include "common/quant/quantize.h"
-#include "common/simd/float_ops.h"
 
 namespace model {
 namespace {
@@ -98,7 +97,6 @@ KvCache::Rows KvCache::MakeRows(KvCacheType type, int n_layers) const {
 }
 
 void KvCache::FromFloats(KvCacheType type, const float* x, uint8_t* row) const {
-  if (type == KvCacheType::kF16) return simd::BestFloatOps().to_half(x, reinterpret_cast<uint16_t*>(row), head_dim_);
   // Cannot fail: the type is one QuantizeRow handles, head_dim whole blocks
   // of it (CheckKvCacheType).
   quant::QuantizeRow(RowType(type), x, row, head_dim_).IgnoreError();

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/quant/fp16.h"
+#include "common/simd/float_ops.h"
 
 namespace quant {
 namespace {
@@ -421,9 +422,7 @@ absl::Status QuantizeRow(GgmlType type, const float* src, void* dst, int64_t n) 
   const int64_t nb = n / info.block_size;
   switch (type) {
     case GgmlType::kF32: std::memcpy(dst, src, n * 4); break;
-    case GgmlType::kF16:
-      for (int64_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = F32ToF16(src[i]);
-      break;
+    case GgmlType::kF16: simd::BestFloatOps().to_half(src, static_cast<uint16_t*>(dst), n); break;
     case GgmlType::kBF16:
       for (int64_t i = 0; i < n; ++i) static_cast<uint16_t*>(dst)[i] = F32ToBf16(src[i]);
       break;
