@@ -92,7 +92,9 @@ KvCache::Rows KvCache::MakeRows(KvCacheType type, int n_layers) const {
   Rows rows{type, ElementOf(type), 0, {}};
   rows.row_bytes = type == KvCacheType::kQ8_0 ? size_t(head_dim_) / quant::kQK * sizeof(quant::BlockQ8_0)
                                               : size_t(head_dim_) * size_t(BytesPerElement(type));
-  rows.layers.assign(n_layers, std::vector<uint8_t>(size_t(n_kv_heads_) * size_t(max_context_) * rows.row_bytes));
+  for (int layer = 0; layer < n_layers; ++layer) {
+    rows.layers.emplace_back(size_t(n_kv_heads_) * size_t(max_context_) * rows.row_bytes);
+  }
   return rows;
 }
 
@@ -141,7 +143,7 @@ void KvCache::CopyFrom(const KvCache& other, int64_t positions) {
 
 void KvCache::Repeat(int64_t filled, int64_t positions) {
   for (Rows* rows : {&keys_, &values_}) {
-    for (std::vector<uint8_t>& layer : rows->layers) {
+    for (quant::WeightBuffer& layer : rows->layers) {
       for (int64_t h = 0; h < n_kv_heads_; ++h) {
         for (int64_t p = filled; p < positions; p += filled) {
           const size_t bytes = size_t(std::min(filled, positions - p)) * rows->row_bytes;

@@ -120,7 +120,9 @@ FloatTiles<Kernels, KV> TilesOf(KvRows rows, int64_t hd, float* buffer) {
 // maximum rises), then every row's weighted sum of the tile's values
 // (Kernels::WeightedSum, likewise). Q8_0 keys, when Kernels::kScoresQ8Keys,
 // are laid out once a tile for integer products (TransposeQ8Keys) and
-// scored against the rows' Q8_0 codes (ScoresQ8).
+// scored against the rows' Q8_0 codes (ScoresQ8). Kernels that prefetch
+// the rows they read in place themselves (Kernels::kPrefetchesInPlace) get
+// no tile prefetch for those rows.
 // No rows x context score matrix exists; rows whose causal range misses a
 // tile skip it, and a tile no row reaches is not read.
 template <typename Kernels, typename KK, typename VV>
@@ -165,16 +167,17 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KK>& keys, con
       if (first[r] < j0 + count && last[r] > j0) active.push_back(r);
     }
     if (active.empty()) continue;
-    const int64_t ahead = j0 + kPrefetchTiles * kTile;
-    if (ahead < hi) {
-      keys.Prefetch(ahead, std::min(kTile, hi - ahead));
-      values.Prefetch(ahead, std::min(kTile, hi - ahead));
-    }
     // Rows that all fit one pass read the cache's own rows (when the kernels
     // can), converting each vector once in registers; more rows share a
     // tile widened once into floats (transposed, when the kernels score
     // positions in lanes).
     const bool in_place = Kernels::kReadsCacheRows && int64_t(active.size()) <= Kernels::kInPlaceRows;
+    const int64_t ahead = j0 + kPrefetchTiles * kTile;
+    if (ahead < hi) {
+      const bool kernel_prefetches = in_place && Kernels::kPrefetchesInPlace;
+      if (!kernel_prefetches || kIntegerKeys) keys.Prefetch(ahead, std::min(kTile, hi - ahead));
+      if (!kernel_prefetches) values.Prefetch(ahead, std::min(kTile, hi - ahead));
+    }
     if constexpr (kIntegerKeys) {
       Kernels::TransposeQ8Keys(keys.rows + j0 * keys.row_bytes, keys.row_bytes, count, hd, q8_keys.data(),
                                q8_key_scales.data());
