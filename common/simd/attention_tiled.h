@@ -44,6 +44,18 @@ struct Bf16 {
   uint16_t bits;
 };
 
+// Decode reads each KV head's rows once, straight from DRAM. Kernels that
+// read cache rows one after another ask, as they reach each, for the bytes
+// kPrefetchBytes past it: a few lines among the multiply-adds. A tile's
+// burst into L2 (PrefetchRows) left one thread at about half its
+// compute-bound rate at 131072 positions; spread 8 KiB ahead it reaches it
+// (Zen 5, docs/lab-notes/2026-12-zen5.md).
+inline constexpr size_t kPrefetchBytes = 8192;
+inline void PrefetchRowAhead(const uint8_t* row, size_t row_bytes) {
+  const char* p = reinterpret_cast<const char*>(row) + kPrefetchBytes;
+  for (size_t i = 0; i < row_bytes; i += 64) _mm_prefetch(p + i, _MM_HINT_T0);
+}
+
 template <typename F>
 inline F LoadLanes(const float* p) {
   F v;
@@ -120,9 +132,10 @@ FloatTiles<Kernels, KV> TilesOf(KvRows rows, int64_t hd, float* buffer) {
 // maximum rises), then every row's weighted sum of the tile's values
 // (Kernels::WeightedSum, likewise). Q8_0 keys, when Kernels::kScoresQ8Keys,
 // are laid out once a tile for integer products (TransposeQ8Keys) and
-// scored against the rows' Q8_0 codes (ScoresQ8). Kernels that prefetch
-// the rows they read in place themselves (Kernels::kPrefetchesInPlace) get
-// no tile prefetch for those rows.
+// scored against the rows' Q8_0 codes (ScoresQ8). Rows the kernels
+// prefetch themselves as they read them (in place when
+// Kernels::kPrefetchesInPlace, widened by Widen when
+// Kernels::kPrefetchesWidened; see PrefetchRowAhead) get no tile prefetch.
 // No rows x context score matrix exists; rows whose causal range misses a
 // tile skip it, and a tile no row reaches is not read.
 template <typename Kernels, typename KK, typename VV>
@@ -174,9 +187,12 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KK>& keys, con
     const bool in_place = Kernels::kReadsCacheRows && int64_t(active.size()) <= Kernels::kInPlaceRows;
     const int64_t ahead = j0 + kPrefetchTiles * kTile;
     if (ahead < hi) {
-      const bool kernel_prefetches = in_place && Kernels::kPrefetchesInPlace;
-      if (!kernel_prefetches || kIntegerKeys) keys.Prefetch(ahead, std::min(kTile, hi - ahead));
-      if (!kernel_prefetches) values.Prefetch(ahead, std::min(kTile, hi - ahead));
+      const bool keys_by_kernel = in_place ? Kernels::kPrefetchesInPlace && !kIntegerKeys
+                                           : Kernels::kPrefetchesWidened && !std::is_same_v<KK, float>;
+      const bool values_by_kernel =
+          in_place ? Kernels::kPrefetchesInPlace : Kernels::kPrefetchesWidened && !std::is_same_v<VV, float>;
+      if (!keys_by_kernel) keys.Prefetch(ahead, std::min(kTile, hi - ahead));
+      if (!values_by_kernel) values.Prefetch(ahead, std::min(kTile, hi - ahead));
     }
     if constexpr (kIntegerKeys) {
       Kernels::TransposeQ8Keys(keys.rows + j0 * keys.row_bytes, keys.row_bytes, count, hd, q8_keys.data(),

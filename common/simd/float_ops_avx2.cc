@@ -195,6 +195,7 @@ void AttendKV(const float* q, const KV* keys, const KV* values, int64_t stride, 
 void DequantizeQ8Rows(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* tile) {
   for (int64_t r = 0; r < count; ++r) {
     const uint8_t* row = rows + r * row_bytes;
+    tiled::PrefetchRowAhead(row, row_bytes);
     float* dst = tile + r * hd;
     for (int64_t b = 0; b < hd / 32; ++b) {
       const uint8_t* block = row + b * 34;
@@ -292,6 +293,7 @@ struct Avx2AttentionKernels {
   static constexpr bool kTransposesKeys = false;
   static constexpr bool kScoresQ8Keys = false;
   static constexpr bool kPrefetchesInPlace = false;
+  static constexpr bool kPrefetchesWidened = true;
   template <typename KV>
   static void Widen(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* tile) {
     if constexpr (std::is_same_v<KV, uint8_t>) {
@@ -299,6 +301,7 @@ struct Avx2AttentionKernels {
     } else {
       for (int64_t r = 0; r < count; ++r) {
         const KV* row = reinterpret_cast<const KV*>(rows + r * row_bytes);
+        tiled::PrefetchRowAhead(rows + r * row_bytes, row_bytes);
         for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(tile + r * hd + i, Load8(row + i));
       }
     }

@@ -66,23 +66,12 @@ inline void ScoresStep(const float* const* qs, int64_t hd, const uint8_t* keys, 
   }
 }
 
-// Decode reads each KV head's rows once, straight from DRAM: the kernels
-// reading the cache in place ask for the bytes kPrefetchBytes past each row
-// as they reach it, a few lines at a time among the multiply-adds. A
-// tile-sized burst into L2, as the float tiles get, left one thread at 11
-// GB/s of F16 cache at 131072 positions, half its compute-bound rate; spread
-// 8 KiB ahead it reaches it (Zen 5, docs/lab-notes/2026-12-zen5.md).
-constexpr size_t kPrefetchBytes = 8192;
-inline void PrefetchAhead(const uint8_t* p, size_t bytes) {
-  for (size_t i = 0; i < bytes; i += 64) _mm_prefetch(reinterpret_cast<const char*>(p) + kPrefetchBytes + i, _MM_HINT_T0);
-}
-
 template <typename KV, int H>
 void ScoresRows(const float* const* qs, int64_t hd, const uint8_t* keys, size_t row_bytes, int64_t count,
                 float scale, float* const* scores) {
   int64_t j = 0;
   for (; j + 4 <= count; j += 4) {
-    PrefetchAhead(keys + j * row_bytes, 4 * row_bytes);
+    tiled::PrefetchRowAhead(keys + j * row_bytes, 4 * row_bytes);
     ScoresStep<KV, H, 4>(qs, hd, keys, row_bytes, j, scale, scores);
   }
   for (; j < count; ++j) ScoresStep<KV, H, 1>(qs, hd, keys, row_bytes, j, scale, scores);
@@ -137,7 +126,7 @@ void WeightedSumBlock(const float* const* ps, const uint8_t* values, size_t row_
   AccumulateWeighted<H, W>(
       count, i0, outs,
       [&](int64_t j, __m512* v) {
-        if (i0 == 0) PrefetchAhead(values + j * row_bytes, row_bytes);
+        if (i0 == 0) tiled::PrefetchRowAhead(values + j * row_bytes, row_bytes);
 #pragma GCC unroll 4
         for (int k = 0; k < W; ++k) v[k] = Load16<KV>(values + j * row_bytes, i0 + 16 * k);
       },
@@ -165,7 +154,7 @@ void WeightedSumQ8Block(const float* const* ps, const uint8_t* values, size_t ro
   AccumulateWeighted<H, W>(
       count, i0, outs,
       [&](int64_t j, __m512* v) {
-        if (i0 == 0) PrefetchAhead(values + j * row_bytes, row_bytes);
+        if (i0 == 0) tiled::PrefetchRowAhead(values + j * row_bytes, row_bytes);
         const uint8_t* row = values + j * row_bytes + (i0 / 32) * 34 + 2;
 #pragma GCC unroll 4
         for (int k = 0; k < W; ++k) {
@@ -317,6 +306,7 @@ struct Avx512AttentionKernels {
   static constexpr bool kTransposesKeys = true;
   static constexpr bool kScoresQ8Keys = true;
   static constexpr bool kPrefetchesInPlace = true;
+  static constexpr bool kPrefetchesWidened = false;
   template <typename KV>
   static void Widen(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* tile) {
     for (int64_t r = 0; r < count; ++r) {
