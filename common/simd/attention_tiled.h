@@ -142,6 +142,7 @@ template <typename Kernels, typename KK, typename VV>
 void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KK>& keys, const FloatTiles<Kernels, VV>& values,
                  float scale, float* lse) {
   constexpr int kMax = Kernels::kMaxRows;
+  constexpr int N = Kernels::kWidth;  // hd is a multiple of it
   constexpr bool kIntegerKeys = std::is_same_v<KK, uint8_t> && Kernels::kScoresQ8Keys;
   const int64_t n = rows.tokens * rows.heads, hd = rows.hd;
   thread_local std::vector<float> scores, max, sum;
@@ -156,7 +157,7 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KK>& keys, con
   thread_local std::vector<float*> output;
   scores.resize(n * kTile);
   max.assign(n, -INFINITY);
-  sum.assign(n, 0.0f);
+  sum.assign(n * N, 0.0f);  // per row, N lanes summed at the end
   first.resize(n);
   last.resize(n);
   query.resize(n);
@@ -170,7 +171,6 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KK>& keys, con
   }
   const int64_t lo = *std::min_element(rows.begin, rows.begin + rows.tokens);
   const int64_t hi = *std::max_element(rows.end, rows.end + rows.tokens);
-  constexpr int N = Kernels::kWidth;  // hd is a multiple of it
   using F = typename avx2::Lanes<N>::F;
   const F minus_inf = F{} - INFINITY;
   for (int64_t j0 = lo; j0 < hi; j0 += kTile) {
@@ -254,7 +254,7 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KK>& keys, con
         m = x > m ? x : m;
       }
       const float new_max = std::max(max[r], avx2::MaxOfLanes<N>(m));
-      const float alpha = std::exp(max[r] - new_max);  // 0 for the first tile
+      const float alpha = new_max == max[r] ? 1.0f : std::exp(max[r] - new_max);  // 0 for the first tile
       F total = {};
       for (int64_t j = 0; j < kTile; j += N) {
         // e^-inf = 0 exactly for masked positions (Exp clamps to e^-87 otherwise).
@@ -263,7 +263,7 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KK>& keys, con
         StoreLanes(s + j, e);
         total += e;
       }
-      sum[r] = sum[r] * alpha + avx2::SumOfLanes<N>(total);
+      StoreLanes(&sum[r * N], LoadLanes<F>(&sum[r * N]) * alpha + total);
       max[r] = new_max;
       if (alpha != 1.0f) {
         float* o = output[r];
@@ -291,10 +291,11 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KK>& keys, con
     }
   }
   for (int64_t r = 0; r < n; ++r) {
-    const float inv = sum[r] > 0 ? 1.0f / sum[r] : 0.0f;
+    const float total = avx2::SumOfLanes<N>(LoadLanes<F>(&sum[r * N]));
+    const float inv = total > 0 ? 1.0f / total : 0.0f;
     float* o = output[r];
     for (int64_t i = 0; i < hd; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(o + i), _mm256_set1_ps(inv)));
-    if (lse) lse[r] = max[r] + std::log(sum[r]);
+    if (lse) lse[r] = max[r] + std::log(total);
   }
 }
 
