@@ -247,7 +247,7 @@ TEST(FloatOps, AttendKvEqualsAttendGroupOnTheDecodedCache) {
       for (int64_t hd : {64, 96, 80, 72, 6, 128}) {
         if ((q8 && hd % 32 != 0) || (mixed && hd == 96)) continue;
         for (int64_t seen : {1, 5, 37, 70}) {
-          for (int64_t heads : {1, 3, 6, 7}) {
+          for (int64_t heads : {1, 3, 6, 7, 9}) {  // 7: two passes over rows read in place; 9: widened
             if (mixed && (heads == 3 || seen == 5)) continue;
             const int64_t stride = q8 ? hd + 32 : hd + 8;
             const TypedRows keys = MakeRows(key_element, seen, hd, stride, rng);
