@@ -73,8 +73,8 @@ class KvCache {
     simd::KvElement element;
     size_t row_bytes;
     // On huge pages where the kernel grants them: decode streams a deep
-    // cache like the weights (7-15% faster than 4 KiB pages, one thread at
-    // 131072 positions, docs/lab-notes/2026-12-zen5.md).
+    // cache like the weights (4-16% faster than 4 KiB pages, F16 12-14%, one
+    // thread at 131072 positions, docs/lab-notes/2026-12-zen5.md).
     std::vector<quant::WeightBuffer> layers;
   };
   Rows MakeRows(KvCacheType type, int n_layers) const;

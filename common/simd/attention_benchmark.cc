@@ -25,9 +25,10 @@ constexpr int64_t kHeads = 6, kHd = 128;
 
 size_t RowBytes(KvElement e) { return e == KvElement::kQ8_0 ? kHd / 32 * 34 : e == KvElement::kF32 ? kHd * 4 : kHd * 2; }
 
-std::vector<uint8_t> RandomRows(KvElement e, int64_t rows, std::mt19937& rng) {
+// On huge pages, as the engine's cache is.
+quant::WeightBuffer RandomRows(KvElement e, int64_t rows, std::mt19937& rng) {
   std::normal_distribution<float> normal(0.0f, 1.0f);
-  std::vector<uint8_t> bytes(rows * RowBytes(e));
+  quant::WeightBuffer bytes(rows * RowBytes(e));
   for (int64_t j = 0; j < rows; ++j) {
     uint8_t* row = bytes.data() + j * RowBytes(e);
     for (int64_t i = 0; i < kHd; ++i) {
@@ -53,14 +54,7 @@ std::vector<uint8_t> RandomRows(KvElement e, int64_t rows, std::mt19937& rng) {
 void BM_Attention(benchmark::State& state, const FloatOps* ops, KvElement element) {
   const int64_t tokens = state.range(0), context = state.range(1);
   std::mt19937 rng(5);
-  // On huge pages, as the engine's cache is.
-  auto on_huge_pages = [](const std::vector<uint8_t>& bytes) {
-    quant::WeightBuffer buffer(bytes.size());
-    std::memcpy(buffer.data(), bytes.data(), bytes.size());
-    return buffer;
-  };
-  const quant::WeightBuffer keys = on_huge_pages(RandomRows(element, context, rng));
-  const quant::WeightBuffer values = on_huge_pages(RandomRows(element, context, rng));
+  const quant::WeightBuffer keys = RandomRows(element, context, rng), values = RandomRows(element, context, rng);
   std::vector<float> q(tokens * kHeads * kHd), out(q.size());
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (float& x : q) x = normal(rng);

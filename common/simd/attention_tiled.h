@@ -132,10 +132,10 @@ FloatTiles<Kernels, KV> TilesOf(KvRows rows, int64_t hd, float* buffer) {
 // maximum rises), then every row's weighted sum of the tile's values
 // (Kernels::WeightedSum, likewise). Q8_0 keys, when Kernels::kScoresQ8Keys,
 // are laid out once a tile for integer products (TransposeQ8Keys) and
-// scored against the rows' Q8_0 codes (ScoresQ8). Rows the kernels
-// prefetch themselves as they read them (in place when
-// Kernels::kPrefetchesInPlace, widened by Widen when
-// Kernels::kPrefetchesWidened; see PrefetchRowAhead) get no tile prefetch.
+// scored against the rows' Q8_0 codes (ScoresQ8). The kernels prefetch
+// the rows they read in place or widen (PrefetchRowAhead); only rows read
+// otherwise (F32 tiles used as they are, TransposeQ8Keys' keys) get the
+// tile prefetch.
 // No rows x context score matrix exists; rows whose causal range misses a
 // tile skip it, and a tile no row reaches is not read.
 template <typename Kernels, typename KK, typename VV>
@@ -187,10 +187,8 @@ void AttendTiles(const QueryRows& rows, const FloatTiles<Kernels, KK>& keys, con
     const bool in_place = Kernels::kReadsCacheRows && int64_t(active.size()) <= Kernels::kInPlaceRows;
     const int64_t ahead = j0 + kPrefetchTiles * kTile;
     if (ahead < hi) {
-      const bool keys_by_kernel = in_place ? Kernels::kPrefetchesInPlace && !kIntegerKeys
-                                           : Kernels::kPrefetchesWidened && !std::is_same_v<KK, float>;
-      const bool values_by_kernel =
-          in_place ? Kernels::kPrefetchesInPlace : Kernels::kPrefetchesWidened && !std::is_same_v<VV, float>;
+      const bool keys_by_kernel = in_place ? !kIntegerKeys : !std::is_same_v<KK, float>;
+      const bool values_by_kernel = in_place || !std::is_same_v<VV, float>;
       if (!keys_by_kernel) keys.Prefetch(ahead, std::min(kTile, hi - ahead));
       if (!values_by_kernel) values.Prefetch(ahead, std::min(kTile, hi - ahead));
     }

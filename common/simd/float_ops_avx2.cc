@@ -292,8 +292,6 @@ struct Avx2AttentionKernels {
   static constexpr bool kReadsCacheRows = false;  // float tiles only
   static constexpr bool kTransposesKeys = false;
   static constexpr bool kScoresQ8Keys = false;
-  static constexpr bool kPrefetchesInPlace = false;
-  static constexpr bool kPrefetchesWidened = true;
   template <typename KV>
   static void Widen(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* tile) {
     if constexpr (std::is_same_v<KV, uint8_t>) {

@@ -310,8 +310,6 @@ struct Avx512AttentionKernels {
   static constexpr bool kReadsCacheRows = true;
   static constexpr bool kTransposesKeys = true;
   static constexpr bool kScoresQ8Keys = true;
-  static constexpr bool kPrefetchesInPlace = true;
-  static constexpr bool kPrefetchesWidened = true;
   template <typename KV>
   static void Widen(const uint8_t* rows, size_t row_bytes, int64_t count, int64_t hd, float* tile) {
     for (int64_t r = 0; r < count; ++r) {
