@@ -7,29 +7,42 @@
 #include "absl/strings/str_split.h"
 #include "common/calibration/engine_ops_calibration.h"
 #include "common/model/kv_cache.h"
+#include "common/report/trace_report.h"
 
 namespace calibration {
 namespace {
 
-// Seconds of a matrix op: a dense matrix at the tokens its FLOPs imply; an
-// expert stack as the experts the batch touched, each over its share of the
-// batch's (token, expert) pairs.
-absl::StatusOr<double> MatrixSeconds(const Calibration& c, const cost::ModelSpec& spec, const cost::OpCost& op,
-                                     double dram_gbps) {
+// The work of a matrix op: its weights (an expert stack's: the experts the
+// batch touched) and the tokens each weight meets.
+struct MatrixWork {
+  double weights = 0, cols = 0, tokens = 0;
+};
+MatrixWork WorkOf(const cost::ModelSpec& spec, const cost::OpCost& op) {
   const model::TensorSpec* t = spec.Find(op.tensor);
-  if (t == nullptr || !t->IsMatrix()) return 0.0;
+  if (t == nullptr || !t->IsMatrix()) return {};
   const double cols = double(t->dims[0]), rows = double(t->dims[1]);
   if (t->dims.size() == 3) {
     const double experts = double(t->dims[2]), per_expert = double(t->n_bytes) / experts;
     const double touched = per_expert > 0 ? op.weight_bytes / per_expert : 0;
-    if (touched <= 0) return 0.0;
+    if (touched <= 0) return {};
     const double pairs = op.flops / (2 * rows * cols);
-    auto one = c.MatmulSeconds(op.type, rows, cols, pairs / touched, dram_gbps);
-    if (!one.ok()) return one.status();
-    return touched * *one;
+    return {touched * rows * cols, cols, pairs / touched};
   }
-  const double tokens = op.flops / (2 * rows * cols);
-  return c.MatmulSeconds(op.type, rows, cols, tokens, dram_gbps);
+  return {rows * cols, cols, op.flops / (2 * rows * cols)};
+}
+
+// Seconds of a matrix op whose engine dispatch multiplies `dispatch_weights`
+// weights in all (attention's q, k and v, or the FFN's gate and up, run as
+// one; the touched experts of a stack): its share of one matrix that size.
+// Priced alone, each small matrix paid a dispatch's start and a small
+// matrix's rate that the engine, splitting the dispatch's rows over the
+// threads, does not.
+absl::StatusOr<double> MatrixSeconds(const Calibration& c, const MatrixWork& w, gguf::GgmlType type,
+                                     double dispatch_weights, double dram_gbps) {
+  if (w.weights <= 0 || dispatch_weights <= 0) return 0.0;
+  auto whole = c.MatmulSeconds(type, dispatch_weights / w.cols, w.cols, w.tokens, dram_gbps);
+  if (!whole.ok()) return whole.status();
+  return *whole * w.weights / dispatch_weights;
 }
 
 bool IsMatrix(const cost::OpCost& op) { return op.traffic == cost::Traffic::kWeights && !op.tensor.empty(); }
@@ -113,10 +126,16 @@ absl::Status AddExpected(const Calibration& c, const cost::ModelSpec& spec, cons
     if (line == nullptr) return absl::NotFoundError(absl::StrCat("no calibration of the ", group, " op"));
     g.seconds = line->At(g.units);
   }
+  // The matrices by (layer, engine dispatch): their weights summed.
+  std::map<std::pair<int, model::Op>, double> dispatch_weights;
+  for (const cost::OpPrediction& p : phase->ops) {
+    if (IsMatrix(p.op)) dispatch_weights[{p.op.layer, report::EngineOpFor(p.op.name)}] += WorkOf(spec, p.op).weights;
+  }
   phase->expected_seconds = 0;
   for (cost::OpPrediction& p : phase->ops) {
     if (IsMatrix(p.op)) {
-      auto s = MatrixSeconds(c, spec, p.op, dram_gbps);
+      auto s = MatrixSeconds(c, WorkOf(spec, p.op), p.op.type,
+                             dispatch_weights[{p.op.layer, report::EngineOpFor(p.op.name)}], dram_gbps);
       if (!s.ok()) return s.status();
       p.expected_seconds = *s;
     } else {

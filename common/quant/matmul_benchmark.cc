@@ -19,6 +19,9 @@
 // --decode_prefetch=BYTES: decode's prefetch distance (decode_prefetch.h);
 // by default timed before the first decode benchmark, as the engine times it.
 //
+// --shape=ROWSxCOLS (repeatable): also time that shape, e.g. a model's own
+// matrix; --tokens=N,N,...: token counts instead of 1, 91 and 512.
+//
 // --warm_cache: one copy of each matrix, called again and again, so that it
 // stays in the last-level cache where it fits, as llama.cpp's
 // `test-backend-ops perf` measures (for comparisons with it).
@@ -32,6 +35,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "common/cpu/cpu_features.h"
@@ -213,12 +217,14 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
                  (w.matrices.front().repacked ? " repacked" : ""));
 }
 
-void Register() {
+struct Shape {
+  std::string name;
+  int64_t rows, cols;
+};
+
+void Register(const std::vector<Shape>& extra_shapes, const std::vector<int64_t>& token_counts) {
   const model::ModelConfig qwen = *model::FindPreset("qwen2.5-1.5b");
-  const struct {
-    const char* name;
-    int64_t rows, cols;
-  } shapes[] = {{"ffn_up", qwen.ffn, qwen.hidden},
+  std::vector<Shape> shapes = {{"ffn_up", qwen.ffn, qwen.hidden},
                 {"ffn_down", qwen.hidden, qwen.ffn},
                 // attn_q and attn_output: small enough that a dispatch's start matters.
                 {"attn_q", qwen.hidden, qwen.hidden},
@@ -226,6 +232,7 @@ void Register() {
                 {"m4096_k14336", 4096, 14336},
                 // llama-2-7b's ffn_up: rows of 16 blocks.
                 {"m11008_k4096", 11008, 4096}};
+  shapes.insert(shapes.end(), extra_shapes.begin(), extra_shapes.end());
   const struct {
     const char* name;
     GgmlType type;
@@ -242,7 +249,7 @@ void Register() {
            std::to_string(s.cols))
               .c_str(),
           [=](benchmark::State& st) { BM_MatMul(st, t.type, s.rows, s.cols); });
-      for (int64_t tokens : {1, 91, 512}) {
+      for (int64_t tokens : token_counts) {
         for (int threads : {1, all}) b->Args({tokens, threads});
       }
       // With repetitions, each counter's largest value too: the fastest
@@ -263,9 +270,31 @@ int main(int argc, char** argv) {
   (void)Machine();
   int kept = 1;
   int64_t prefetch = 0;
+  std::vector<Shape> extra_shapes;
+  std::vector<int64_t> token_counts = {1, 91, 512};
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--warm_cache") == 0) {
       warm_cache = true;
+    } else if (std::strncmp(argv[i], "--shape=", 8) == 0) {
+      long long rows = 0, cols = 0;
+      if (std::sscanf(argv[i] + 8, "%lldx%lld", &rows, &cols) != 2 || rows <= 0 || cols <= 0) {
+        std::fprintf(stderr, "matmul_benchmark: --shape wants ROWSxCOLS, got '%s'\n", argv[i] + 8);
+        return 2;
+      }
+      extra_shapes.push_back({"shape", rows, cols});
+    } else if (std::strncmp(argv[i], "--tokens=", 9) == 0) {
+      token_counts.clear();
+      for (const char* p = argv[i] + 9; *p != '\0';) {
+        char* end = nullptr;
+        const long long n = std::strtoll(p, &end, 10);
+        if (end == p || n <= 0 || (*end != ',' && *end != '\0')) {
+          std::fprintf(stderr, "matmul_benchmark: --tokens wants positive counts a comma apart, got '%s'\n",
+                       argv[i] + 9);
+          return 2;
+        }
+        token_counts.push_back(n);
+        p = *end == ',' ? end + 1 : end;
+      }
     } else if (std::strncmp(argv[i], "--decode_prefetch=", 18) == 0) {
       prefetch = std::atoll(argv[i] + 18);
     } else {
@@ -277,7 +306,7 @@ int main(int argc, char** argv) {
     quant::SetDecodePrefetchBytes(prefetch);
     decode_prefetch_fixed = true;
   }
-  Register();
+  Register(extra_shapes, token_counts);
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   return 0;
