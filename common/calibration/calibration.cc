@@ -115,6 +115,19 @@ Line FitLine(const std::vector<double>& x, const std::vector<double>& y) {
   return l;
 }
 
+const MatmulPoint* SlowerThanFewerTokens(const FormatCalibration& f, const MatmulPoint& p) {
+  const MatmulPoint* fewer = nullptr;
+  for (const MatmulPoint& q : f.points) {
+    if (q.rows == p.rows && q.cols == p.cols && q.tokens > 1 && q.tokens < p.tokens &&
+        (fewer == nullptr || q.tokens > fewer->tokens)) {
+      fewer = &q;
+    }
+  }
+  if (fewer == nullptr || fewer->seconds <= 0 || p.seconds <= 0) return nullptr;
+  const double rate = double(p.tokens) / p.seconds, fewer_rate = double(fewer->tokens) / fewer->seconds;
+  return fewer_rate > 1.25 * rate ? fewer : nullptr;
+}
+
 const FormatCalibration* Calibration::Format(gguf::GgmlType type) const {
   for (const FormatCalibration& f : formats) {
     if (f.type == type) return &f;

@@ -69,6 +69,12 @@ struct FormatCalibration {
   std::vector<MatmulPoint> points;
 };
 
+// The point of `p`'s shape at the next fewer tokens (more than one) when it
+// runs more than 1.25x p's operations a second, else nullptr: a product of
+// more tokens is as fast a weight and token or faster, so `p` was timed in a
+// slow moment.
+const MatmulPoint* SlowerThanFewerTokens(const FormatCalibration& f, const MatmulPoint& p);
+
 // A straight line: fixed + per_unit x units (attention, the other ops).
 struct Line {
   double fixed = 0, per_unit = 0;

@@ -100,6 +100,27 @@ Calibration Full() {
   return c;
 }
 
+TEST(Calibration, FindsAPointSlowerThanItsShapeAtFewerTokens) {
+  FormatCalibration f = Synthetic(GgmlType::kQ8_0, 40);
+  const Shape s = kCalibrationShapes[0];
+  auto point = [&](int64_t tokens) -> MatmulPoint& {
+    for (MatmulPoint& p : f.points) {
+      if (p.rows == s.rows && p.cols == s.cols && p.tokens == tokens) return p;
+    }
+    return f.points.front();
+  };
+  for (const MatmulPoint& p : f.points) EXPECT_EQ(SlowerThanFewerTokens(f, p), nullptr);
+  // 256 tokens at a third of the 64-token point's rate (as once measured).
+  MatmulPoint& p256 = point(256);
+  p256.seconds = 3 * 4 * point(64).seconds;
+  EXPECT_EQ(SlowerThanFewerTokens(f, p256), &point(64));
+  p256.seconds = 1.2 * 4 * point(64).seconds;  // within the margin
+  EXPECT_EQ(SlowerThanFewerTokens(f, p256), nullptr);
+  // One token (decode, bound by memory) is never the reference.
+  point(4).seconds = 100 * point(1).seconds;
+  EXPECT_EQ(SlowerThanFewerTokens(f, point(4)), nullptr);
+}
+
 TEST(Calibration, JsonRoundTrip) {
   const Calibration c = Full();
   auto back = CalibrationFromJson(CalibrationToJson(c));
