@@ -115,6 +115,79 @@ Line FitLine(const std::vector<double>& x, const std::vector<double>& y) {
   return l;
 }
 
+namespace {
+
+// Solves a x = b in place by Gaussian elimination with partial pivoting;
+// false when a is singular.
+bool Solve(std::vector<std::vector<double>> a, std::vector<double> b, std::vector<double>* x) {
+  const size_t n = b.size();
+  for (size_t col = 0; col < n; ++col) {
+    size_t pivot = col;
+    for (size_t r = col + 1; r < n; ++r) {
+      if (std::abs(a[r][col]) > std::abs(a[pivot][col])) pivot = r;
+    }
+    if (std::abs(a[pivot][col]) < 1e-300) return false;
+    std::swap(a[col], a[pivot]);
+    std::swap(b[col], b[pivot]);
+    for (size_t r = col + 1; r < n; ++r) {
+      const double f = a[r][col] / a[col][col];
+      for (size_t k = col; k < n; ++k) a[r][k] -= f * a[col][k];
+      b[r] -= f * b[col];
+    }
+  }
+  x->assign(n, 0);
+  for (size_t r = n; r-- > 0;) {
+    double s = b[r];
+    for (size_t k = r + 1; k < n; ++k) s -= a[r][k] * (*x)[k];
+    (*x)[r] = s / a[r][r];
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<double> NonNegativeLeastSquares(const std::vector<std::vector<double>>& x, const std::vector<double>& y) {
+  const size_t k = x.empty() ? 0 : x.front().size();
+  std::vector<double> best(k, 0);
+  double best_residual = 0;
+  for (double v : y) best_residual += v * v;
+  for (uint32_t subset = 1; subset < (1u << k); ++subset) {
+    std::vector<size_t> cols;
+    for (size_t j = 0; j < k; ++j) {
+      if (subset & (1u << j)) cols.push_back(j);
+    }
+    // Normal equations over the columns in the subset, each scaled to unit
+    // size first (rows, scores and FLOPs differ by orders of magnitude).
+    std::vector<double> scale(cols.size(), 0);
+    for (size_t a = 0; a < cols.size(); ++a) {
+      for (const auto& row : x) scale[a] = std::max(scale[a], std::abs(row[cols[a]]));
+    }
+    if (std::find(scale.begin(), scale.end(), 0.0) != scale.end()) continue;
+    std::vector<std::vector<double>> ata(cols.size(), std::vector<double>(cols.size(), 0));
+    std::vector<double> aty(cols.size(), 0), c;
+    for (size_t i = 0; i < x.size(); ++i) {
+      for (size_t a = 0; a < cols.size(); ++a) {
+        aty[a] += x[i][cols[a]] / scale[a] * y[i];
+        for (size_t b = 0; b < cols.size(); ++b) ata[a][b] += x[i][cols[a]] / scale[a] * x[i][cols[b]] / scale[b];
+      }
+    }
+    if (!Solve(ata, aty, &c) || std::any_of(c.begin(), c.end(), [](double v) { return !(v >= 0); })) continue;
+    std::vector<double> full(k, 0);
+    for (size_t a = 0; a < cols.size(); ++a) full[cols[a]] = c[a] / scale[a];
+    double residual = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      double fit = 0;
+      for (size_t j = 0; j < k; ++j) fit += x[i][j] * full[j];
+      residual += (fit - y[i]) * (fit - y[i]);
+    }
+    if (residual < best_residual) {
+      best_residual = residual;
+      best = full;
+    }
+  }
+  return best;
+}
+
 const MatmulPoint* SlowerThanFewerTokens(const FormatCalibration& f, const MatmulPoint& p) {
   const MatmulPoint* fewer = nullptr;
   for (const MatmulPoint& q : f.points) {
@@ -204,7 +277,10 @@ std::string CalibrationToJson(const Calibration& c) {
                               {"decode_per_kv_byte", a.decode_per_kv_byte},
                               {"decode_per_flop", a.decode_per_flop},
                               {"read_gbps", a.read_gbps},
-                              {"prefill", LineJson(a.prefill)}});
+                              {"prefill",
+                               {{"per_row", a.prefill.per_row},
+                                {"per_score", a.prefill.per_score},
+                                {"per_flop", a.prefill.per_flop}}}});
   }
   j["ops"] = json::object();
   for (const auto& [name, line] : c.ops) j["ops"][name] = LineJson(line);
@@ -278,9 +354,14 @@ absl::StatusOr<Calibration> CalibrationFromJson(const std::string& text) {
       if (!v.ok()) return v.status();
       *out = *v;
     }
-    auto prefill = LineFrom(a, "prefill");
-    if (!prefill.ok()) return prefill.status();
-    ac.prefill = *prefill;
+    if (!a.contains("prefill") || !a["prefill"].is_object()) return Bad("attention: 'prefill' is missing");
+    for (auto [key, out] : {std::pair<const char*, double*>{"per_row", &ac.prefill.per_row},
+                            {"per_score", &ac.prefill.per_score},
+                            {"per_flop", &ac.prefill.per_flop}}) {
+      auto v = Number(a["prefill"], key);
+      if (!v.ok()) return v.status();
+      *out = *v;
+    }
     c.attention.push_back(ac);
   }
   if (!j.contains("ops") || !j["ops"].is_object()) return Bad("no ops");

@@ -14,7 +14,9 @@
 //     or 65, docs/lab-notes/2026-12-zen4.md, so the read does not rescale
 //     them);
 //   attention: a + kv_bytes / B + flops / F for decode (two head groupings
-//     separate the byte cost from the arithmetic), a + flops / F for prefill;
+//     separate the byte cost from the arithmetic); for prefill a cost per
+//     query row, per score and per FLOP (two head widths, and prompts at
+//     depth 0 and deep, separate them);
 //   every other engine op: a + b x its bytes moved.
 //
 //   absl::StatusOr<Calibration> c = LoadCalibrationFile(CachedCalibrationPath(2));
@@ -35,8 +37,9 @@ namespace calibration {
 // of Q5_K, Q3_K, Q2_K, IQ4_XS, Q4_1, Q5_1 (repacked) and Q6_K changed; 4:
 // AMX prefill for Q5_K and the R8 groups; 5: AVX-512 attention; 6: Q8_0
 // keys scored with integer products; 7: prompts' attention on AMX-BF16 tiles;
-// 8: the matrices' copies share one buffer of random bytes.
-inline constexpr int kCalibrationVersion = 8;
+// 8: the matrices' copies share one buffer of random bytes; 9: prefill
+// attention per query row, score and FLOP.
+inline constexpr int kCalibrationVersion = 9;
 
 // Matrix shapes (rows x cols) the calibration measures: a tall, a wide and
 // three small ones, none of them a preset's (tested), so a table of expected
@@ -81,13 +84,26 @@ struct Line {
   double At(double units) const { return fixed + per_unit * units; }
 };
 
+// Prompt attention a layer: a cost per query row (one head's row for one
+// token), per score (a row against one cached position: its mask, exp and
+// rescale) and per FLOP of the dot products (4 x head_dim a score). Priced
+// over FLOPs alone, a 64-wide head's scores cost half what they do, and a
+// short prompt's rows were spread over the deep prompt's many more scores:
+// qwen2.5-0.5b at depth 8192 ran 1.16x its expectation, qwen2.5-1.5b 0.81x.
+struct AttentionPrefill {
+  double per_row = 0, per_score = 0, per_flop = 0;
+  double At(double rows, double scores, double flops) const {
+    return per_row * rows + per_score * scores + per_flop * flops;
+  }
+};
+
 struct AttentionCalibration {
   std::string cache_type;            // "f32", "f16", "bf16", "q8_0"
   double decode_fixed = 0;           // seconds a layer at depth 0
   double decode_per_kv_byte = 0;     // seconds per cache byte read
   double decode_per_flop = 0;        // seconds per FLOP
   double read_gbps = 0;              // DRAM read paired with the decode runs
-  Line prefill;                      // seconds a layer over FLOPs
+  AttentionPrefill prefill;
 };
 
 struct Calibration {
@@ -118,6 +134,11 @@ struct Calibration {
 // Least-squares line through (x, y) points; per_unit and fixed clamped at 0
 // (a time cannot fall as work grows, nor start below nothing).
 Line FitLine(const std::vector<double>& x, const std::vector<double>& y);
+
+// Coefficients c >= 0 minimizing sum_i (x[i] . c - y[i])^2, each x[i] of the
+// same length (a handful: every subset of them is tried); zeros when no
+// subset fits.
+std::vector<double> NonNegativeLeastSquares(const std::vector<std::vector<double>>& x, const std::vector<double>& y);
 
 std::string CalibrationToJson(const Calibration& c);
 // The file is input: every field is checked.

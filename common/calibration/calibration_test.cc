@@ -33,6 +33,23 @@ TEST(FitLine, NeverStartsBelowZeroNorFalls) {
   EXPECT_NEAR(falling.fixed, 2, 1e-12);
 }
 
+TEST(NonNegativeLeastSquares, RecoversExactCoefficientsAndNeverGoesNegative) {
+  // y = 2e-9 rows + 1e-9 scores + 1/60e9 flops at four (rows, scores, flops).
+  const std::vector<std::vector<double>> x = {
+      {2048, 2.6e5, 1.3e8}, {2048, 1.7e7, 8.6e9}, {4096, 5.3e5, 1.4e8}, {4096, 3.4e7, 8.6e9}};
+  std::vector<double> y;
+  for (const auto& r : x) y.push_back(2e-9 * r[0] + 1e-9 * r[1] + r[2] / 60e9);
+  const std::vector<double> c = NonNegativeLeastSquares(x, y);
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_NEAR(c[0], 2e-9, 1e-12);
+  EXPECT_NEAR(c[1], 1e-9, 1e-12);
+  EXPECT_NEAR(c[2], 1 / 60e9, 1e-15);
+  // Times that fall as the work grows: no negative cost, the best of the rest.
+  const std::vector<double> falling = NonNegativeLeastSquares({{1, 1}, {2, 1}, {3, 1}}, {3, 2, 1});
+  EXPECT_EQ(falling[0], 0);
+  EXPECT_NEAR(falling[1], 2, 1e-12);
+}
+
 // A format whose calls cost 10 us plus 1 ns a weight up to 4 tokens
 // (streaming), then in proportion to the tokens beyond (arithmetic).
 FormatCalibration Synthetic(GgmlType type, double read_gbps) {
@@ -90,7 +107,7 @@ Calibration Full() {
     c.formats.push_back(Synthetic(t, 40));
   }
   for (const char* type : {"f32", "f16", "bf16", "q8_0"}) {
-    c.attention.push_back({type, 2e-6, 1.0 / 40e9, 1.0 / 50e9, 40, {3e-6, 1.0 / 60e9}});
+    c.attention.push_back({type, 2e-6, 1.0 / 40e9, 1.0 / 50e9, 40, {2e-9, 1e-9, 1.0 / 60e9}});
   }
   for (const char* op : {"embed", "attn_norm", "rope", "qk_norm", "residual", "ffn_norm", "output_norm"}) {
     c.ops.push_back({op, {1e-6, 1e-11}});
@@ -132,7 +149,9 @@ TEST(Calibration, JsonRoundTrip) {
   EXPECT_EQ(back->formats[3].points.size(), c.formats[3].points.size());
   EXPECT_DOUBLE_EQ(back->formats[3].points[7].seconds, c.formats[3].points[7].seconds);
   ASSERT_NE(back->Attention("q8_0"), nullptr);
-  EXPECT_DOUBLE_EQ(back->Attention("q8_0")->prefill.per_unit, 1.0 / 60e9);
+  EXPECT_DOUBLE_EQ(back->Attention("q8_0")->prefill.per_row, 2e-9);
+  EXPECT_DOUBLE_EQ(back->Attention("q8_0")->prefill.per_score, 1e-9);
+  EXPECT_DOUBLE_EQ(back->Attention("q8_0")->prefill.per_flop, 1.0 / 60e9);
   ASSERT_NE(back->Op("silu_mul"), nullptr);
   EXPECT_DOUBLE_EQ(back->Op("silu_mul")->per_unit, 2e-11);
 }
@@ -216,6 +235,17 @@ TEST(AddExpected, PricesEachOpByItsCalibration) {
   cost::PhasePrediction prefill = Predict(*spec, cost::PromptOps(*spec, 512, 0, 256), 512);
   ASSERT_TRUE(AddExpected(c, *spec, "f16", 0, &prefill).ok());
   EXPECT_GT(prefill.expected_seconds, decode.expected_seconds);
+  // Each micro-batch's q, k and v are one dispatch of their own: the two
+  // passes' attn_k cost twice one pass's.
+  cost::PhasePrediction one_pass = Predict(*spec, cost::PromptOps(*spec, 256, 0, 256), 256);
+  ASSERT_TRUE(AddExpected(c, *spec, "f16", 0, &one_pass).ok());
+  auto attn_k = [](const cost::PhasePrediction& phase) {
+    double s = 0;
+    for (const cost::OpPrediction& p : phase.ops) s += p.op.name == "attn_k" && p.op.layer == 3 ? p.expected_seconds : 0;
+    return s;
+  };
+  EXPECT_GT(attn_k(one_pass), 0);
+  EXPECT_NEAR(attn_k(prefill), 2 * attn_k(one_pass), 1e-12);
 }
 
 // Keys in one type and values in another: attention takes the mean of its
@@ -226,7 +256,7 @@ TEST(AddExpected, PricesMixedCacheTypesAsTheMeanOfEach) {
   ASSERT_TRUE(spec.ok());
   Calibration c = Full();
   for (AttentionCalibration& a : c.attention) {
-    if (a.cache_type == "q8_0") a = {"q8_0", 5e-6, 1.0 / 20e9, 1.0 / 30e9, 40, {7e-6, 1.0 / 25e9}};
+    if (a.cache_type == "q8_0") a = {"q8_0", 5e-6, 1.0 / 20e9, 1.0 / 30e9, 40, {2e-9, 1e-9, 1.0 / 25e9}};
   }
   auto attention_seconds = [&](const std::string& type, double bytes_per_element, int tokens) {
     spec->kv_bytes_per_element = bytes_per_element;

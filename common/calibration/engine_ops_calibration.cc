@@ -31,15 +31,28 @@ constexpr Op kLineOps[] = {Op::kEmbed, Op::kAttnNorm, Op::kRope,       Op::kQkNo
                            Op::kResidual, Op::kFfnNorm, Op::kOutputNorm};
 bool Outside(Op op) { return op == Op::kEmbed || op == Op::kOutputNorm; }
 
-absl::StatusOr<model::ModelConfig> CalibrationConfig(uint32_t heads, uint32_t kv_heads) {
+struct Heads {
+  uint32_t heads, kv_heads, head_dim;
+  bool prices_prompts;
+};
+// One query head a KV head and eight, 128 wide, separate decode's bytes from
+// its arithmetic (FitDecodeAttention reads the first two); four, 128 and 64
+// wide, a prompt's cost a score from its cost a FLOP. Prompts fitted to the
+// eight-head group ran 0.72-0.89 of what models of 3-7 heads a group
+// measured at depth 0 to 8192 (Zen 5), to four 0.97-1.22.
+constexpr Heads kCalibrationHeads[] = {
+    {8, 8, 128, false}, {16, 2, 128, false}, {16, 4, 128, true}, {16, 4, 64, true}};
+
+absl::StatusOr<model::ModelConfig> CalibrationConfig(const Heads& h) {
   auto c = model::FindPreset("qwen3-0.6b");
   if (!c.ok()) return c.status();
-  c->name = absl::StrCat("apr-calibration-", heads, "q-", kv_heads, "kv");
+  c->name = absl::StrCat("apr-calibration-", h.heads, "q-", h.kv_heads, "kv",
+                         h.head_dim == 128 ? "" : absl::StrCat("-", h.head_dim, "d"));
   c->n_layers = 4;
   c->hidden = 1280;
-  c->n_heads = heads;
-  c->n_kv_heads = kv_heads;
-  c->head_dim = 128;
+  c->n_heads = h.heads;
+  c->n_kv_heads = h.kv_heads;
+  c->head_dim = h.head_dim;
   c->ffn = 1280;
   c->vocab = 2048;
   return c;
@@ -68,6 +81,15 @@ struct Phase {
     std::sort(per_run.begin(), per_run.end());
     return per_run.empty() ? 0 : per_run[per_run.size() / 2];
   }
+  // Attention's work at layer 0 (summed over the phase's tokens):
+  // rows, scores and dot-product FLOPs, as AttentionPrefill prices them.
+  std::vector<double> AttentionWork(const model::ModelConfig& c, double tokens) const {
+    double dot_flops = 0;
+    for (const cost::OpCost& o : ops) {
+      if (o.layer == 0 && (o.name == "attn_score" || o.name == "attn_value")) dot_flops += o.flops;
+    }
+    return {tokens * c.n_heads, dot_flops / (4.0 * c.head_dim), dot_flops};
+  }
   // Bytes (or FLOPs) of the cost ops in `group` at layer 0 (or -1).
   double Sum(const std::string& group, bool outside, bool flops, bool kv_only = false) const {
     double total = 0;
@@ -84,16 +106,17 @@ struct Sizes {
 };
 
 // Prefill of `prompt` tokens (three runs); decode after it from depth 1;
-// decode at `depth`: each decoded token a run.
+// decode at `depth`: each decoded token a run; prefill at `depth` (three
+// runs).
 absl::StatusOr<std::vector<Phase>> RunPhases(const model::ModelWeights& weights, cost::ModelSpec spec,
                                              parallel::ThreadPool& pool, KvCacheType type, Sizes n) {
   spec.kv_bytes_per_element = model::KvCacheBytesPerElement(type);
   const int layers = static_cast<int>(spec.config.n_layers);
-  model::Transformer t(weights, pool, n.depth + n.prompt + n.decode + 2, type);
+  model::Transformer t(weights, pool, n.depth + 2 * n.prompt + n.decode + 2, type);
   const std::vector<int32_t> tokens = model::SyntheticTokens(n.prompt + n.decode + 1, spec.config.vocab, 5);
   const absl::Span<const int32_t> prompt = absl::MakeConstSpan(tokens).subspan(0, n.prompt);
   std::vector<float> logits;
-  std::vector<Phase> phases(3);
+  std::vector<Phase> phases(4);
   for (Phase& p : phases) p.n_layers = layers;
   model::ForwardOptions timed;
   // Prefill, after one untimed pass.
@@ -127,6 +150,14 @@ absl::StatusOr<std::vector<Phase>> RunPhases(const model::ModelWeights& weights,
   if (auto s = t.RepeatCache(n.depth); !s.ok()) return s;
   if (auto s = decode(phases[2]); !s.ok()) return s;
   phases[2].ops = cost::DecodeOps(spec, n.depth + 1 + n.decode / 2);
+  const int deep = t.position();
+  for (int r = 0; r < 3; ++r) {
+    if (auto s = t.Rewind(deep); !s.ok()) return s;
+    phases[3].runs.emplace_back(layers);
+    timed.times = &phases[3].runs.back();
+    if (auto s = t.Prefill(prompt, &logits, timed); !s.ok()) return s;
+  }
+  phases[3].ops = cost::PrefillOps(spec, n.prompt, deep);
   return phases;
 }
 
@@ -170,15 +201,25 @@ AttentionCalibration FitDecodeAttention(const std::vector<std::vector<Phase>>& b
                                f * p[1].Sum("attention", false, true));
   }
   a.decode_fixed = fixed / by_model.size();
-  std::vector<double> x, y;
-  for (const std::vector<Phase>& p : by_model) {
-    for (int i : {0, 1}) {
-      x.push_back(p[i].Sum("attention", false, true));
-      y.push_back(p[i].Measured(Op::kAttention));
+  return a;
+}
+
+// Prompt attention a layer from the prompts at depth 0 and at depth of the
+// models that price prompts: the non-negative least-squares fit of rows,
+// scores and FLOPs.
+AttentionPrefill FitPrefillAttention(const std::vector<std::vector<Phase>>& by_model,
+                                     const std::vector<model::ModelConfig>& configs, double prompt) {
+  std::vector<std::vector<double>> x;
+  std::vector<double> y;
+  for (size_t m = 0; m < by_model.size(); ++m) {
+    if (!kCalibrationHeads[m].prices_prompts) continue;
+    for (int i : {0, 3}) {
+      x.push_back(by_model[m][i].AttentionWork(configs[m], prompt));
+      y.push_back(by_model[m][i].Measured(Op::kAttention));
     }
   }
-  a.prefill = FitLine(x, y);
-  return a;
+  const std::vector<double> c = NonNegativeLeastSquares(x, y);
+  return {c[0], c[1], c[2]};
 }
 
 // Seconds a byte moved of the activation over `elements` values, on one
@@ -214,8 +255,9 @@ absl::StatusOr<EngineOpsCalibration> MeasureEngineOps(parallel::ThreadPool& pool
     cost::ModelSpec spec;
   };
   std::vector<Loaded> models;
-  for (auto [heads, kv_heads] : {std::pair<uint32_t, uint32_t>{8, 8}, {16, 2}}) {
-    auto config = CalibrationConfig(heads, kv_heads);
+  std::vector<model::ModelConfig> configs;
+  for (const Heads& h : kCalibrationHeads) {
+    auto config = CalibrationConfig(h);
     if (!config.ok()) return config.status();
     const std::string path = absl::StrCat(roofline::AprCacheDir(), "/models/", config->name, "-q8_0.gguf");
     if (progress) progress(absl::StrCat("calibration model ", config->name));
@@ -226,6 +268,7 @@ absl::StatusOr<EngineOpsCalibration> MeasureEngineOps(parallel::ThreadPool& pool
     auto spec = cost::SpecFromGgufFile(path);
     if (!spec.ok()) return spec.status();
     models.push_back({*std::move(weights), *std::move(spec)});
+    configs.push_back(*config);
   }
   EngineOpsCalibration out;
   std::map<Op, std::pair<std::vector<double>, std::vector<double>>> points;
@@ -244,6 +287,7 @@ absl::StatusOr<EngineOpsCalibration> MeasureEngineOps(parallel::ThreadPool& pool
       by_model.push_back(*std::move(phases));
     }
     AttentionCalibration a = FitDecodeAttention(by_model);
+    a.prefill = FitPrefillAttention(by_model, configs, sizes.prompt);
     a.cache_type = model::KvCacheTypeName(type);
     a.read_gbps = *read;
     out.attention.push_back(a);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -47,9 +49,17 @@ absl::StatusOr<double> MatrixSeconds(const Calibration& c, const MatrixWork& w, 
 
 bool IsMatrix(const cost::OpCost& op) { return op.traffic == cost::Traffic::kWeights && !op.tensor.empty(); }
 
-// Attention a layer over a cache of one type: `kv_bytes` read, `flops` done.
-double AttentionSeconds(const AttentionCalibration& a, bool decode, double kv_bytes, double flops, double dram_gbps) {
-  if (!decode) return a.prefill.At(flops);
+// Attention's work in a layer: the cache bytes read, every FLOP (decode's
+// fit), and for a prompt its query rows, scores and dot-product FLOPs.
+struct AttentionWork {
+  double kv_bytes = 0, flops = 0, rows = 0, scores = 0, dot_flops = 0;
+};
+
+// Attention a layer over a cache of one type, `kv_bytes` of it read.
+double AttentionSeconds(const AttentionCalibration& a, bool decode, double kv_bytes, const AttentionWork& w,
+                        double dram_gbps) {
+  if (!decode) return a.prefill.At(w.rows, w.scores, w.dot_flops);
+  const double flops = w.flops;
   const double seconds = a.decode_fixed + kv_bytes * a.decode_per_kv_byte + flops * a.decode_per_flop;
   return dram_gbps > 0 ? std::max(seconds, kv_bytes / (dram_gbps * 1e9)) : seconds;
 }
@@ -102,20 +112,23 @@ absl::Status AddExpected(const Calibration& c, const cost::ModelSpec& spec, cons
   }
   for (auto& [key, g] : groups) {
     const std::string& group = key.second;
-    double kv_bytes = 0, flops = 0;
     if (group == "attention") {
+      AttentionWork w;
       for (const cost::OpPrediction& p : phase->ops) {
         if (p.op.layer == key.first && CalibratedGroup(p.op.name) == group) {
-          kv_bytes += p.op.kv_bytes;
-          flops += p.op.flops;
+          w.kv_bytes += p.op.kv_bytes;
+          w.flops += p.op.flops;
+          if (p.op.name != "softmax") w.dot_flops += p.op.flops;
         }
       }
+      w.rows = phase->tokens * spec.config.n_heads;
+      w.scores = spec.config.head_dim > 0 ? w.dot_flops / (4.0 * spec.config.head_dim) : 0;
       // Keys and values of two types: half the time of a cache of each
       // (scores read the keys, the weighted sums the values), at its bytes.
       g.seconds = 0;
       for (const CacheAttention& a : *attention) {
-        const double bytes = kv_bytes * a.bytes_per_element / mean_bytes_per_element;
-        g.seconds += AttentionSeconds(*a.calibration, decode, bytes, flops, dram_gbps) / attention->size();
+        const double bytes = w.kv_bytes * a.bytes_per_element / mean_bytes_per_element;
+        g.seconds += AttentionSeconds(*a.calibration, decode, bytes, w, dram_gbps) / attention->size();
       }
       continue;
     }
@@ -126,16 +139,22 @@ absl::Status AddExpected(const Calibration& c, const cost::ModelSpec& spec, cons
     if (line == nullptr) return absl::NotFoundError(absl::StrCat("no calibration of the ", group, " op"));
     g.seconds = line->At(g.units);
   }
-  // The matrices by (layer, engine dispatch): their weights summed.
-  std::map<std::pair<int, model::Op>, double> dispatch_weights;
-  for (const cost::OpPrediction& p : phase->ops) {
-    if (IsMatrix(p.op)) dispatch_weights[{p.op.layer, report::EngineOpFor(p.op.name)}] += WorkOf(spec, p.op).weights;
+  // The matrices by engine dispatch, (micro-batch, layer, op): their weights
+  // summed. A micro-batch starts where the layers start again.
+  std::vector<std::tuple<int, int, model::Op>> dispatch_of;
+  std::map<std::tuple<int, int, model::Op>, double> dispatch_weights;
+  int pass = 0;
+  for (size_t i = 0; i < phase->ops.size(); ++i) {
+    const cost::OpCost& op = phase->ops[i].op;
+    if (i > 0 && op.layer < phase->ops[i - 1].op.layer) ++pass;
+    dispatch_of.emplace_back(pass, op.layer, report::EngineOpFor(op.name));
+    if (IsMatrix(op)) dispatch_weights[dispatch_of.back()] += WorkOf(spec, op).weights;
   }
   phase->expected_seconds = 0;
-  for (cost::OpPrediction& p : phase->ops) {
+  for (size_t i = 0; i < phase->ops.size(); ++i) {
+    cost::OpPrediction& p = phase->ops[i];
     if (IsMatrix(p.op)) {
-      auto s = MatrixSeconds(c, WorkOf(spec, p.op), p.op.type,
-                             dispatch_weights[{p.op.layer, report::EngineOpFor(p.op.name)}], dram_gbps);
+      auto s = MatrixSeconds(c, WorkOf(spec, p.op), p.op.type, dispatch_weights[dispatch_of[i]], dram_gbps);
       if (!s.ok()) return s.status();
       p.expected_seconds = *s;
     } else {

@@ -51,7 +51,7 @@ TEST_F(MeasureCalibrationTest, HoldsEveryShapeTokenCountCacheTypeAndOp) {
     const AttentionCalibration* a = c.Attention(type);
     ASSERT_NE(a, nullptr) << type;
     EXPECT_GT(a->decode_per_kv_byte + a->decode_per_flop, 0) << type;
-    EXPECT_GT(a->prefill.At(1e9), 0) << type;
+    EXPECT_GT(a->prefill.At(1e4, 1e6, 1e9), 0) << type;
   }
   for (const char* op : {"embed", "attn_norm", "rope", "qk_norm", "residual", "ffn_norm", "output_norm", "silu_mul",
                          "gelu_mul"}) {

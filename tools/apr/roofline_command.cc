@@ -108,13 +108,14 @@ void PrintCalibration(const calibration::Calibration& c, const roofline::Machine
                 peak > 0 ? 100 * gops(256) / peak : 0);
   }
   std::printf("Attention a layer: decode at a fixed cost plus each cache byte at a rate plus each FLOP at a rate;\n"
-              "prefill over its FLOPs:\n");
-  std::printf("  %-6s %10s %12s %14s %16s\n", "cache", "decode us", "cache GB/s", "decode GFLOP/s", "prefill GFLOP/s");
+              "prefill at a cost a query row plus a cost a score plus each FLOP at a rate:\n");
+  std::printf("  %-6s %10s %12s %14s %9s %10s %15s\n", "cache", "decode us", "cache GB/s", "decode GFLOP/s",
+              "ns a row", "ns a score", "prefill GFLOP/s");
   for (const calibration::AttentionCalibration& a : c.attention) {
-    std::printf("  %-6s %10.2f %12.1f %14.1f %16.1f\n", a.cache_type.c_str(), a.decode_fixed * 1e6,
+    std::printf("  %-6s %10.2f %12.1f %14.1f %9.2f %10.3f %15.1f\n", a.cache_type.c_str(), a.decode_fixed * 1e6,
                 a.decode_per_kv_byte > 0 ? 1e-9 / a.decode_per_kv_byte : 0,
-                a.decode_per_flop > 0 ? 1e-9 / a.decode_per_flop : 0,
-                a.prefill.per_unit > 0 ? 1e-9 / a.prefill.per_unit : 0);
+                a.decode_per_flop > 0 ? 1e-9 / a.decode_per_flop : 0, a.prefill.per_row * 1e9,
+                a.prefill.per_score * 1e9, a.prefill.per_flop > 0 ? 1e-9 / a.prefill.per_flop : 0);
   }
   std::printf("Other ops, a layer: fixed us + bytes moved at GB/s\n ");
   for (const auto& [name, line] : c.ops) {
