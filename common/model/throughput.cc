@@ -11,11 +11,15 @@ using Clock = std::chrono::steady_clock;
 
 // `depth` tokens in the cache before each run (see DepthSnapshot).
 template <typename Run>
-absl::StatusOr<std::vector<double>> Repeat(Transformer& t, int reps, int depth, Run run) {
+absl::StatusOr<std::vector<double>> Repeat(Transformer& t, int reps, int depth, Run run,
+                                           const BeforeRepetition& before = nullptr) {
   auto snapshot = DepthSnapshot::Prefill(t, depth);
   if (!snapshot.ok()) return snapshot.status();
   std::vector<double> seconds;
   for (int r = -1; r < reps; ++r) {  // r = -1: warm-up, not recorded
+    if (r >= 0 && before) {
+      if (absl::Status s = before(); !s.ok()) return s;
+    }
     if (absl::Status s = snapshot->ResetTo(t); !s.ok()) return s;
     const Clock::time_point start = Clock::now();
     if (absl::Status s = run(); !s.ok()) return s;
@@ -56,12 +60,13 @@ std::vector<int32_t> SyntheticTokens(int n, uint32_t vocab, uint64_t seed) {
 }
 
 absl::StatusOr<std::vector<double>> TimePrompt(Transformer& t, int n_prompt, int reps,
-                                               const ForwardOptions& options, bool serial, int depth) {
+                                               const ForwardOptions& options, bool serial, int depth,
+                                               const BeforeRepetition& before) {
   const std::vector<int32_t> tokens = SyntheticTokens(n_prompt, t.weights().config().vocab, 1);
   std::vector<float> logits;
   return Repeat(t, reps, depth, [&] {
     return serial ? t.PrefillSerial(tokens, &logits, options) : t.Prefill(tokens, &logits, options);
-  });
+  }, before);
 }
 
 absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeBatchedAndSerial(
@@ -85,7 +90,8 @@ absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeBatchedA
 }
 
 absl::StatusOr<std::vector<double>> TimeGenerate(Transformer& t, int n_gen, int reps,
-                                                 const ForwardOptions& options, int depth) {
+                                                 const ForwardOptions& options, int depth,
+                                                 const BeforeRepetition& before) {
   const std::vector<int32_t> tokens = SyntheticTokens(n_gen, t.weights().config().vocab, 2);
   std::vector<float> logits;
   return Repeat(t, reps, depth, [&]() -> absl::Status {
@@ -93,7 +99,7 @@ absl::StatusOr<std::vector<double>> TimeGenerate(Transformer& t, int n_gen, int 
       if (absl::Status s = t.Forward({tokens[i]}, &logits, options); !s.ok()) return s;
     }
     return absl::OkStatus();
-  });
+  }, before);
 }
 
 absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeGenerateInterleaved(

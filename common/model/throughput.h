@@ -10,6 +10,7 @@
 #define APR_COMMON_MODEL_THROUGHPUT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -34,9 +35,14 @@ class DepthSnapshot {
   std::unique_ptr<Transformer> filled_;  // null for depth 0
 };
 
+// Called before each timed repetition, outside its time (e.g. to time what
+// the repetition is set against in the same minute).
+using BeforeRepetition = std::function<absl::Status()>;
+
 // Seconds of each repetition.
 absl::StatusOr<std::vector<double>> TimePrompt(Transformer& t, int n_prompt, int reps,
-                                               const ForwardOptions& options, bool serial = false, int depth = 0);
+                                               const ForwardOptions& options, bool serial = false, int depth = 0,
+                                               const BeforeRepetition& before = nullptr);
 // Batched and token-by-token prefill of the same prompt, one warm-up each,
 // then `reps` timed runs of each, alternating, so drift in the machine's speed
 // falls on both alike. Returns {batched seconds, serial seconds}.
@@ -44,7 +50,8 @@ absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeBatchedA
     Transformer& t, int n_prompt, int reps, const ForwardOptions& options);
 
 absl::StatusOr<std::vector<double>> TimeGenerate(Transformer& t, int n_gen, int reps,
-                                                 const ForwardOptions& options, int depth = 0);
+                                                 const ForwardOptions& options, int depth = 0,
+                                                 const BeforeRepetition& before = nullptr);
 // Generation with two option sets, interleaved token by token: `a` and `b`
 // are two Transformers over the same weights (one cache each); step i of `a`
 // runs right before step i of `b`, so a change in the machine's speed that

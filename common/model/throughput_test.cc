@@ -77,5 +77,25 @@ TEST(TimeGenerate, StartsEachRepetitionAtTheDepth) {
   EXPECT_FALSE(TimeGenerate(t, 4, 1, {}, /*depth=*/30).ok());  // 34 > the cache's 32
 }
 
+TEST(TimeGenerate, CallsBeforeEachTimedRepetitionAndStopsOnItsError) {
+  auto w = TinyModel();
+  ASSERT_NE(w, nullptr);
+  parallel::ThreadPool pool(2);
+  Transformer t(*w, pool, 32);
+  int calls = 0;
+  auto g = TimeGenerate(t, 4, 3, {}, 0, [&] {
+    ++calls;
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(calls, 3);  // not before the warm-up
+  calls = 0;
+  auto p = TimePrompt(t, 8, 2, {}, false, 0, [&] {
+    return ++calls == 2 ? absl::InternalError("stop") : absl::OkStatus();
+  });
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(calls, 2);
+}
+
 }  // namespace
 }  // namespace model

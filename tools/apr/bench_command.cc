@@ -114,8 +114,10 @@ int RunBench(const std::vector<std::string>& args) {
   }
   // The expected tokens/s of a test, when --expected: the calibration's
   // decode points, and the token counts a prompt's micro-batches fall
-  // between, timed again just before it (this VM's DRAM and its share of the
-  // cores drift within minutes, so a cached calibration can be off by 20%).
+  // between, timed again before each repetition, and the test's expectation
+  // the mean of its repetitions' (this VM's DRAM and its share of the cores
+  // drift within minutes, so a cached calibration can be off by 20%, and one
+  // timed once before three repetitions of a decode test by 30-40%).
   auto expect = [&](size_t thread_index, int threads, int prompt, int gen, int depth) -> absl::StatusOr<double> {
     if (!expected) return 0.0;
     calibration::Calibration cal = calibrations[thread_index];
@@ -133,6 +135,23 @@ int RunBench(const std::vector<std::string>& args) {
     if (!s.ok()) return s.status();
     return *s > 0 ? 1 / *s : 0;
   };
+  // Before each repetition of a test, its expectation into `*out` (none
+  // without --expected or `out`).
+  auto expect_each = [&](std::vector<double>* out, size_t thread_index, int threads, int prompt, int gen,
+                         int depth) -> model::BeforeRepetition {
+    if (!expected || out == nullptr) return nullptr;
+    return [=, &expect]() -> absl::Status {
+      auto e = expect(thread_index, threads, prompt, gen, depth);
+      if (!e.ok()) return e.status();
+      out->push_back(*e);
+      return absl::OkStatus();
+    };
+  };
+  auto Mean = [](const std::vector<double>& v) {
+    double sum = 0;
+    for (double x : v) sum += x;
+    return v.empty() ? 0.0 : sum / v.size();
+  };
   std::vector<Row> rows;
   for (size_t ti = 0; ti < threads_list.size(); ++ti) {
     const int64_t threads = threads_list[ti];
@@ -146,20 +165,21 @@ int RunBench(const std::vector<std::string>& args) {
       for (int64_t p : prompts) {
         if (p == 0) continue;
         for (bool ser : serial ? std::vector<bool>{false, true} : std::vector<bool>{false}) {
-          auto e = ser ? absl::StatusOr<double>(0.0) : expect(ti, static_cast<int>(threads), static_cast<int>(p), 0, d);
-          if (!e.ok()) return Fail("bench", e.status());
-          auto s = model::TimePrompt(t, static_cast<int>(p), static_cast<int>(reps), options, ser, d);
+          std::vector<double> e;
+          auto s = model::TimePrompt(t, static_cast<int>(p), static_cast<int>(reps), options, ser, d,
+                                     expect_each(ser ? nullptr : &e, ti, static_cast<int>(threads),
+                                                 static_cast<int>(p), 0, d));
           if (!s.ok()) return Fail("bench", s.status());
-          rows.push_back(Row{static_cast<int>(p), 0, static_cast<int>(threads), ser, *s, d, *e});
+          rows.push_back(Row{static_cast<int>(p), 0, static_cast<int>(threads), ser, *s, d, Mean(e)});
         }
       }
       for (int64_t n : gens) {
         if (n == 0) continue;
-        auto e = expect(ti, static_cast<int>(threads), 0, static_cast<int>(n), d);
-        if (!e.ok()) return Fail("bench", e.status());
-        auto s = model::TimeGenerate(t, static_cast<int>(n), static_cast<int>(reps), options, d);
+        std::vector<double> e;
+        auto s = model::TimeGenerate(t, static_cast<int>(n), static_cast<int>(reps), options, d,
+                                     expect_each(&e, ti, static_cast<int>(threads), 0, static_cast<int>(n), d));
         if (!s.ok()) return Fail("bench", s.status());
-        rows.push_back(Row{0, static_cast<int>(n), static_cast<int>(threads), false, *s, d, *e});
+        rows.push_back(Row{0, static_cast<int>(n), static_cast<int>(threads), false, *s, d, Mean(e)});
       }
     }
   }
