@@ -1,8 +1,9 @@
 // Calibrates what the matrix products leave: attention per KV cache type,
 // and the element-wise engine ops (norms, rope with the cache store, the
 // residual adds, the embedding lookup, the FFN activation), timed in the real
-// forward pass of two small qwen3-shaped calibration models (8 query heads on
-// 8 KV heads, and 16 on 2), written once into the cache folder.
+// forward pass of four small qwen3-shaped calibration models (8 query heads
+// on 8 KV heads and 16 on 2, 128 wide, for decode; 16 on 4, 128 and 64 wide,
+// for prompts), written once into the cache folder.
 #ifndef APR_COMMON_CALIBRATION_ENGINE_OPS_CALIBRATION_H_
 #define APR_COMMON_CALIBRATION_ENGINE_OPS_CALIBRATION_H_
 

@@ -1,8 +1,8 @@
 // Measures a Calibration: each weight format's matrix products at the
 // held-out shapes and token counts (weights cycled through more than the
 // last-level cache, as a model streams them), and attention and the other
-// engine ops in the real forward pass of two small calibration models (one
-// query head per KV head, and eight), every KV cache type.
+// engine ops in the real forward pass of four small calibration models (one,
+// eight and four query heads per KV head), every KV cache type.
 //
 //   CalibrateOptions o;
 //   o.formats = {GgmlType::kQ4_K, GgmlType::kQ6_K};   // empty: all
