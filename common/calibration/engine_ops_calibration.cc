@@ -106,10 +106,11 @@ struct Sizes {
 };
 
 // Prefill of `prompt` tokens (three runs); decode after it from depth 1;
-// decode at `depth`: each decoded token a run; prefill at `depth` (three
-// runs).
+// decode at `depth`: each decoded token a run; when `prompt_at_depth`,
+// prefill at `depth` (three runs; otherwise that phase has none).
 absl::StatusOr<std::vector<Phase>> RunPhases(const model::ModelWeights& weights, cost::ModelSpec spec,
-                                             parallel::ThreadPool& pool, KvCacheType type, Sizes n) {
+                                             parallel::ThreadPool& pool, KvCacheType type, Sizes n,
+                                             bool prompt_at_depth) {
   spec.kv_bytes_per_element = model::KvCacheBytesPerElement(type);
   const int layers = static_cast<int>(spec.config.n_layers);
   model::Transformer t(weights, pool, n.depth + 2 * n.prompt + n.decode + 2, type);
@@ -151,7 +152,7 @@ absl::StatusOr<std::vector<Phase>> RunPhases(const model::ModelWeights& weights,
   if (auto s = decode(phases[2]); !s.ok()) return s;
   phases[2].ops = cost::DecodeOps(spec, n.depth + 1 + n.decode / 2);
   const int deep = t.position();
-  for (int r = 0; r < 3; ++r) {
+  for (int r = 0; r < (prompt_at_depth ? 3 : 0); ++r) {
     if (auto s = t.Rewind(deep); !s.ok()) return s;
     phases[3].runs.emplace_back(layers);
     timed.times = &phases[3].runs.back();
@@ -276,9 +277,11 @@ absl::StatusOr<EngineOpsCalibration> MeasureEngineOps(parallel::ThreadPool& pool
     if (progress) progress(absl::StrCat("attention and element-wise ops, ", model::KvCacheTypeName(type), " cache"));
     std::vector<std::vector<Phase>> by_model;
     for (const Loaded& m : models) {
-      auto phases = RunPhases(*m.weights, m.spec, pool, type, sizes);
+      const bool prices_prompts = kCalibrationHeads[by_model.size()].prices_prompts;
+      auto phases = RunPhases(*m.weights, m.spec, pool, type, sizes, prices_prompts);
       if (!phases.ok()) return phases.status();
       for (const Phase& p : *phases) {
+        if (p.runs.empty()) continue;
         for (Op op : kLineOps) {
           points[op].first.push_back(p.Sum(model::OpName(op), Outside(op), false));
           points[op].second.push_back(p.Measured(op));
