@@ -81,14 +81,13 @@ struct Phase {
     std::sort(per_run.begin(), per_run.end());
     return per_run.empty() ? 0 : per_run[per_run.size() / 2];
   }
-  // Attention's work at layer 0 (summed over the phase's tokens):
-  // rows, scores and dot-product FLOPs, as AttentionPrefill prices them.
-  std::vector<double> AttentionWork(const model::ModelConfig& c, double tokens) const {
+  // Attention's prompt work at layer 0, of `tokens` tokens.
+  PromptAttentionWork Attention(const Heads& h, double tokens) const {
     double dot_flops = 0;
     for (const cost::OpCost& o : ops) {
-      if (o.layer == 0 && (o.name == "attn_score" || o.name == "attn_value")) dot_flops += o.flops;
+      if (o.layer == 0 && IsAttentionDot(o.name)) dot_flops += o.flops;
     }
-    return {tokens * c.n_heads, dot_flops / (4.0 * c.head_dim), dot_flops};
+    return PromptAttention(h.heads, h.head_dim, tokens, dot_flops);
   }
   // Bytes (or FLOPs) of the cost ops in `group` at layer 0 (or -1).
   double Sum(const std::string& group, bool outside, bool flops, bool kv_only = false) const {
@@ -208,14 +207,14 @@ AttentionCalibration FitDecodeAttention(const std::vector<std::vector<Phase>>& b
 // Prompt attention a layer from the prompts at depth 0 and at depth of the
 // models that price prompts: the non-negative least-squares fit of rows,
 // scores and FLOPs.
-AttentionPrefill FitPrefillAttention(const std::vector<std::vector<Phase>>& by_model,
-                                     const std::vector<model::ModelConfig>& configs, double prompt) {
+AttentionPrefill FitPrefillAttention(const std::vector<std::vector<Phase>>& by_model, double prompt) {
   std::vector<std::vector<double>> x;
   std::vector<double> y;
   for (size_t m = 0; m < by_model.size(); ++m) {
     if (!kCalibrationHeads[m].prices_prompts) continue;
     for (int i : {0, 3}) {
-      x.push_back(by_model[m][i].AttentionWork(configs[m], prompt));
+      const PromptAttentionWork w = by_model[m][i].Attention(kCalibrationHeads[m], prompt);
+      x.push_back({w.rows, w.scores, w.dot_flops});
       y.push_back(by_model[m][i].Measured(Op::kAttention));
     }
   }
@@ -240,6 +239,12 @@ Line TimeActivation(void (*act)(const float*, const float*, int64_t, float*), si
 
 }  // namespace
 
+bool IsAttentionDot(const std::string& cost_op) { return cost_op == "attn_score" || cost_op == "attn_value"; }
+
+PromptAttentionWork PromptAttention(uint32_t heads, uint32_t head_dim, double tokens, double dot_flops) {
+  return {tokens * heads, head_dim > 0 ? dot_flops / (4.0 * head_dim) : 0, dot_flops};
+}
+
 std::string CalibratedGroup(const std::string& cost_op) {
   if (cost_op == "silu_mul" || cost_op == "gelu_mul") return cost_op;
   if (cost_op == "attn_score" || cost_op == "softmax" || cost_op == "attn_value") return "attention";
@@ -256,7 +261,6 @@ absl::StatusOr<EngineOpsCalibration> MeasureEngineOps(parallel::ThreadPool& pool
     cost::ModelSpec spec;
   };
   std::vector<Loaded> models;
-  std::vector<model::ModelConfig> configs;
   for (const Heads& h : kCalibrationHeads) {
     auto config = CalibrationConfig(h);
     if (!config.ok()) return config.status();
@@ -269,16 +273,15 @@ absl::StatusOr<EngineOpsCalibration> MeasureEngineOps(parallel::ThreadPool& pool
     auto spec = cost::SpecFromGgufFile(path);
     if (!spec.ok()) return spec.status();
     models.push_back({*std::move(weights), *std::move(spec)});
-    configs.push_back(*config);
   }
   EngineOpsCalibration out;
   std::map<Op, std::pair<std::vector<double>, std::vector<double>>> points;
   for (KvCacheType type : kCacheTypes) {
     if (progress) progress(absl::StrCat("attention and element-wise ops, ", model::KvCacheTypeName(type), " cache"));
     std::vector<std::vector<Phase>> by_model;
-    for (const Loaded& m : models) {
-      const bool prices_prompts = kCalibrationHeads[by_model.size()].prices_prompts;
-      auto phases = RunPhases(*m.weights, m.spec, pool, type, sizes, prices_prompts);
+    for (size_t m = 0; m < models.size(); ++m) {
+      auto phases =
+          RunPhases(*models[m].weights, models[m].spec, pool, type, sizes, kCalibrationHeads[m].prices_prompts);
       if (!phases.ok()) return phases.status();
       for (const Phase& p : *phases) {
         if (p.runs.empty()) continue;
@@ -290,7 +293,7 @@ absl::StatusOr<EngineOpsCalibration> MeasureEngineOps(parallel::ThreadPool& pool
       by_model.push_back(*std::move(phases));
     }
     AttentionCalibration a = FitDecodeAttention(by_model);
-    a.prefill = FitPrefillAttention(by_model, configs, sizes.prompt);
+    a.prefill = FitPrefillAttention(by_model, sizes.prompt);
     a.cache_type = model::KvCacheTypeName(type);
     a.read_gbps = *read;
     out.attention.push_back(a);

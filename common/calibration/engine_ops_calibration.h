@@ -7,6 +7,7 @@
 #ifndef APR_COMMON_CALIBRATION_ENGINE_OPS_CALIBRATION_H_
 #define APR_COMMON_CALIBRATION_ENGINE_OPS_CALIBRATION_H_
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <utility>
@@ -27,6 +28,19 @@ struct EngineOpsCalibration {
 // is timed in this calibrated group: model::OpName of its engine op, or
 // "silu_mul" / "gelu_mul" for the activation (measured on its own).
 std::string CalibratedGroup(const std::string& cost_op);
+
+// Whether a cost op is one of attention's dot products (attn_score,
+// attn_value): the FLOPs AttentionPrefill prices a FLOP.
+bool IsAttentionDot(const std::string& cost_op);
+
+// A prompt's attention work in a layer as AttentionPrefill prices it, for
+// `tokens` tokens of `heads` query heads `head_dim` wide whose dot products
+// do `dot_flops` (4 x head_dim a score).
+struct PromptAttentionWork {
+  double rows = 0, scores = 0, dot_flops = 0;
+  double SecondsAt(const AttentionPrefill& a) const { return a.At(rows, scores, dot_flops); }
+};
+PromptAttentionWork PromptAttention(uint32_t heads, uint32_t head_dim, double tokens, double dot_flops);
 
 absl::StatusOr<EngineOpsCalibration> MeasureEngineOps(parallel::ThreadPool& pool, bool quick,
                                                       const std::function<void(const std::string&)>& progress);

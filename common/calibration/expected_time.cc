@@ -49,17 +49,11 @@ absl::StatusOr<double> MatrixSeconds(const Calibration& c, const MatrixWork& w, 
 
 bool IsMatrix(const cost::OpCost& op) { return op.traffic == cost::Traffic::kWeights && !op.tensor.empty(); }
 
-// Attention's work in a layer: the cache bytes read, every FLOP (decode's
-// fit), and for a prompt its query rows, scores and dot-product FLOPs.
-struct AttentionWork {
-  double kv_bytes = 0, flops = 0, rows = 0, scores = 0, dot_flops = 0;
-};
-
-// Attention a layer over a cache of one type, `kv_bytes` of it read.
-double AttentionSeconds(const AttentionCalibration& a, bool decode, double kv_bytes, const AttentionWork& w,
-                        double dram_gbps) {
-  if (!decode) return a.prefill.At(w.rows, w.scores, w.dot_flops);
-  const double flops = w.flops;
+// Attention a layer over a cache of one type: decode's `kv_bytes` read and
+// `flops` done, or a prompt's `prompt` work.
+double AttentionSeconds(const AttentionCalibration& a, bool decode, double kv_bytes, double flops,
+                        const PromptAttentionWork& prompt, double dram_gbps) {
+  if (!decode) return prompt.SecondsAt(a.prefill);
   const double seconds = a.decode_fixed + kv_bytes * a.decode_per_kv_byte + flops * a.decode_per_flop;
   return dram_gbps > 0 ? std::max(seconds, kv_bytes / (dram_gbps * 1e9)) : seconds;
 }
@@ -113,22 +107,22 @@ absl::Status AddExpected(const Calibration& c, const cost::ModelSpec& spec, cons
   for (auto& [key, g] : groups) {
     const std::string& group = key.second;
     if (group == "attention") {
-      AttentionWork w;
+      double kv_bytes = 0, flops = 0, dot_flops = 0;
       for (const cost::OpPrediction& p : phase->ops) {
         if (p.op.layer == key.first && CalibratedGroup(p.op.name) == group) {
-          w.kv_bytes += p.op.kv_bytes;
-          w.flops += p.op.flops;
-          if (p.op.name != "softmax") w.dot_flops += p.op.flops;
+          kv_bytes += p.op.kv_bytes;
+          flops += p.op.flops;
+          if (IsAttentionDot(p.op.name)) dot_flops += p.op.flops;
         }
       }
-      w.rows = phase->tokens * spec.config.n_heads;
-      w.scores = spec.config.head_dim > 0 ? w.dot_flops / (4.0 * spec.config.head_dim) : 0;
+      const PromptAttentionWork prompt =
+          PromptAttention(spec.config.n_heads, spec.config.head_dim, phase->tokens, dot_flops);
       // Keys and values of two types: half the time of a cache of each
       // (scores read the keys, the weighted sums the values), at its bytes.
       g.seconds = 0;
       for (const CacheAttention& a : *attention) {
-        const double bytes = w.kv_bytes * a.bytes_per_element / mean_bytes_per_element;
-        g.seconds += AttentionSeconds(*a.calibration, decode, bytes, w, dram_gbps) / attention->size();
+        const double bytes = kv_bytes * a.bytes_per_element / mean_bytes_per_element;
+        g.seconds += AttentionSeconds(*a.calibration, decode, bytes, flops, prompt, dram_gbps) / attention->size();
       }
       continue;
     }
@@ -142,19 +136,21 @@ absl::Status AddExpected(const Calibration& c, const cost::ModelSpec& spec, cons
   // The matrices by engine dispatch, (micro-batch, layer, op): their weights
   // summed. A micro-batch starts where the layers start again.
   std::vector<std::tuple<int, int, model::Op>> dispatch_of;
+  std::vector<MatrixWork> work;
   std::map<std::tuple<int, int, model::Op>, double> dispatch_weights;
   int pass = 0;
   for (size_t i = 0; i < phase->ops.size(); ++i) {
     const cost::OpCost& op = phase->ops[i].op;
     if (i > 0 && op.layer < phase->ops[i - 1].op.layer) ++pass;
     dispatch_of.emplace_back(pass, op.layer, report::EngineOpFor(op.name));
-    if (IsMatrix(op)) dispatch_weights[dispatch_of.back()] += WorkOf(spec, op).weights;
+    work.push_back(IsMatrix(op) ? WorkOf(spec, op) : MatrixWork{});
+    dispatch_weights[dispatch_of.back()] += work.back().weights;
   }
   phase->expected_seconds = 0;
   for (size_t i = 0; i < phase->ops.size(); ++i) {
     cost::OpPrediction& p = phase->ops[i];
     if (IsMatrix(p.op)) {
-      auto s = MatrixSeconds(c, WorkOf(spec, p.op), p.op.type, dispatch_weights[dispatch_of[i]], dram_gbps);
+      auto s = MatrixSeconds(c, work[i], p.op.type, dispatch_weights[dispatch_of[i]], dram_gbps);
       if (!s.ok()) return s.status();
       p.expected_seconds = *s;
     } else {

@@ -193,11 +193,7 @@ void TimeBatched(const std::vector<MatrixCopies>& copies, parallel::ThreadPool& 
   }
   for (MatmulPoint& p : f->points) {
     if (p.tokens <= 1 || !wanted(p.tokens)) continue;
-    for (int again = 0; again < 3; ++again) {
-      const MatmulPoint* fewer = SlowerThanFewerTokens(*f, p);
-      if (fewer == nullptr) break;
-      time_point(p, false);
-    }
+    for (int again = 0; again < 3 && SlowerThanFewerTokens(*f, p) != nullptr; ++again) time_point(p, false);
   }
 }
 
