@@ -63,6 +63,18 @@ std::string DecodePrefetchChoice::Describe() const {
   return s + ")";
 }
 
+int64_t ChooseDecodePrefetch(const std::vector<DecodePrefetchTrial>& trials) {
+  constexpr double kTie = 1.03;
+  if (trials.empty()) return DecodePrefetchBytes();
+  double fastest = trials.front().pass_seconds;
+  for (const DecodePrefetchTrial& t : trials) fastest = std::min(fastest, t.pass_seconds);
+  int64_t chosen = 0;
+  for (const DecodePrefetchTrial& t : trials) {
+    if (t.pass_seconds <= kTie * fastest) chosen = std::max(chosen, t.bytes);
+  }
+  return chosen;
+}
+
 DecodePrefetchChoice MeasureDecodePrefetch(parallel::ThreadPool& pool, const std::vector<WeightMatrix>& matrices,
                                            const std::vector<int64_t>& candidates, int rounds) {
   DecodePrefetchChoice choice;
@@ -85,12 +97,8 @@ DecodePrefetchChoice MeasureDecodePrefetch(parallel::ThreadPool& pool, const std
     }
   }
   SetDecodePrefetchBytes(in_use);
-  size_t best = 0;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    choice.trials.push_back({candidates[i], stats::Median(seconds[i])});
-    if (choice.trials[i].pass_seconds < choice.trials[best].pass_seconds) best = i;
-  }
-  choice.bytes = candidates[best];
+  for (size_t i = 0; i < candidates.size(); ++i) choice.trials.push_back({candidates[i], stats::Median(seconds[i])});
+  choice.bytes = ChooseDecodePrefetch(choice.trials);
   return choice;
 }
 

@@ -26,7 +26,7 @@ struct DecodePrefetchTrial {
 };
 
 struct DecodePrefetchChoice {
-  int64_t bytes = 0;  // the fastest trial's
+  int64_t bytes = 0;  // ChooseDecodePrefetch's
   int64_t pass_bytes = 0;  // weight bytes one timed pass reads
   std::vector<DecodePrefetchTrial> trials;  // in the candidates' order; empty when nothing was timed
   // "decode prefetch 2048 B ahead (pass of 1.00 GiB: 1024 B 41.2 ms, ...)".
@@ -40,9 +40,18 @@ inline const std::vector<int64_t>& DecodePrefetchCandidates() {
   return candidates;
 }
 
+// The distance to use from trials' medians: the longest within 3% of the
+// fastest. In this VM's slow read regime (about 45 GB/s on Zen 5) every
+// distance from 2 to 8 KiB reads alike and noise picked among them; in its
+// fast one (about 77) 8 KiB read 8-13% faster than 4 KiB (Q4_0 and Q4_K
+// decode, 2026-12-07, docs/lab-notes/2026-12-zen5.md). A CPU that wants a
+// short distance wins by more than that (2 KiB 1.35x 4 KiB on a Xeon).
+int64_t ChooseDecodePrefetch(const std::vector<DecodePrefetchTrial>& trials);
+
 // Times each candidate's pass over `matrices` (in order, wrapping, until
 // their bytes, at least 64 MiB and at most 1 GiB, are read), `rounds` times
-// in rotated order after one untimed pass, and returns the fastest median.
+// in rotated order after one untimed pass, and chooses among the medians
+// (ChooseDecodePrefetch).
 // Leaves the distance in use as it found it. No matrices: the distance in
 // use and no trials.
 DecodePrefetchChoice MeasureDecodePrefetch(parallel::ThreadPool& pool, const std::vector<WeightMatrix>& matrices,
