@@ -38,8 +38,9 @@ namespace calibration {
 // AMX prefill for Q5_K and the R8 groups; 5: AVX-512 attention; 6: Q8_0
 // keys scored with integer products; 7: prompts' attention on AMX-BF16 tiles;
 // 8: the matrices' copies share one buffer of random bytes; 9: prefill
-// attention per query row, score and FLOP.
-inline constexpr int kCalibrationVersion = 9;
+// attention per query row, score and FLOP; 10: Q5_0 and Q5_1 prefill on
+// unpacked bytes (AVX-512 VNNI), decode's prefetch distance chosen anew.
+inline constexpr int kCalibrationVersion = 10;
 
 // Matrix shapes (rows x cols) the calibration measures: a tall, a wide and
 // three small ones, none of them a preset's (tested), so a table of expected
