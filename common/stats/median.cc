@@ -18,4 +18,13 @@ double MedianRatio(const std::vector<double>& a, const std::vector<double>& b) {
   return Median(ratios);
 }
 
+double MeanWithoutSlowest(std::vector<double> v, double drop_share) {
+  if (v.empty()) return 0;
+  const size_t keep = v.size() - std::min(v.size() - 1, static_cast<size_t>(drop_share * double(v.size())));
+  std::nth_element(v.begin(), v.begin() + (keep - 1), v.end());
+  double sum = 0;
+  for (size_t i = 0; i < keep; ++i) sum += v[i];
+  return sum / double(keep);
+}
+
 }  // namespace stats

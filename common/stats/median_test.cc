@@ -21,5 +21,13 @@ TEST(MedianRatio, StopsAtTheShorter) {
   EXPECT_DOUBLE_EQ(MedianRatio({2, 3, 8, 100}, {1, 3, 2}), 2);
 }
 
+TEST(MeanWithoutSlowest, DropsOnlyTheLargestShare) {
+  EXPECT_DOUBLE_EQ(MeanWithoutSlowest({1, 2, 3, 4}, 0), 2.5);
+  EXPECT_DOUBLE_EQ(MeanWithoutSlowest({4, 100, 1, 3, 2}, 0.2), 2.5) << "one of five dropped: the 100";
+  EXPECT_DOUBLE_EQ(MeanWithoutSlowest({4, 100, 1, 3, 2}, 0.1), 22) << "a tenth of five rounds down to none";
+  EXPECT_DOUBLE_EQ(MeanWithoutSlowest({7}, 0.9), 7) << "never all of them";
+  EXPECT_DOUBLE_EQ(MeanWithoutSlowest({}, 0.01), 0);
+}
+
 }  // namespace
 }  // namespace stats
