@@ -40,7 +40,7 @@ namespace calibration {
 // 8: the matrices' copies share one buffer of random bytes; 9: prefill
 // attention per query row, score and FLOP; 10: Q5_0 and Q5_1 prefill on
 // unpacked bytes (AVX-512 VNNI), decode's prefetch distance chosen anew,
-// matrix products' calls summarized by their mean, not their median.
+// decode's matrix products summarized by their calls' mean, not median.
 inline constexpr int kCalibrationVersion = 10;
 
 // Matrix shapes (rows x cols) the calibration measures: a tall, a wide and
@@ -63,7 +63,7 @@ std::vector<int64_t> CalibratedTokensAround(int64_t tokens);
 
 struct MatmulPoint {
   int64_t rows = 0, cols = 0, tokens = 0;
-  double seconds = 0;  // a call's, the mean without the slowest 1%
+  double seconds = 0;  // a call's: decode's mean without the slowest 1%, else the median
 };
 
 // One weight format as the engine loads it (repacked where it has a layout).

@@ -103,10 +103,12 @@ std::string KernelName(GgmlType type) {
 }
 
 // Seconds a call over the copies in turn: one warm-up, then calls until
-// `target` seconds (at least 3); their mean without the slowest 1%. A model
-// pays for every call, and the median left out the slow ones: decode of
-// small shapes (Zen 5, 2026-12-07) ran a mean 1.03-1.08x its median in a
-// steady read, up to 1.18x for a 128 x 896 matrix.
+// `target` seconds (at least 3). Decode's: the mean without the slowest 1%.
+// A model pays for every call, and the median left out the slow ones: decode
+// of small shapes (Zen 5, 2026-12-07) ran a mean 1.03-1.08x its median in a
+// steady read, up to 1.18x for a 128 x 896 matrix. Batched calls' median:
+// their mean put qwen2.5-0.5b pp512 at 0.82-0.91 of expected where the
+// median gave 0.88-0.93 (alternating binaries).
 double TimeCalls(parallel::ThreadPool& pool, const MatrixCopies& copies, int64_t tokens, double target) {
   const quant::WeightMatrix& shape = copies.matrices.front();
   std::vector<float> x(size_t(tokens) * shape.cols, 0.25f);
@@ -124,7 +126,7 @@ double TimeCalls(parallel::ThreadPool& pool, const MatrixCopies& copies, int64_t
       spent += s;
     }
   }
-  return stats::MeanWithoutSlowest(calls, 0.01);
+  return tokens == 1 ? stats::MeanWithoutSlowest(calls, 0.01) : stats::Median(calls);
 }
 
 // Decode streams from DRAM, whose read rate on these VMs drifts by half
