@@ -2,7 +2,8 @@
 // lines (software prefetch), in bytes. The best distance is a property of
 // the machine, not the format: on an Intel Xeon with AMX it was 2 KiB
 // (decode 1.35x as fast as at 4 KiB, 2026-12-06), on a Sapphire Rapids class
-// Xeon 4 KiB, on AMD Zen 3-5 anything from 2 to 8 KiB alike. So it is
+// Xeon 4 KiB, on AMD Zen 3-5 anything from 2 to 8 KiB alike while the
+// read is slow, 8 KiB the fastest on Zen 5 while it is fast. So it is
 // measured per process (decode_prefetch_tuning.h) and set here; the kernels
 // read it once a pass over a row.
 #ifndef APR_COMMON_QUANT_DECODE_PREFETCH_H_

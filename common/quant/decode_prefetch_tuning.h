@@ -43,7 +43,7 @@ inline const std::vector<int64_t>& DecodePrefetchCandidates() {
 // The distance to use from trials' medians: the longest within 3% of the
 // fastest. In this VM's slow read regime (about 45 GB/s on Zen 5) every
 // distance from 2 to 8 KiB reads alike and noise picked among them; in its
-// fast one (about 77) 8 KiB read 8-13% faster than 4 KiB (Q4_0 and Q4_K
+// fast one (about 77) 8 KiB read 5-13% faster than 4 KiB (Q4_0 and Q4_K
 // decode, 2026-12-07, docs/lab-notes/2026-12-zen5.md). A CPU that wants a
 // short distance wins by more than that (2 KiB 1.35x 4 KiB on a Xeon).
 int64_t ChooseDecodePrefetch(const std::vector<DecodePrefetchTrial>& trials);

@@ -1,6 +1,5 @@
 #include "common/quant/decode_prefetch_tuning.h"
 
-#include <algorithm>
 #include <random>
 #include <vector>
 
