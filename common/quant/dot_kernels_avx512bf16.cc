@@ -26,6 +26,7 @@ namespace {
 
 
 #include "common/quant/float_gemm_x86.inc"
+#include "common/quant/bf16_pair_gemm512.inc"
 
 // Each call converts its activation rows once and reuses them for all its rows.
 void ToBf16(const float* x, int64_t n, uint16_t* out) {
@@ -96,10 +97,15 @@ void TileTokens(const uint16_t* const* w, const uint16_t* const* x, int64_t toke
   }
 }
 
+template <bool kPairs>
 void RowsBF16(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
               int64_t tokens, int64_t n, float* y, int64_t y_stride) {
   if (tokens >= kGemmMinTokens) {
-    FloatGemm<BF16WidenRoundedActivations>(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride);
+    if (kPairs && BF16PairGemmFits(n)) {
+      BF16PairGemm(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride);
+    } else {
+      FloatGemm<BF16WidenRoundedActivations>(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride);
+    }
     return;
   }
   thread_local std::vector<uint16_t> x16;
@@ -138,7 +144,10 @@ void RowsBF16(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* a
 
 namespace internal {
 DotRowsFn Avx512Bf16DotKernel(gguf::GgmlType type, bool repacked) {
-  return type == gguf::GgmlType::kBF16 && !repacked ? avx512bf16::RowsBF16 : nullptr;
+  return type == gguf::GgmlType::kBF16 && !repacked ? avx512bf16::RowsBF16<false> : nullptr;
+}
+DotRowsFn Avx512Bf16PairsDotKernel(gguf::GgmlType type, bool repacked) {
+  return type == gguf::GgmlType::kBF16 && !repacked ? avx512bf16::RowsBF16<true> : nullptr;
 }
 }  // namespace internal
 

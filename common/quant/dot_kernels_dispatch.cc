@@ -14,7 +14,15 @@ std::vector<DotKernel> AvailableDotKernels(gguf::GgmlType type, bool repacked) {
     add("amx", internal::AmxDotKernel(type, repacked), false,
         internal::AmxLaysOutActivations(type) ? internal::kAmxMinTokens : 0);
   }
-  if (f.HasAvx512Bf16()) add("avx512bf16", internal::Avx512Bf16DotKernel(type, repacked), true);
+  if (f.HasAvx512Bf16()) {
+    // BF16 prefill's pair tiles: 1.85x the float multiply-adds' FLOPs on Zen
+    // 5, half the float tiles' speed on the Xeon (bf16_pair_gemm512.inc).
+    // Listed on both, so that the tests check them wherever they can run.
+    const bool pairs_first = f.vendor == "AuthenticAMD";
+    if (pairs_first) add("avx512bf16 pairs", internal::Avx512Bf16PairsDotKernel(type, repacked), true);
+    add("avx512bf16", internal::Avx512Bf16DotKernel(type, repacked), true);
+    if (!pairs_first) add("avx512bf16 pairs", internal::Avx512Bf16PairsDotKernel(type, repacked), true);
+  }
   if (f.HasAvx512Vnni()) add("avx512vnni", internal::Avx512VnniDotKernel(type, repacked));
   if (f.HasAvxVnni()) add("avxvnni", internal::AvxVnniDotKernel(type, repacked));
   if (f.HasAvx2Fma()) add("avx2", internal::Avx2DotKernel(type, repacked));
