@@ -62,7 +62,11 @@ absl::StatusOr<PhasePrediction> PredictPhase(const std::vector<OpCost>& ops,
                                                                  : op.Bytes();
     p.level = LevelFor(profile, threads, working_set);
     p.gbps = profile.ReadGbps(p.level, threads);
-    p.roof = op.int8 ? "int8_dot" : "fp32_fma";
+    // BF16 weights meet the CPU's bf16 dot product where it has one and it
+    // outruns the float multiply-adds.
+    const bool bf16_dot = op.type == gguf::GgmlType::kBF16 &&
+                          profile.PeakGops("bf16_dot", threads) > profile.PeakGops("fp32_fma", threads);
+    p.roof = op.int8 ? "int8_dot" : bf16_dot ? "bf16_dot" : "fp32_fma";
     p.peak_gops = profile.PeakGops(p.roof, threads);
     if (p.gbps <= 0 || p.peak_gops <= 0) {
       return absl::InvalidArgumentError(absl::StrCat("the machine profile has no ", p.level,

@@ -4,7 +4,8 @@
 // per token, so a weight-bound op meets the level that holds all the weights
 // a token reads (DRAM for any real model); attention meets the level that
 // holds the whole KV cache; small element-wise ops meet the level their own
-// bytes fit in. Its roof is the int8 peak when its kernel is int8, else the
+// bytes fit in. Its roof is the int8 peak when its kernel is int8, the bf16
+// dot product's for BF16 weights where the CPU has a faster one, else the
 // FP32 FMA peak. Predicted time = max(bytes / bandwidth, ops / peak), plus one
 // fork-join dispatch for ops run on the thread pool.
 //
@@ -27,7 +28,7 @@ struct OpPrediction {
   std::string level;   // "L1".."L3", "DRAM"
   double gbps = 0;     // that level's measured read bandwidth
   double peak_gops = 0;
-  std::string roof;    // "int8_dot" or "fp32_fma"
+  std::string roof;    // "int8_dot", "bf16_dot" or "fp32_fma"
   double memory_seconds = 0, compute_seconds = 0, dispatch_seconds = 0;
   double seconds = 0;
   // What this machine's kernels take, from a calibration (calibration/

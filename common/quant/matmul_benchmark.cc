@@ -12,7 +12,8 @@
 // every thread, about half the call's operations: its int8 loop for the
 // quantized formats (int8_GOPS is that loop's rate, of_int8_paired the
 // kernel's GOPS as a fraction of it), its fp32 loop for F32, F16 and BF16
-// (fp32_GFLOPS, of_fp32_paired).
+// (fp32_GFLOPS, of_fp32_paired), its bf16 dot loop for BF16 where the CPU
+// has one (bf16_GFLOPS, of_bf16_paired).
 //
 //   ./tools/bazel run //common/quant:matmul_benchmark -- --benchmark_repetitions=5
 //
@@ -168,7 +169,10 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
   double read_seconds = 0, read_bytes = 0, loop_seconds = 0, loop_ops = 0;
   // The float formats multiply in float; the others in int8.
   const bool fp32 = type == GgmlType::kF32 || type == GgmlType::kF16 || type == GgmlType::kBF16;
-  const std::string kind = fp32 ? "fp32_fma" : "int8_dot", unit = fp32 ? "fp32" : "int8";
+  // BF16 on the CPU's bf16 dot product where it has the loop (of_bf16_paired).
+  const bool bf16 = type == GgmlType::kBF16 && roofline::BestComputeLoop("bf16_dot").kind == std::string("bf16_dot");
+  const std::string kind = bf16 ? "bf16_dot" : fp32 ? "fp32_fma" : "int8_dot";
+  const std::string unit = bf16 ? "bf16" : fp32 ? "fp32" : "int8";
   const roofline::ComputeLoop loop = roofline::BestComputeLoop(kind);
   const uint64_t loop_iterations =
       std::max<uint64_t>(1, uint64_t(double(rows) * cols * tokens / loop.ops_per_iteration / threads));
@@ -209,7 +213,7 @@ void BM_MatMul(benchmark::State& state, GgmlType type, int64_t rows, int64_t col
   }
   if (loop_seconds > 0) {
     const double loop_rate = loop_ops / loop_seconds;
-    state.counters[fp32 ? "fp32_GFLOPS" : "int8_GOPS"] = benchmark::Counter(loop_rate / 1e9);
+    state.counters[unit == "int8" ? "int8_GOPS" : unit + "_GFLOPS"] = benchmark::Counter(loop_rate / 1e9);
     state.counters["of_" + unit + "_paired"] =
         benchmark::Counter(ops / loop_rate, benchmark::Counter::kIsIterationInvariantRate);
   }

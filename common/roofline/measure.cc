@@ -319,8 +319,15 @@ absl::StatusOr<MachineProfile> LoadOrMeasure(const MeasureOptions& options, bool
   if (from_cache) *from_cache = false;
   if (!remeasure && !options.quick) {
     auto cached = LoadProfileFile(path);
+    // A profile written before a compute loop was added lacks its peak.
+    auto holds_every_loop = [](const MachineProfile& p) {
+      for (const ComputeLoop& loop : AvailableComputeLoops()) {
+        if (p.PeakGops(loop.kind, p.threads) <= 0) return false;
+      }
+      return true;
+    };
     if (cached.ok() && cached->cpu == cpu::GetCpuFeatures().model_name &&
-        cached->threads == threads && !cached->quick) {
+        cached->threads == threads && !cached->quick && holds_every_loop(*cached)) {
       if (from_cache) *from_cache = true;
       return cached;
     }

@@ -46,8 +46,8 @@ const MemoryKernelSet& BestMemoryKernels();
 // operations (FLOPs, or int8 multiply-adds counted as 2 ops each) and returns
 // a value that depends on all of them.
 struct ComputeLoop {
-  const char* kind;  // "fp32_fma", "int8_dot", "fp32_scalar", "int8_tile" (AMX)
-  const char* isa;   // "avx512f", "avx512vnni", "avxvnni", "avx2", "scalar", "amx"
+  const char* kind;  // "fp32_fma", "int8_dot", "fp32_scalar", "int8_tile" (AMX), "bf16_dot"
+  const char* isa;   // "avx512f", "avx512vnni", "avxvnni", "avx2", "scalar", "amx", "avx512bf16"
   double ops_per_iteration;
   float (*run)(uint64_t iterations);
 };

@@ -7,6 +7,7 @@ namespace roofline {
 namespace internal {
 std::vector<ComputeLoop> AvxVnniComputeLoops();
 std::vector<ComputeLoop> AmxComputeLoops();
+std::vector<ComputeLoop> Avx512Bf16ComputeLoops();
 }  // namespace internal
 
 const MemoryKernelSet& BestMemoryKernels() {
@@ -24,6 +25,7 @@ std::vector<ComputeLoop> AvailableComputeLoops() {
   };
   if (f.HasAmxInt8()) add(internal::AmxComputeLoops());
   if (f.HasAvx512Vnni()) add(internal::Avx512ComputeLoops());
+  if (f.HasAvx512Bf16()) add(internal::Avx512Bf16ComputeLoops());
   if (f.HasAvxVnni()) add(internal::AvxVnniComputeLoops());
   if (f.HasAvx2Fma()) add(internal::Avx2ComputeLoops());
   add(internal::ScalarComputeLoops());

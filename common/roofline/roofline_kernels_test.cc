@@ -76,6 +76,9 @@ TEST(ComputeLoops, WidestIsaComesFirst) {
     EXPECT_STREQ(BestComputeLoop("int8_dot").isa, "avx512vnni");
     EXPECT_STREQ(BestComputeLoop("fp32_fma").isa, "avx512f");
   }
+  if (f.HasAvx512Bf16()) {
+    EXPECT_STREQ(BestComputeLoop("bf16_dot").isa, "avx512bf16");
+  }
 }
 
 TEST(CoreClock, IsAPlausibleFrequency) {
