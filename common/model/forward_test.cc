@@ -9,6 +9,7 @@
 #include "common/model/ops.h"
 #include "common/model/synth.h"
 #include "common/quant/dequantize.h"
+#include "common/quant/fp16.h"
 #include "gtest/gtest.h"
 
 namespace model {
@@ -451,6 +452,42 @@ TEST(Forward, RepackedWeightsGiveTheSameLogits) {
   ASSERT_TRUE(a.Forward(kPrompt, &la).ok());
   ASSERT_TRUE(b.Forward(kPrompt, &lb).ok());
   for (size_t i = 0; i < la.size(); ++i) ASSERT_NEAR(la[i], lb[i], 1e-3 * (1 + std::fabs(lb[i]))) << i;
+}
+
+// --f16-as-bf16: each F16 matrix copied as its values rounded to bf16 (the
+// embedding table kept), and the model computes nearly what the file's does.
+TEST(Forward, F16MatricesRoundedToBf16) {
+  const ModelConfig c = Tiny("qwen2");
+  auto f16 = Synth(c, "f16");
+  ASSERT_NE(f16, nullptr);
+  const std::string path = testing::TempDir() + "/" + c.name + "-f16.gguf";
+  auto rounded = ModelWeights::Load(path, /*repack=*/true, ModelWeights::kMachineBudget, /*f16_as_bf16=*/true);
+  ASSERT_TRUE(rounded.ok()) << rounded.status();
+  const ModelWeights& r = **rounded;
+  EXPECT_EQ(r.rounded_to_bf16(), 7 * c.n_layers + (r.output().data != r.token_embd().data ? 1 : 0));
+  EXPECT_EQ(r.token_embd().type, gguf::GgmlType::kF16);
+  for (int i = 0; i < c.n_layers; ++i) {
+    const quant::WeightMatrix &from = f16->layer(i).up, &to = r.layer(i).up;
+    ASSERT_EQ(from.type, gguf::GgmlType::kF16);
+    ASSERT_EQ(to.type, gguf::GgmlType::kBF16);
+    const auto* a = reinterpret_cast<const uint16_t*>(from.data);
+    const auto* b = reinterpret_cast<const uint16_t*>(to.data);
+    for (int64_t k = 0; k < from.rows * from.cols; ++k) {
+      ASSERT_EQ(b[k], quant::F32ToBf16(quant::F16ToF32(a[k]))) << "layer " << i << " at " << k;
+    }
+  }
+  parallel::ThreadPool pool(2);
+  Transformer a(*f16, pool, 64), b(r, pool, 64);
+  std::vector<float> la, lb;
+  ASSERT_TRUE(a.Forward(kPrompt, &la).ok());
+  ASSERT_TRUE(b.Forward(kPrompt, &lb).ok());
+  double dot = 0, na = 0, nb = 0;
+  for (size_t i = 0; i < la.size(); ++i) {
+    dot += double(la[i]) * lb[i];
+    na += double(la[i]) * la[i];
+    nb += double(lb[i]) * lb[i];
+  }
+  EXPECT_GT(dot / std::sqrt(na * nb), 0.999);
 }
 
 // Copies stop at the budget: the matrices past it are read in place from

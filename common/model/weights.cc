@@ -10,6 +10,7 @@
 #include "common/model/gguf_config.h"
 #include "common/model/memory_budget.h"
 #include "common/quant/dequantize.h"
+#include "common/quant/fp16.h"
 #include "common/quant/huge_pages.h"
 #include "common/quant/repack.h"
 
@@ -74,14 +75,15 @@ std::vector<quant::WeightMatrix> ModelWeights::DecodeMatrices() const {
 }
 
 absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::Load(const std::string& path, bool repack,
-                                                                 uint64_t copy_budget) {
+                                                                 uint64_t copy_budget, bool f16_as_bf16) {
   auto file = gguf::GgufFile::Open(path);
   if (!file.ok()) return file.status();
-  return FromFile(*std::move(file), repack, copy_budget);
+  return FromFile(*std::move(file), repack, copy_budget, f16_as_bf16);
 }
 
 absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique_ptr<gguf::GgufFile> file,
-                                                                     bool repack, uint64_t copy_budget) {
+                                                                     bool repack, uint64_t copy_budget,
+                                                                     bool f16_as_bf16) {
   std::unique_ptr<ModelWeights> w(new ModelWeights());
   w->file_ = std::move(file);
   const gguf::GgufFile& f = *w->file_;
@@ -218,7 +220,15 @@ absl::StatusOr<std::unique_ptr<ModelWeights>> ModelWeights::FromFile(std::unique
         }
         plain_budget -= file_bytes;
         quant::WeightBuffer copy(file_bytes);
-        std::memcpy(copy.data(), m.data, copy.size());
+        if (f16_as_bf16 && !plain && m.type == gguf::GgmlType::kF16) {
+          const auto* from = reinterpret_cast<const uint16_t*>(m.data);
+          auto* to = reinterpret_cast<uint16_t*>(copy.data());
+          for (size_t i = 0; i < file_bytes / 2; ++i) to[i] = quant::F32ToBf16(quant::F16ToF32(from[i]));
+          m.type = gguf::GgmlType::kBF16;
+          ++w->rounded_to_bf16_;
+        } else {
+          std::memcpy(copy.data(), m.data, copy.size());
+        }
         m.data = copy.data();
         w->copies_.push_back(std::move(copy));
         return;

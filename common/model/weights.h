@@ -49,13 +49,21 @@ class ModelWeights {
   // a layout also stop at half the machine's memory); matrices past it are
   // read in place (in_place_bytes()). Without `repack`, the file's bytes in
   // place.
+  // `f16_as_bf16` (with `repack`): F16 matrices are copied rounded to bf16
+  // (to nearest even), as ik_llama.cpp's -rtr 1 does, so that prefill runs
+  // on the CPU's bf16 dot product; another model than the file's, by
+  // bf16's rounding. The embedding table stays F16.
   static constexpr uint64_t kMachineBudget = ~uint64_t{0};
   static absl::StatusOr<std::unique_ptr<ModelWeights>> Load(const std::string& path, bool repack = true,
-                                                            uint64_t copy_budget = kMachineBudget);
+                                                            uint64_t copy_budget = kMachineBudget,
+                                                            bool f16_as_bf16 = false);
   // Takes ownership of an already opened file.
   static absl::StatusOr<std::unique_ptr<ModelWeights>> FromFile(std::unique_ptr<gguf::GgufFile> file,
                                                                 bool repack = true,
-                                                                uint64_t copy_budget = kMachineBudget);
+                                                                uint64_t copy_budget = kMachineBudget,
+                                                                bool f16_as_bf16 = false);
+  // F16 matrices copied as bf16 (f16_as_bf16).
+  int rounded_to_bf16() const { return rounded_to_bf16_; }
   // Bytes of matrices read in place from the file because the copies would
   // have passed the budget.
   uint64_t in_place_bytes() const { return in_place_bytes_; }
@@ -101,6 +109,7 @@ class ModelWeights {
   int rope_original_context_ = 0;
   quant::WeightMatrix output_, token_embd_;
   std::vector<quant::WeightBuffer> copies_;  // the matrices copied at load
+  int rounded_to_bf16_ = 0;
   uint64_t in_place_bytes_ = 0;
 };
 

@@ -47,7 +47,7 @@ int RunBench(const std::vector<std::string>& args) {
   std::string model_path, output = "md";
   std::vector<int64_t> prompts = {512}, gens = {128}, depths = {0}, threads_list = {cpu::AvailableCpus()};
   int64_t reps = 5;
-  bool serial = false, no_fuse = false, expected = false;
+  bool serial = false, no_fuse = false, expected = false, f16_as_bf16 = false;
   parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true, /*existing_file=*/true);
   parser.AddIntList("n-prompt", &prompts, 0, 16384, "prompt sizes for pp tests (default 512; 0: none)");
   parser.AddIntList("n-gen", &gens, 0, 16384, "tokens for tg tests (default 128; 0: none)");
@@ -58,6 +58,7 @@ int RunBench(const std::vector<std::string>& args) {
   parser.AddString("output", &output, "md|json|csv", "output format (default md)");
   parser.AddFlag("serial", &serial, "also run each prompt token by token (pp-serial rows)");
   parser.AddFlag("no-fuse", &no_fuse, "run the FFN's gate and up as two dispatches");
+  parser.AddFlag("f16-as-bf16", &f16_as_bf16, kF16AsBf16Help);
   parser.AddFlag("expected", &expected,
                  "print beside each test the tokens/s this machine's calibrated kernels lead to expect (decode "
                  "rescaled to the DRAM read measured just before it)");
@@ -85,7 +86,12 @@ int RunBench(const std::vector<std::string>& args) {
     std::fprintf(stderr, "apr bench: nothing to measure: every -p and -n is 0\n%s", parser.Usage().c_str());
     return 2;
   }
-  auto weights = LoadModel("bench", model_path);
+  if (f16_as_bf16 && expected) {
+    std::fprintf(stderr, "apr bench: --expected prices the file's types; it does not go with --f16-as-bf16\n%s",
+                 parser.Usage().c_str());
+    return 2;
+  }
+  auto weights = LoadModel("bench", model_path, f16_as_bf16);
   if (!weights.ok()) return Fail("bench", weights.status());
   const model::ModelConfig& c = (*weights)->config();
   int64_t max_ctx = 1;

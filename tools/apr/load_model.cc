@@ -7,8 +7,13 @@
 
 namespace apr {
 
-absl::StatusOr<std::unique_ptr<model::ModelWeights>> LoadModel(const std::string& command, const std::string& path) {
-  auto weights = model::ModelWeights::Load(path);
+absl::StatusOr<std::unique_ptr<model::ModelWeights>> LoadModel(const std::string& command, const std::string& path,
+                                                               bool f16_as_bf16) {
+  auto weights = model::ModelWeights::Load(path, /*repack=*/true, model::ModelWeights::kMachineBudget, f16_as_bf16);
+  if (weights.ok() && f16_as_bf16) {
+    std::fprintf(stderr, "apr %s: %d F16 matrices rounded to bf16 (--f16-as-bf16)\n", command.c_str(),
+                 (*weights)->rounded_to_bf16());
+  }
   if (weights.ok() && (*weights)->in_place_bytes() > 0) {
     std::fprintf(stderr,
                  "apr %s: note: %.2f GiB of the weights are read in place from the file, past the memory available "

@@ -13,7 +13,15 @@ namespace apr {
 
 // The model's weights; when memory kept some matrices in the file (not
 // copied), says how many bytes on stderr, as "apr CMD: note: ...".
-absl::StatusOr<std::unique_ptr<model::ModelWeights>> LoadModel(const std::string& command, const std::string& path);
+// `f16_as_bf16`: F16 matrices rounded to bf16 (ModelWeights::Load), said
+// on stderr too.
+absl::StatusOr<std::unique_ptr<model::ModelWeights>> LoadModel(const std::string& command, const std::string& path,
+                                                               bool f16_as_bf16 = false);
+
+// The flag that asks for it, for the commands that run a model.
+inline constexpr char kF16AsBf16Help[] =
+    "round F16 matrices to bf16 at load, as ik_llama.cpp's -rtr 1 does: prefill on the CPU's bf16 dot product "
+    "(AVX512-BF16), another model than the file's by bf16's rounding";
 
 // Chooses decode's prefetch distance on `pool` over the model's matrices
 // (once a process: a calibration timed earlier in it has already chosen)

@@ -18,11 +18,13 @@ int RunRun(const std::vector<std::string>& args) {
   ArgParser parser("run", "evaluate tokens and report the last position's logits");
   std::string model_path, tokens_text, dump;
   int64_t threads = 0;
+  bool f16_as_bf16 = false;
   parser.AddPositional("MODEL.gguf", &model_path, /*required=*/true, /*existing_file=*/true);
   parser.AddString("tokens", &tokens_text, "ID,ID,...", "token ids to evaluate (required)");
   parser.AddString("dump-logits", &dump, "FILE", "write the logits as float32 little-endian");
   parser.AddInt("threads", &threads, 1, 1024, "threads (default: all CPUs)");
   parser.AddAlias("-t", "threads");
+  parser.AddFlag("f16-as-bf16", &f16_as_bf16, kF16AsBf16Help);
   CacheFlags cache;
   cache.AddTo(parser);
   int exit_code = 0;
@@ -43,7 +45,7 @@ int RunRun(const std::vector<std::string>& args) {
     std::fprintf(stderr, "apr run: --tokens is required\n%s", parser.Usage().c_str());
     return 2;
   }
-  auto weights = LoadModel("run", model_path);
+  auto weights = LoadModel("run", model_path, f16_as_bf16);
   if (!weights.ok()) return Fail("run", weights.status());
   parallel::ThreadPool pool(threads > 0 ? threads : cpu::AvailableCpus());
   model::Transformer t(**weights, pool, static_cast<int>(tokens.size()), *cache_type);
