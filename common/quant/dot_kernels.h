@@ -54,8 +54,8 @@ DotRowsFn Avx2DotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn AvxVnniDotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn Avx512VnniDotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn Avx512Bf16DotKernel(gguf::GgmlType type, bool repacked);  // BF16 only
-// BF16 only; prefill on vdpbf16ps (bf16_pair_gemm512.inc), preferred on AMD.
-DotRowsFn Avx512Bf16PairsDotKernel(gguf::GgmlType type, bool repacked);
+// BF16 only; prefill on vdpbf16ps (bf16_row_gemm512.inc), preferred on AMD.
+DotRowsFn Avx512Bf16DotGemmKernel(gguf::GgmlType type, bool repacked);
 // Repacked k-quants and IQ4_XS (dot_kernels_amx.cc) and R8 groups (dot_kernels_amx_row_groups.cc).
 DotRowsFn AmxDotKernel(gguf::GgmlType type, bool repacked);
 DotRowsFn AmxGroupKernel(gguf::GgmlType type);

@@ -26,7 +26,6 @@ namespace {
 
 
 #include "common/quant/float_gemm_x86.inc"
-#include "common/quant/bf16_pair_gemm512.inc"
 
 // Each call converts its activation rows once and reuses them for all its rows.
 void ToBf16(const float* x, int64_t n, uint16_t* out) {
@@ -39,6 +38,8 @@ void ToBf16(const float* x, int64_t n, uint16_t* out) {
     _mm256_mask_storeu_epi16(out + i, m, (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, x + i)));
   }
 }
+
+#include "common/quant/bf16_row_gemm512.inc"
 
 // R rows x T tokens; every weight load serves T tokens, every activation
 // load R rows, and the R x T accumulators are independent chains.
@@ -97,12 +98,12 @@ void TileTokens(const uint16_t* const* w, const uint16_t* const* x, int64_t toke
   }
 }
 
-template <bool kPairs>
+template <bool kDotGemm>
 void RowsBF16(const uint8_t* w, size_t row_bytes, int64_t rows, const uint8_t* act, size_t act_row_bytes,
               int64_t tokens, int64_t n, float* y, int64_t y_stride) {
   if (tokens >= kGemmMinTokens) {
-    if (kPairs && BF16PairGemmFits(n)) {
-      BF16PairGemm(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride);
+    if (kDotGemm && BF16RowGemmFits(n)) {
+      BF16RowGemm(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride);
     } else {
       FloatGemm<BF16WidenRoundedActivations>(w, row_bytes, rows, act, act_row_bytes, tokens, n, y, y_stride);
     }
@@ -146,7 +147,7 @@ namespace internal {
 DotRowsFn Avx512Bf16DotKernel(gguf::GgmlType type, bool repacked) {
   return type == gguf::GgmlType::kBF16 && !repacked ? avx512bf16::RowsBF16<false> : nullptr;
 }
-DotRowsFn Avx512Bf16PairsDotKernel(gguf::GgmlType type, bool repacked) {
+DotRowsFn Avx512Bf16DotGemmKernel(gguf::GgmlType type, bool repacked) {
   return type == gguf::GgmlType::kBF16 && !repacked ? avx512bf16::RowsBF16<true> : nullptr;
 }
 }  // namespace internal

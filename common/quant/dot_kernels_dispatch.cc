@@ -15,13 +15,14 @@ std::vector<DotKernel> AvailableDotKernels(gguf::GgmlType type, bool repacked) {
         internal::AmxLaysOutActivations(type) ? internal::kAmxMinTokens : 0);
   }
   if (f.HasAvx512Bf16()) {
-    // BF16 prefill's pair tiles: 1.85x the float multiply-adds' FLOPs on Zen
-    // 5, half the float tiles' speed on the Xeon (bf16_pair_gemm512.inc).
-    // Listed on both, so that the tests check them wherever they can run.
-    const bool pairs_first = f.vendor == "AuthenticAMD";
-    if (pairs_first) add("avx512bf16 pairs", internal::Avx512Bf16PairsDotKernel(type, repacked), true);
+    // BF16 prefill on vdpbf16ps (bf16_row_gemm512.inc) first on AMD's cores,
+    // which run it at twice the float multiply-adds' FLOPs; the Xeon ran an
+    // earlier vdpbf16ps tiling at half its float tiles' speed, so there the
+    // float tiles stay first. Both listed, so that the tests check both.
+    const bool dot_gemm_first = f.vendor == "AuthenticAMD";
+    if (dot_gemm_first) add("avx512bf16 vdpbf16ps", internal::Avx512Bf16DotGemmKernel(type, repacked), true);
     add("avx512bf16", internal::Avx512Bf16DotKernel(type, repacked), true);
-    if (!pairs_first) add("avx512bf16 pairs", internal::Avx512Bf16PairsDotKernel(type, repacked), true);
+    if (!dot_gemm_first) add("avx512bf16 vdpbf16ps", internal::Avx512Bf16DotGemmKernel(type, repacked), true);
   }
   if (f.HasAvx512Vnni()) add("avx512vnni", internal::Avx512VnniDotKernel(type, repacked));
   if (f.HasAvxVnni()) add("avxvnni", internal::AvxVnniDotKernel(type, repacked));

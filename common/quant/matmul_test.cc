@@ -91,10 +91,11 @@ TEST(DotKernels, EveryKernelMatchesTheReference) {
 
 // Prefill of the float formats blocks tokens (128), k (256) and rows (12 at
 // a time): counts on either side of each boundary, against the reference.
-// BF16's pair tiles take k a multiple of 32 (544: a chunk and a short one).
+// BF16's tiles of 32 rows take k a multiple of 32, in chunks of 4096 (4160:
+// a chunk and a short one; 37 rows: a tile of 32 and one of 5).
 TEST(DotKernels, FloatPrefillBlocksMatchTheReference) {
   for (GgmlType type : {GgmlType::kF32, GgmlType::kF16, GgmlType::kBF16}) {
-    for (auto [rows, cols] : {std::pair<int64_t, int64_t>{13, 300}, {29, 530}, {12, 256}, {25, 544}}) {
+    for (auto [rows, cols] : {std::pair<int64_t, int64_t>{13, 300}, {29, 530}, {12, 256}, {37, 544}, {5, 4160}}) {
       for (int64_t tokens : {16, 17, 33, 130}) {
         Problem p = Make(type, rows, cols, tokens, 77 + rows + tokens);
         std::vector<float> rounded(p.x.size());
