@@ -113,7 +113,8 @@ std::string OpTableText(const cost::PhasePrediction& phase, int layer) {
     absl::StrAppendFormat(&s, "  %-13s %-6s %9s %9s %8.2f %-5s %-9s %-7s %10s%s\n", p.op.name,
                           p.op.tensor.empty() ? "-" : gguf::TypeInfo(p.op.type).name, Si(p.op.flops),
                           Si(p.op.Bytes()), p.op.Intensity(), p.level,
-                          p.roof == "int8_dot" ? "int8" : p.roof == "bf16_dot" ? "bf16" : "fp32", p.MemoryBound() ? "memory" : "compute",
+                          p.roof == "int8_dot" ? "int8" : p.roof == "bf16_dot" ? "bf16" : "fp32",
+                          p.MemoryBound() ? "memory" : "compute",
                           Duration(p.seconds),
                           expected ? absl::StrFormat(" %10s", Duration(p.expected_seconds)) : "");
   }
