@@ -66,7 +66,7 @@ RepackedRows RepackRows(const WeightMatrix& w) {
   RepackedRows out;
   out.matrix = w;
   // A layout is used only where a SIMD kernel for it runs here (the scalar
-  // one is only a reference): IQ4_XS's needs vpdpbusd.
+  // one is only a reference).
   if (w.repacked || ScalarDotKernel(w.type, /*repacked=*/true) == nullptr ||
       std::string(BestDotKernel(w.type, /*repacked=*/true).isa) == "scalar") {
     return out;
