@@ -14,7 +14,9 @@ APR_COPTS = [
 # Flags for a translation unit that holds one instruction set's kernels. The
 # rest of the build stays portable; these files are only entered after a
 # run-time CPU check.
-AVX2_COPTS = ["-mavx2", "-mfma", "-mf16c"]
+# Each also includes common/simd/std_instances.h first; its library
+# (//common/simd:std_instances) must be among the target's deps.
+AVX2_COPTS = ["-mavx2", "-mfma", "-mf16c", "-include", "common/simd/std_instances.h"]
 
 AVX512_COPTS = AVX2_COPTS + [
     "-mavx512f",

@@ -20,6 +20,7 @@
 
 #include "common/simd/avx2_math.h"
 #include "common/simd/float_ops.h"
+#include "common/simd/q8_query.h"
 #include "common/simd/q8_rounding.h"
 
 namespace simd::tiled {
@@ -67,13 +68,6 @@ inline void StoreLanes(float* p, F v) {
   std::memcpy(p, &v, sizeof v);
 }
 
-// A query row rounded to Q8_0 (RoundToQ8_0): hd codes, and per block of 32
-// its scale and the sum of its codes.
-struct Q8Query {
-  const int8_t* codes;
-  const float* scales;
-  const int32_t* sums;
-};
 
 // `tokens` x `heads` query rows; row r is token r / heads, head r % heads.
 // Against Q8_0 keys, also each row rounded to Q8_0 (q8[r]).
