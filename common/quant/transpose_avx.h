@@ -8,8 +8,11 @@
 
 namespace quant {
 
+// static: each instruction set's file keeps its own copy (an AVX-512 one
+// given to AVX2 callers stopped Zen 3 under the sanitizers, std_instances.h).
+
 // out[j] lane i = in[i] lane j.
-inline void Transpose8x8(__m256 (&v)[8]) {
+static inline void Transpose8x8(__m256 (&v)[8]) {
   __m256 t[8], s[8];
 #pragma GCC unroll 4
   for (int i = 0; i < 4; ++i) {
@@ -32,7 +35,7 @@ inline void Transpose8x8(__m256 (&v)[8]) {
 }
 
 // The same for integers: only the bits move.
-inline void Transpose8x8(__m256i (&v)[8]) {
+static inline void Transpose8x8(__m256i (&v)[8]) {
   __m256 f[8];
   for (int i = 0; i < 8; ++i) f[i] = _mm256_castsi256_ps(v[i]);
   Transpose8x8(f);
