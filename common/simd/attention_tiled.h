@@ -68,7 +68,6 @@ inline void StoreLanes(float* p, F v) {
   std::memcpy(p, &v, sizeof v);
 }
 
-
 // `tokens` x `heads` query rows; row r is token r / heads, head r % heads.
 // Against Q8_0 keys, also each row rounded to Q8_0 (q8[r]).
 struct QueryRows {
