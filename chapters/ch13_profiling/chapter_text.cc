@@ -96,7 +96,8 @@ std::string ThroughputSection(const ChapterRun& run) {
   absl::StrAppendFormat(&s, "  %d threads, mean ± sd of the repetitions after a warm-up; the ceiling is the roofline's,\n"
                         "  the expectation this machine's kernels' (calibrated in this run, 13.6). Measured over\n"
                         "  expected in rounds that time the calibration's points again before each run: decode\n"
-                        "  %.2f (median of %d rounds of %d tokens; %.2f-%.2f), prefill %.2f (median; %.2f-%.2f)\n",
+                        "  %.2f (median of %d rounds of %d tokens; %.2f-%.2f), prefill %.2f (median of the rounds'\n"
+                        "  faster of two runs; %.2f-%.2f)\n",
                         run.threads, run.fidelity.decode_ratio, run.fidelity.decode_rounds, kGenTokens,
                         run.fidelity.decode_ratio_least, run.fidelity.decode_ratio_most, run.fidelity.prefill_ratio,
                         run.fidelity.prefill_ratio_least, run.fidelity.prefill_ratio_most);
