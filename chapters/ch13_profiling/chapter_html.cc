@@ -235,7 +235,7 @@ std::string MeasuredSections(const ChapterRun& run) {
   absl::StrAppendFormat(&s, "<p>Long context: decode after 0 to %d cached tokens with the cache in F32, F16 and "
                         "Q8_0 (a real %d-token prefill's keys and values repeated to the depth), medians of "
                         "alternating rounds.</p>\n",
-                        kLongDepths.back(), kLongPrefillTokens);
+                        kLongDepths.back(), lc.prefill_tokens);
   std::vector<Row> rows;
   for (const LongContextRow& row : lc.rows) {
     rows.push_back({F("%.0f", double(row.depth)), model::KvCacheTypeName(row.type), report::Bytes(row.weight_bytes),

@@ -170,7 +170,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
     auto priced = PriceFidelity(run.model, run.machine, run.threads, cache_name, run.DramGbps(), kPromptTokens,
                                 kGenTokens / 2, *now, *now);
     if (!priced.ok()) return priced.status();
-    auto runs = model::TimeBatchedAndSerial(t, kPromptTokens, runs_per_round, {});
+    auto runs = model::TimeBatchedAndSerial(t, kPromptTokens, runs_per_round, {}, /*warm_up=*/!quick);
     if (!runs.ok()) return runs.status();
     every_batched.insert(every_batched.end(), runs->first.begin(), runs->first.end());
     every_serial.insert(every_serial.end(), runs->second.begin(), runs->second.end());
@@ -254,7 +254,8 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   run.decode_bytes_per_token = run.decode_pred.weight_bytes;
   run.decode_achieved_gbps = run.decode_bytes_per_token * kGenTokens / run.tg.median_seconds / 1e9;
 
-  auto long_context = MeasureLongContext(**weights, pool, run.model, run.machine, run.threads, reps, progress);
+  auto long_context = MeasureLongContext(**weights, pool, run.model, run.machine, run.threads, reps,
+                                         options.quick_calibration, progress);
   if (!long_context.ok()) return long_context.status();
   run.long_context = *std::move(long_context);
   return run;

@@ -180,7 +180,7 @@ std::string LongContextText(const LongContext& lc, double dram_gbps) {
       "\n  Long context: decode after 0 to %d cached tokens, the cache in F32, F16 and Q8_0 (a real\n"
       "  %d-token prefill's keys and values repeated to the depth: attention reads every cached\n"
       "  position alike, whatever it holds). Each type's median of alternating rounds:\n",
-      kLongDepths.back(), kLongPrefillTokens);
+      kLongDepths.back(), lc.prefill_tokens);
   absl::StrAppendFormat(&s, "  %6s %-5s %10s %10s %8s %7s %8s %10s\n", "depth", "cache", "weights", "KV cache", "tok/s",
                         "GB/s", "of DRAM", "bound t/s");
   for (const LongContextRow& row : lc.rows) {

@@ -26,7 +26,7 @@ const LongContextRow* LongContext::Find(model::KvCacheType type, int depth) cons
 
 absl::StatusOr<LongContext> MeasureLongContext(const model::ModelWeights& weights, parallel::ThreadPool& pool,
                                                const cost::ModelSpec& spec, const roofline::MachineProfile& machine,
-                                               int threads, int rounds,
+                                               int threads, int rounds, bool quick,
                                                const std::function<void(const std::string&)>& progress) {
   const model::ModelConfig& c = weights.config();
   const int deepest = kLongDepths.back();
@@ -38,11 +38,12 @@ absl::StatusOr<LongContext> MeasureLongContext(const model::ModelWeights& weight
   }
   // One real prefill in the F32 cache, repeated to the deepest depth, then
   // converted into the others: every type holds the same context.
-  progress(absl::StrCat("13.7 long context: prefill ", kLongPrefillTokens, " tokens, repeated to ", deepest));
+  const int prefill_tokens = quick ? kLongPrefillTokensQuick : kLongPrefillTokens;
+  progress(absl::StrCat("13.7 long context: prefill ", prefill_tokens, " tokens, repeated to ", deepest));
   std::vector<float> logits;
   model::ForwardOptions fill;
   fill.no_logits = true;
-  if (auto s = caches[0]->Prefill(model::SyntheticTokens(kLongPrefillTokens, c.vocab, 4), &logits, fill); !s.ok()) {
+  if (auto s = caches[0]->Prefill(model::SyntheticTokens(prefill_tokens, c.vocab, 4), &logits, fill); !s.ok()) {
     return s;
   }
   if (auto s = caches[0]->RepeatCache(deepest); !s.ok()) return s;
@@ -51,13 +52,15 @@ absl::StatusOr<LongContext> MeasureLongContext(const model::ModelWeights& weight
   }
 
   LongContext out;
+  out.prefill_tokens = prefill_tokens;
   const std::vector<int32_t> next = model::SyntheticTokens(kLongGenTokens, c.vocab, 5);
   // Deepest first: a cache rewinds to a shallower depth, never forward.
   for (auto depth_it = kLongDepths.rbegin(); depth_it != kLongDepths.rend(); ++depth_it) {
     const int depth = *depth_it;
     progress(absl::StrCat("13.7 long context: decode at depth ", depth, ", F32/F16/Q8_0 caches alternating"));
     std::vector<std::vector<double>> seconds(caches.size());
-    for (int round = -1; round < rounds; ++round) {  // round -1: warm-up
+    // Round -1 warms up; a quick run's timings are not judged.
+    for (int round = quick ? 0 : -1; round < rounds; ++round) {
       for (size_t k = 0; k < caches.size(); ++k) {
         // Odd rounds run the types in reverse, so none always follows another.
         const size_t i = round % 2 == 0 ? k : caches.size() - 1 - k;

@@ -2,7 +2,7 @@
 // tokens with the cache in F32, F16 and Q8_0, timed in alternating rounds,
 // beside the bytes each token reads and the roofline's prediction.
 //
-//   auto lc = MeasureLongContext(weights, pool, spec, machine, threads, 3, progress);
+//   auto lc = MeasureLongContext(weights, pool, spec, machine, threads, 3, false, progress);
 #ifndef APR_CHAPTERS_CH13_PROFILING_LONG_CONTEXT_H_
 #define APR_CHAPTERS_CH13_PROFILING_LONG_CONTEXT_H_
 
@@ -25,8 +25,9 @@ inline constexpr std::array<int, 3> kLongDepths = {0, 4096, 16384};
 inline constexpr std::array<model::KvCacheType, 3> kLongCacheTypes = {
     model::KvCacheType::kF32, model::KvCacheType::kF16, model::KvCacheType::kQ8_0};
 // Tokens actually prefilled; the cache is filled to each depth by repeating
-// their keys and values (decode reads every cached position alike).
-inline constexpr int kLongPrefillTokens = 512;
+// their keys and values (decode reads every cached position alike). A quick
+// run (instrumented builds) prefills fewer.
+inline constexpr int kLongPrefillTokens = 512, kLongPrefillTokensQuick = 64;
 inline constexpr int kLongGenTokens = 8;  // decoded per timing
 
 struct LongContextRow {
@@ -42,6 +43,7 @@ struct LongContextRow {
 
 struct LongContext {
   std::vector<LongContextRow> rows;  // depth-major, kLongCacheTypes order
+  int prefill_tokens = 0;            // really prefilled, then repeated
   // Time of an F32-cache token over a Q8_0-cache token at the deepest depth,
   // the median over the alternating rounds' ratios.
   double f32_over_q8_deepest = 0;
@@ -52,7 +54,7 @@ struct LongContext {
 
 absl::StatusOr<LongContext> MeasureLongContext(const model::ModelWeights& weights, parallel::ThreadPool& pool,
                                                const cost::ModelSpec& spec, const roofline::MachineProfile& machine,
-                                               int threads, int rounds,
+                                               int threads, int rounds, bool quick,
                                                const std::function<void(const std::string&)>& progress);
 
 }  // namespace ch13

@@ -70,11 +70,11 @@ absl::StatusOr<std::vector<double>> TimePrompt(Transformer& t, int n_prompt, int
 }
 
 absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeBatchedAndSerial(
-    Transformer& t, int n_prompt, int reps, const ForwardOptions& options) {
+    Transformer& t, int n_prompt, int reps, const ForwardOptions& options, bool warm_up) {
   const std::vector<int32_t> tokens = SyntheticTokens(n_prompt, t.weights().config().vocab, 1);
   std::vector<float> logits;
   std::pair<std::vector<double>, std::vector<double>> seconds;
-  for (int r = -1; r < reps; ++r) {  // r = -1: warm-up, not recorded
+  for (int r = warm_up ? -1 : 0; r < reps; ++r) {  // r = -1: warm-up, not recorded
     for (bool serial : {false, true}) {
       t.Reset();
       const Clock::time_point start = Clock::now();

@@ -43,11 +43,12 @@ using BeforeRepetition = std::function<absl::Status()>;
 absl::StatusOr<std::vector<double>> TimePrompt(Transformer& t, int n_prompt, int reps,
                                                const ForwardOptions& options, bool serial = false, int depth = 0,
                                                const BeforeRepetition& before = nullptr);
-// Batched and token-by-token prefill of the same prompt, one warm-up each,
-// then `reps` timed runs of each, alternating, so drift in the machine's speed
-// falls on both alike. Returns {batched seconds, serial seconds}.
+// Batched and token-by-token prefill of the same prompt, one warm-up each
+// (unless !warm_up), then `reps` timed runs of each, alternating, so drift in
+// the machine's speed falls on both alike. Returns {batched seconds, serial
+// seconds}.
 absl::StatusOr<std::pair<std::vector<double>, std::vector<double>>> TimeBatchedAndSerial(
-    Transformer& t, int n_prompt, int reps, const ForwardOptions& options);
+    Transformer& t, int n_prompt, int reps, const ForwardOptions& options, bool warm_up = true);
 
 absl::StatusOr<std::vector<double>> TimeGenerate(Transformer& t, int n_gen, int reps,
                                                  const ForwardOptions& options, int depth = 0,

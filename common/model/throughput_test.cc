@@ -97,5 +97,23 @@ TEST(TimeGenerate, CallsBeforeEachTimedRepetitionAndStopsOnItsError) {
   EXPECT_EQ(calls, 2);
 }
 
+// Batched prefill is one gate_up dispatch a layer, token by token one a
+// token: the dispatches count the runs, warm-up included or not.
+TEST(TimeBatchedAndSerial, RunsEachWayRepsTimesAfterAnOptionalWarmUp) {
+  auto w = TinyModel();
+  ASSERT_NE(w, nullptr);
+  parallel::ThreadPool pool(2);
+  Transformer t(*w, pool, 16);
+  for (bool warm_up : {true, false}) {
+    pool.ResetStats();
+    auto s = TimeBatchedAndSerial(t, 6, 2, {}, warm_up);
+    ASSERT_TRUE(s.ok()) << s.status();
+    EXPECT_EQ(s->first.size(), 2u);
+    EXPECT_EQ(s->second.size(), 2u);
+    const int runs = warm_up ? 3 : 2;
+    EXPECT_EQ(pool.Stats("ffn.gate_up").dispatches, runs * (1 + 6)) << "warm_up " << warm_up;  // one layer
+  }
+}
+
 }  // namespace
 }  // namespace model

@@ -61,9 +61,11 @@ expect 1 "not a GGUF file" profile "$machine" --machine "$machine"
 expect 1 "no machine profile" profile --preset qwen2.5-0.5b --machine /nonexistent.json
 expect 1 "measured for 1 and" profile --preset qwen2.5-0.5b --machine "$machine" --threads 3
 
-# synth, run, bench and trace on a small synthetic model.
+# synth, run, bench and trace on a small synthetic model: two of the
+# preset's layers, which every command below loads (a third of the bytes).
 model="${TEST_TMPDIR:-/tmp}/tiny.gguf"
-expect 0 "wrote" synth --preset qwen2.5-0.5b --type q8_0 -o "$model" --seed 3
+expect 0 "wrote" synth --preset qwen2.5-0.5b --type q8_0 -o "$model" --seed 3 --layers 2
+expect 2 "qwen2.5-0.5b has 24 layers" synth --preset qwen2.5-0.5b --layers 25 -o "$model.x"
 expect 2 "--preset and -o are required" synth --type q8_0
 expect 1 "also ch13-default" synth --preset nope -o "$model.x"
 expect 0 "argmax" run "$model" --tokens 1,2,3
@@ -91,7 +93,7 @@ expect 0 "parameters 30.5 G, of which a token reads 3.35 G" profile --preset qwe
 expect 0 "(127.6 experts a layer under uniform routing)" profile --preset qwen3-30b-a3b --batch 91 --machine "$machine" "${later[@]}"
 expect 0 '"active_parameters"' profile --preset qwen3-moe-mini --json --machine "$machine" "${later[@]}"
 moe="${TEST_TMPDIR:-/tmp}/moe.gguf"
-expect 0 "wrote" synth --preset qwen3-moe-mini --type q4_0 -o "$moe"
+expect 0 "wrote" synth --preset qwen3-moe-mini --type q4_0 -o "$moe" --layers 2
 expect 0 "Experts read per layer (of 128, 8 routed a token): prefill of 8 tokens" trace "$moe" -p 8 -n 1 --machine "$machine" "${later[@]}"
 expect 0 '"experts_touched"' trace "$moe" -p 8 -n 1 --machine "$machine" --json "${later[@]}"
 rm -f "$moe"

@@ -24,6 +24,8 @@ int RunSynth(const std::vector<std::string>& args) {
   parser.AddString("output", &out, "FILE.gguf", "where to write (required)");
   parser.AddAlias("-o", "output");
   parser.AddInt("seed", &seed, 0, INT64_MAX, "random seed (default 1)");
+  int64_t layers = 0;
+  parser.AddInt("layers", &layers, 1, 1024, "keep the first N of the preset's layers: the same matrices, quicker to run");
   int exit_code = 0;
   if (!ParseOrExit(parser, "synth", args, &exit_code)) return exit_code;
   if (preset.empty() || out.empty()) {
@@ -40,6 +42,12 @@ int RunSynth(const std::vector<std::string>& args) {
     }
     config = *found;
   }
+  if (layers > int64_t{config.n_layers}) {
+    std::fprintf(stderr, "apr synth: --layers %lld: %s has %u layers\n", static_cast<long long>(layers),
+                 config.name.c_str(), config.n_layers);
+    return 2;
+  }
+  if (layers > 0) config.n_layers = static_cast<uint32_t>(layers);
   parallel::ThreadPool pool(cpu::AvailableCpus());
   report::ProgressLine progress("apr synth: writing " + out);
   auto status = model::WriteSynthModel({config, scheme, static_cast<uint64_t>(seed)}, out, pool,
