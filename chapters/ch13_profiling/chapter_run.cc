@@ -254,8 +254,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   run.decode_bytes_per_token = run.decode_pred.weight_bytes;
   run.decode_achieved_gbps = run.decode_bytes_per_token * kGenTokens / run.tg.median_seconds / 1e9;
 
-  auto long_context = MeasureLongContext(**weights, pool, run.model, run.machine, run.threads, reps,
-                                         options.quick_calibration, progress);
+  auto long_context = MeasureLongContext(**weights, pool, run.model, run.machine, run.threads, reps, quick, progress);
   if (!long_context.ok()) return long_context.status();
   run.long_context = *std::move(long_context);
   return run;
