@@ -1,4 +1,6 @@
 // Metrics of contracts/batched-prefill-v1.yaml.
+#include <cstdlib>
+
 #include "chapters/ch13_profiling/equivalence_metrics.h"
 #include "common/contracts/metric_registry.h"
 
@@ -13,7 +15,13 @@ void RegisterMetrics(MetricRegistry& registry) {
                  return e->batched_serial_max_rel;
                });
   registry.Add("prefill.speedup_91", "serial over batched prefill time of 91 tokens, default model (medians)",
-               []() { return ch13::MeasurePrefillSpeedup(3); });
+               []() {
+                 // Under a sanitizer the claim is reported, not enforced
+                 // (.bazelrc): one pair without a warm-up runs the same code
+                 // in a third of the time.
+                 const bool instrumented = std::getenv("APR_SANITIZER") != nullptr;
+                 return ch13::MeasurePrefillSpeedup(instrumented ? 1 : 3, /*warm_up=*/!instrumented);
+               });
 }
 
 }  // namespace contracts

@@ -70,7 +70,7 @@ absl::StatusOr<Equivalence> MeasureEquivalence() {
   return e;
 }
 
-absl::StatusOr<double> MeasurePrefillSpeedup(int repetitions) {
+absl::StatusOr<double> MeasurePrefillSpeedup(int repetitions, bool warm_up) {
   const int threads = cpu::AvailableCpus();
   double seconds = 0;
   auto path = EnsureDefaultModel(threads, &seconds);
@@ -81,7 +81,7 @@ absl::StatusOr<double> MeasurePrefillSpeedup(int repetitions) {
   parallel::ScopedAffinity restore;
   parallel::PinCurrentThreadToCpu(0);
   model::Transformer t(**weights, pool, kPromptTokens + 1);
-  auto times = model::TimeBatchedAndSerial(t, kPromptTokens, repetitions, {});
+  auto times = model::TimeBatchedAndSerial(t, kPromptTokens, repetitions, {}, warm_up);
   if (!times.ok()) return times.status();
   return stats::MedianRatio(times->second, times->first);
 }

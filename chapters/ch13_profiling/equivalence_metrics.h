@@ -18,7 +18,7 @@ struct Equivalence {
 absl::StatusOr<Equivalence> MeasureEquivalence();
 
 // Serial over batched median time of a 91-token prefill of the default model.
-absl::StatusOr<double> MeasurePrefillSpeedup(int repetitions);
+absl::StatusOr<double> MeasurePrefillSpeedup(int repetitions, bool warm_up = true);
 
 }  // namespace ch13
 

@@ -129,19 +129,22 @@ double TimeCalls(parallel::ThreadPool& pool, const MatrixCopies& copies, int64_t
   return tokens == 1 ? stats::MeanWithoutSlowest(calls, 0.01) : stats::Median(calls);
 }
 
+double TargetSeconds(bool quick) { return quick ? 0.002 : 0.04; }  // of calls per point
+
 // Decode streams from DRAM, whose read rate on these VMs drifts by half
 // within minutes: its calls sit between two measurements of that rate.
 // Sets the format's decode points (one token) and read_gbps.
-absl::Status TimeDecode(const std::vector<MatrixCopies>& copies, parallel::ThreadPool& pool, double target,
+absl::Status TimeDecode(const std::vector<MatrixCopies>& copies, parallel::ThreadPool& pool, bool quick,
                         FormatCalibration* f) {
   const int threads = static_cast<int>(pool.num_threads());
-  auto read_before = roofline::MeasureDramReadGbps(threads);
+  const double target = TargetSeconds(quick);
+  auto read_before = roofline::MeasureDramReadGbps(threads, roofline::kSysfsCacheDir, quick);
   if (!read_before.ok()) return read_before.status();
   // Longer than a batched point: a second's burst of a neighbour's traffic
   // moves a short median.
   std::vector<double> decode(copies.size());
   for (size_t i = 0; i < copies.size(); ++i) decode[i] = TimeCalls(pool, copies[i], 1, 3 * target);
-  auto read_after = roofline::MeasureDramReadGbps(threads);
+  auto read_after = roofline::MeasureDramReadGbps(threads, roofline::kSysfsCacheDir, quick);
   if (!read_after.ok()) return read_after.status();
   f->read_gbps = 0.5 * (*read_before + *read_after);
   for (MatmulPoint& p : f->points) {
@@ -169,8 +172,6 @@ void TuneDecodePrefetch(parallel::ThreadPool& pool, const CopyArena& arena) {
   quant::EnsureDecodePrefetchTuned(pool, [&] { return arena.Copies(GgmlType::kQ4_K, kCalibrationShapes[0]).matrices; });
 }
 
-double TargetSeconds(bool quick) { return quick ? 0.002 : 0.04; }  // of calls per point
-
 // The points of more than one token that `wanted` takes. Their products are
 // bound by the cores, which a neighbour on this VM's host can slow for a
 // second or two: each point is the faster of two sweeps (one sweep alone
@@ -181,8 +182,10 @@ double TargetSeconds(bool quick) { return quick ? 0.002 : 0.04; }  // of calls p
 // tokens is timed again, up to three times (on Zen 5 both sweeps once timed
 // a Q8_0 product of 256 tokens at 280 GOPS beside 930 at 64; measured again
 // minutes later, 1249 against 1077).
-void TimeBatched(const std::vector<MatrixCopies>& copies, parallel::ThreadPool& pool, double target,
+// A quick calibration (tests, runs under a sanitizer) takes one sweep and no second tries.
+void TimeBatched(const std::vector<MatrixCopies>& copies, parallel::ThreadPool& pool, bool quick,
                  const std::function<bool(int64_t)>& wanted, FormatCalibration* f) {
+  const double target = TargetSeconds(quick);
   auto time_point = [&](MatmulPoint& p, bool first) {
     for (size_t i = 0; i < copies.size(); ++i) {
       if (p.rows == kCalibrationShapes[i].rows && p.cols == kCalibrationShapes[i].cols) {
@@ -191,13 +194,13 @@ void TimeBatched(const std::vector<MatrixCopies>& copies, parallel::ThreadPool& 
       }
     }
   };
-  for (int sweep = 0; sweep < 2; ++sweep) {
+  for (int sweep = 0; sweep < (quick ? 1 : 2); ++sweep) {
     for (MatmulPoint& p : f->points) {
       if (p.tokens > 1 && wanted(p.tokens)) time_point(p, sweep == 0);
     }
   }
   for (MatmulPoint& p : f->points) {
-    if (p.tokens <= 1 || !wanted(p.tokens)) continue;
+    if (quick || p.tokens <= 1 || !wanted(p.tokens)) continue;
     for (int again = 0; again < 3 && SlowerThanFewerTokens(*f, p) != nullptr; ++again) time_point(p, false);
   }
 }
@@ -212,8 +215,8 @@ absl::StatusOr<FormatCalibration> MeasureFormat(GgmlType type, parallel::ThreadP
   for (const Shape& shape : kCalibrationShapes) {
     for (const int64_t tokens : kCalibrationTokens) f.points.push_back({shape.rows, shape.cols, tokens, 0});
   }
-  if (auto s = TimeDecode(*copies, pool, TargetSeconds(quick), &f); !s.ok()) return s;
-  TimeBatched(*copies, pool, TargetSeconds(quick), [](int64_t) { return true; }, &f);
+  if (auto s = TimeDecode(*copies, pool, quick, &f); !s.ok()) return s;
+  TimeBatched(*copies, pool, quick, [](int64_t) { return true; }, &f);
   return f;
 }
 
@@ -330,17 +333,16 @@ absl::Status Retimer::Retime(Calibration* c, const std::vector<int64_t>& batched
   parallel::ThreadPool pool(state_->threads);
   parallel::ScopedAffinity restore;
   parallel::PinCurrentThreadToCpu(0);
-  const double target = TargetSeconds(state_->quick);
   TuneDecodePrefetch(pool, *state_->arena);
   for (auto& [type, copies] : state_->copies) {
     for (FormatCalibration& f : c->formats) {
       if (f.type != type) continue;
       // Decode last: its rate drifts fastest, and the runs set against it
       // follow.
-      TimeBatched(copies, pool, target, [&](int64_t n) {
+      TimeBatched(copies, pool, state_->quick, [&](int64_t n) {
         return std::find(batched_tokens.begin(), batched_tokens.end(), n) != batched_tokens.end();
       }, &f);
-      if (auto s = TimeDecode(copies, pool, target, &f); !s.ok()) return s;
+      if (auto s = TimeDecode(copies, pool, state_->quick, &f); !s.ok()) return s;
     }
   }
   return absl::OkStatus();

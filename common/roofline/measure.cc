@@ -296,16 +296,16 @@ absl::StatusOr<MachineProfile> MeasureMachine(const MeasureOptions& options) {
   return p;
 }
 
-absl::StatusOr<double> MeasureDramReadGbps(int threads, const std::string& sysfs_cache_dir) {
+absl::StatusOr<double> MeasureDramReadGbps(int threads, const std::string& sysfs_cache_dir, bool quick) {
   auto caches = ReadCacheLevels(sysfs_cache_dir);
   const std::vector<CacheLevel> levels = caches.ok() ? *caches : std::vector<CacheLevel>{};
   parallel::ThreadPool pool(threads);
   parallel::ScopedAffinity restore_affinity;
   parallel::PinCurrentThreadToCpu(0);
   std::vector<BandwidthResult> results;
-  const uint64_t set = std::max<uint64_t>(512u << 20, DramWorkingSet(levels, /*quick=*/true));
+  const uint64_t set = std::max<uint64_t>(quick ? 0 : 512u << 20, DramWorkingSet(levels, /*quick=*/true));
   // Only the load kernel: write, copy and triad would triple the time.
-  if (auto s = MeasureLevel(pool, "DRAM", set, SamplingFor(false), {MemoryKernel::kLoad}, &results); !s.ok()) {
+  if (auto s = MeasureLevel(pool, "DRAM", set, SamplingFor(quick), {MemoryKernel::kLoad}, &results); !s.ok()) {
     return s;
   }
   if (results.empty()) return absl::InternalError("no DRAM load measurement");

@@ -34,8 +34,10 @@ absl::StatusOr<MachineProfile> LoadOrMeasure(const MeasureOptions& options, bool
 
 // DRAM read bandwidth now (load kernel, best of a few passes over a working
 // set far beyond the caches), for ratios taken in the same run as what they
-// compare. About a second.
-absl::StatusOr<double> MeasureDramReadGbps(int threads, const std::string& sysfs_cache_dir = kSysfsCacheDir);
+// compare. About a second; `quick` (tests, and runs under a sanitizer, whose
+// timings are not enforced): a smaller set and fewer passes.
+absl::StatusOr<double> MeasureDramReadGbps(int threads, const std::string& sysfs_cache_dir = kSysfsCacheDir,
+                                           bool quick = false);
 
 // Compares the sweep's plateaus with the levels the OS reports.
 std::vector<LevelCheck> CheckLevels(const std::vector<CacheLevel>& caches,
