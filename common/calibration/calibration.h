@@ -40,8 +40,10 @@ namespace calibration {
 // 8: the matrices' copies share one buffer of random bytes; 9: prefill
 // attention per query row, score and FLOP; 10: Q5_0 and Q5_1 prefill on
 // unpacked bytes (AVX-512 VNNI), decode's prefetch distance chosen anew,
-// decode's matrix products summarized by their calls' mean, not median.
-inline constexpr int kCalibrationVersion = 10;
+// decode's matrix products summarized by their calls' mean, not median; 11:
+// AVX2's Q6_K, Q3_K and Q2_K scaled in integers, Q4_K, Q5_K and IQ4_XS with
+// the mins in a chain of their own.
+inline constexpr int kCalibrationVersion = 11;
 
 // Matrix shapes (rows x cols) the calibration measures: a tall, a wide and
 // three small ones, none of them a preset's (tested), so a table of expected
