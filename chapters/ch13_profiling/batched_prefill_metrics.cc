@@ -1,6 +1,4 @@
 // Metrics of contracts/batched-prefill-v1.yaml.
-#include <cstdlib>
-
 #include "chapters/ch13_profiling/equivalence_metrics.h"
 #include "common/contracts/metric_registry.h"
 
@@ -19,7 +17,7 @@ void RegisterMetrics(MetricRegistry& registry) {
                  // Under a sanitizer the claim is reported, not enforced
                  // (.bazelrc): one pair without a warm-up runs the same code
                  // in a third of the time.
-                 const bool instrumented = std::getenv("APR_SANITIZER") != nullptr;
+                 const bool instrumented = Sanitizer() != nullptr;
                  return ch13::MeasurePrefillSpeedup(instrumented ? 1 : 3, /*warm_up=*/!instrumented);
                });
 }

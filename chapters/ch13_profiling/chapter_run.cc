@@ -88,7 +88,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
   // one measured now.
   progress("DRAM bandwidth, now");
   run.dram_cached_gbps = run.DramGbps();
-  auto dram_start = roofline::MeasureDramReadGbps(run.threads, roofline::kSysfsCacheDir, options.quick_calibration);
+  auto dram_start = roofline::MeasureDramReadGbps(run.threads, options.quick_calibration);
   if (!dram_start.ok()) return dram_start.status();
   run.dram_start_gbps = *dram_start;
   run.machine.RaiseDramRead(run.threads, run.dram_start_gbps);
@@ -248,7 +248,7 @@ absl::StatusOr<ChapterRun> RunChapter(const ChapterOptions& options) {
 
   // The decode fraction also compares with a measurement taken right after it.
   progress("13.7 DRAM bandwidth, now");
-  auto dram_now = roofline::MeasureDramReadGbps(run.threads, roofline::kSysfsCacheDir, quick);
+  auto dram_now = roofline::MeasureDramReadGbps(run.threads, quick);
   if (!dram_now.ok()) return dram_now.status();
   run.dram_now_gbps = *dram_now;
   run.decode_bytes_per_token = run.decode_pred.weight_bytes;

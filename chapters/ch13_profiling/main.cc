@@ -14,6 +14,7 @@
 #include "chapters/ch13_profiling/chapter_text.h"
 #include "common/contracts/claim_evaluation.h"
 #include "common/contracts/contract.h"
+#include "common/contracts/metric_registry.h"
 #include "common/report/progress_line.h"
 
 namespace {
@@ -36,8 +37,8 @@ int main(int argc, char** argv) {
   // (APR_CHAPTER_QUICK) checks what it prints while ch13_contracts_test
   // checks the claims on a full run: one repetition and one round run the
   // same code in less time, and measured claims are reported, not enforced.
-  const char* sanitizer = std::getenv("APR_SANITIZER");
-  const bool instrumented = sanitizer != nullptr && *sanitizer != '\0';
+  const char* sanitizer = contracts::Sanitizer();
+  const bool instrumented = sanitizer != nullptr;
   const char* quick_env = std::getenv("APR_CHAPTER_QUICK");
   const bool quick = instrumented || (quick_env != nullptr && std::string(quick_env) == "1");
   if (quick) {

@@ -254,7 +254,7 @@ std::string CalibratedGroup(const std::string& cost_op) {
 absl::StatusOr<EngineOpsCalibration> MeasureEngineOps(parallel::ThreadPool& pool, bool quick,
                                                       const std::function<void(const std::string&)>& progress) {
   const Sizes sizes = quick ? Sizes{32, 2, 512} : Sizes{256, 16, 8192};
-  auto read = roofline::MeasureDramReadGbps(static_cast<int>(pool.num_threads()), roofline::kSysfsCacheDir, quick);
+  auto read = roofline::MeasureDramReadGbps(static_cast<int>(pool.num_threads()), quick);
   if (!read.ok()) return read.status();
   struct Loaded {
     std::unique_ptr<model::ModelWeights> weights;

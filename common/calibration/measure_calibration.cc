@@ -138,13 +138,13 @@ absl::Status TimeDecode(const std::vector<MatrixCopies>& copies, parallel::Threa
                         FormatCalibration* f) {
   const int threads = static_cast<int>(pool.num_threads());
   const double target = TargetSeconds(quick);
-  auto read_before = roofline::MeasureDramReadGbps(threads, roofline::kSysfsCacheDir, quick);
+  auto read_before = roofline::MeasureDramReadGbps(threads, quick);
   if (!read_before.ok()) return read_before.status();
   // Longer than a batched point: a second's burst of a neighbour's traffic
   // moves a short median.
   std::vector<double> decode(copies.size());
   for (size_t i = 0; i < copies.size(); ++i) decode[i] = TimeCalls(pool, copies[i], 1, 3 * target);
-  auto read_after = roofline::MeasureDramReadGbps(threads, roofline::kSysfsCacheDir, quick);
+  auto read_after = roofline::MeasureDramReadGbps(threads, quick);
   if (!read_after.ok()) return read_after.status();
   f->read_gbps = 0.5 * (*read_before + *read_after);
   for (MatmulPoint& p : f->points) {

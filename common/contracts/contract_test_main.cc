@@ -32,8 +32,8 @@ class ClaimTest : public testing::Test {
     // contract's claims are likewise shown, not enforced, and a measured
     // draft's are not measured at all (the enforced contract's test and the
     // example's run the same code under the sanitizer).
-    const char* sanitizer = std::getenv("APR_SANITIZER");
-    const bool instrumented = sanitizer != nullptr && *sanitizer != '\0';
+    const char* sanitizer = contracts::Sanitizer();
+    const bool instrumented = sanitizer != nullptr;
     if (contract_->status == "draft" && measured_ && instrumented) {
       GTEST_SKIP() << "draft contract under " << sanitizer << ": targets are timings, not measured here";
     }

@@ -44,4 +44,9 @@ absl::StatusOr<double> MetricRegistry::Get(const std::string& name) {
   return *entry.value;
 }
 
+const char* Sanitizer() {
+  const char* sanitizer = std::getenv("APR_SANITIZER");
+  return sanitizer != nullptr && *sanitizer != '\0' ? sanitizer : nullptr;
+}
+
 }  // namespace contracts

@@ -45,6 +45,11 @@ class MetricRegistry {
   std::map<std::string, Entry> entries_;
 };
 
+// The sanitizer this process runs under (APR_SANITIZER, .bazelrc), or null:
+// timings mean nothing there, so contracts report measured claims instead of
+// enforcing them, and what measures may measure less.
+const char* Sanitizer();
+
 // Defined by the library that a contract_test links as its metric source.
 void RegisterMetrics(MetricRegistry& registry);
 

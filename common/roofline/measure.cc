@@ -296,7 +296,7 @@ absl::StatusOr<MachineProfile> MeasureMachine(const MeasureOptions& options) {
   return p;
 }
 
-absl::StatusOr<double> MeasureDramReadGbps(int threads, const std::string& sysfs_cache_dir, bool quick) {
+absl::StatusOr<double> MeasureDramReadGbps(int threads, bool quick, const std::string& sysfs_cache_dir) {
   auto caches = ReadCacheLevels(sysfs_cache_dir);
   const std::vector<CacheLevel> levels = caches.ok() ? *caches : std::vector<CacheLevel>{};
   parallel::ThreadPool pool(threads);

@@ -36,8 +36,8 @@ absl::StatusOr<MachineProfile> LoadOrMeasure(const MeasureOptions& options, bool
 // set far beyond the caches), for ratios taken in the same run as what they
 // compare. About a second; `quick` (tests, and runs under a sanitizer, whose
 // timings are not enforced): a smaller set and fewer passes.
-absl::StatusOr<double> MeasureDramReadGbps(int threads, const std::string& sysfs_cache_dir = kSysfsCacheDir,
-                                           bool quick = false);
+absl::StatusOr<double> MeasureDramReadGbps(int threads, bool quick = false,
+                                           const std::string& sysfs_cache_dir = kSysfsCacheDir);
 
 // Compares the sweep's plateaus with the levels the OS reports.
 std::vector<LevelCheck> CheckLevels(const std::vector<CacheLevel>& caches,
